@@ -1,0 +1,273 @@
+//! A connection: the credentials and the place (region, endpoint) every module talks to.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The region used when none is given, as the AWS CLI does.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// How the bucket appears in request URLs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressingStyle {
+    /// Virtual-hosted (`https://BUCKET.s3.REGION.amazonaws.com/KEY`) on AWS when the bucket name
+    /// allows it (no dots, no capitals or underscores); path-style on a custom endpoint.
+    #[default]
+    Auto,
+    /// Always `https://BUCKET.HOST/KEY`.
+    Virtual,
+    /// Always `https://HOST/BUCKET/KEY`. Most S3-compatible stores (MinIO, Ceph, …) need this.
+    Path,
+}
+
+/// An Amazon S3 connection: an access key pair (and a session token for temporary
+/// credentials), the region, and for S3-compatible stores their endpoint URL.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Amazon S3 connection")]
+pub struct Connection {
+    /// The access key ID of an IAM user or role (it starts with `AKIA`, or `ASIA` for temporary
+    /// credentials). Create one in the IAM console under Users → Security credentials.
+    #[schemars(title = "Access key ID", length(min = 1))]
+    pub access_key_id: String,
+
+    /// The secret access key shown once when the access key was created. It is used only to
+    /// sign requests and is never shown again, logged, or returned.
+    #[schemars(title = "Secret access key", length(min = 1))]
+    pub secret_access_key: Secret,
+
+    /// Only for temporary credentials (from STS, e.g. AssumeRole or an SSO session): the session
+    /// token that goes with the access key. Leave empty for a long-term access key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Session token")]
+    pub session_token: Option<Secret>,
+
+    /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.
+    #[serde(default = "default_region")]
+    #[schemars(title = "Region", length(min = 1))]
+    pub region: String,
+
+    /// For S3-compatible stores only (MinIO, Ceph, Cloudflare R2, a local test server): the
+    /// endpoint URL, e.g. `http://127.0.0.1:9000`. Leave empty for Amazon S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Endpoint URL")]
+    pub endpoint_url: Option<String>,
+
+    /// How buckets are addressed in URLs. `auto` fits Amazon S3 and most other stores.
+    #[serde(default)]
+    #[schemars(title = "Addressing style")]
+    pub addressing_style: AddressingStyle,
+}
+
+fn default_region() -> String {
+    DEFAULT_REGION.to_owned()
+}
+
+impl Connection {
+    /// A connection to Amazon S3 in `region` with a long-term access key.
+    pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        Connection {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Secret::new(secret_access_key),
+            session_token: None,
+            region: default_region(),
+            endpoint_url: None,
+            addressing_style: AddressingStyle::Auto,
+        }
+    }
+
+    /// Sets the region.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Sets the endpoint URL of an S3-compatible store.
+    pub fn with_endpoint_url(mut self, endpoint_url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(endpoint_url.into());
+        self
+    }
+
+    /// Sets the session token of temporary credentials.
+    pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
+        self.session_token = Some(Secret::new(token));
+        self
+    }
+
+    /// Sets the addressing style.
+    pub fn with_addressing_style(mut self, style: AddressingStyle) -> Self {
+        self.addressing_style = style;
+        self
+    }
+
+    /// Reads a connection from a JSON file (the shape of `schemas/connection.json`).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            Error::invalid_input(
+                "connection",
+                format!("cannot read the connection file {}: {err}", path.display()),
+            )
+        })?;
+        Self::from_json(&text)
+            .map_err(|err| err.context(format!("connection file {}", path.display())))
+    }
+
+    /// Reads a connection from JSON text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let connection: Connection = serde_json::from_str(text).map_err(|err| {
+            Error::invalid_input("connection", format!("not a valid connection: {err}"))
+        })?;
+        connection.validate()?;
+        Ok(connection)
+    }
+
+    /// Reads a connection from the standard AWS environment variables.
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads a connection from AWS-style variables given by `var` (for tests and embedding):
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` or
+    /// `AWS_DEFAULT_REGION`, and `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`.
+    pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| var(name).filter(|value| !value.is_empty());
+        let access_key_id = get("AWS_ACCESS_KEY_ID");
+        let secret = get("AWS_SECRET_ACCESS_KEY");
+        let (Some(access_key_id), Some(secret)) = (access_key_id, secret) else {
+            return Err(Error::new(
+                crate::ErrorKind::Auth,
+                "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass a connection file",
+            )
+            .with_field("connection"));
+        };
+        let connection = Connection {
+            access_key_id,
+            secret_access_key: Secret::new(secret),
+            session_token: get("AWS_SESSION_TOKEN").map(Secret::new),
+            region: get("AWS_REGION")
+                .or_else(|| get("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(default_region),
+            endpoint_url: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
+            addressing_style: AddressingStyle::Auto,
+        };
+        connection.validate()?;
+        Ok(connection)
+    }
+
+    /// Checks the fields, naming the one at fault.
+    pub fn validate(&self) -> Result<()> {
+        if self.access_key_id.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "connection.access_key_id",
+                "the access key ID is empty",
+            ));
+        }
+        if self.access_key_id.trim() != self.access_key_id {
+            return Err(Error::invalid_input(
+                "connection.access_key_id",
+                "the access key ID has spaces around it: remove them",
+            ));
+        }
+        if self.secret_access_key.is_empty() {
+            return Err(Error::invalid_input(
+                "connection.secret_access_key",
+                "the secret access key is empty",
+            ));
+        }
+        if self.secret_access_key.expose().trim() != self.secret_access_key.expose() {
+            return Err(Error::invalid_input(
+                "connection.secret_access_key",
+                "the secret access key has spaces around it: remove them",
+            ));
+        }
+        crate::validate::region("connection.region", &self.region)?;
+        if let Some(endpoint) = &self.endpoint_url {
+            crate::endpoint::Endpoint::parse_custom(endpoint)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn reads_the_standard_environment_variables() {
+        let c = Connection::from_env_vars(vars(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9001"),
+        ]))
+        .unwrap();
+        assert_eq!(c.access_key_id, "AKIDEXAMPLE");
+        assert_eq!(c.session_token.unwrap().expose(), "token");
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:9001"));
+
+        let c = Connection::from_env_vars(vars(&[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ]))
+        .unwrap();
+        assert_eq!(c.region, "ap-south-1");
+        assert!(c.endpoint_url.is_none());
+    }
+
+    #[test]
+    fn missing_keys_are_an_auth_error() {
+        let err = Connection::from_env_vars(vars(&[("AWS_ACCESS_KEY_ID", "x")])).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Auth);
+        assert!(err.message().contains("AWS_SECRET_ACCESS_KEY"));
+    }
+
+    #[test]
+    fn debug_and_json_never_show_the_secrets() {
+        let c =
+            Connection::new("AKIDEXAMPLE", "very-secret-value").with_session_token("tok-secret");
+        let debug = format!("{c:?}");
+        let json = serde_json::to_string(&c).unwrap();
+        for text in [debug, json] {
+            assert!(!text.contains("very-secret-value"), "{text}");
+            assert!(!text.contains("tok-secret"), "{text}");
+            assert!(text.contains("AKIDEXAMPLE"));
+        }
+    }
+
+    #[test]
+    fn json_file_shape() {
+        let c = Connection::from_json(
+            r#"{"access_key_id":"AK","secret_access_key":"SK","endpoint_url":"http://127.0.0.1:9000","addressing_style":"path"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.addressing_style, AddressingStyle::Path);
+        let err = Connection::from_json(
+            r#"{"access_key_id":"AK","secret_access_key":"SK","regoin":"x"}"#,
+        )
+        .unwrap_err();
+        assert!(err.message().contains("regoin"), "{}", err.message());
+        let err = Connection::from_json(
+            r#"{"access_key_id":"AK","secret_access_key":"SK","endpoint_url":"ftp://x"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), Some("connection.endpoint_url"));
+    }
+}

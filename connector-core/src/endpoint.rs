@@ -1,0 +1,235 @@
+//! Where a request goes: the endpoint of a region or of an S3-compatible store, and the URL of
+//! a bucket or an object on it in virtual-hosted or path style.
+
+use crate::connection::{AddressingStyle, Connection};
+use crate::encode::encode_path;
+use crate::error::{Error, Result};
+
+/// What a request addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The service itself (ListBuckets).
+    Service,
+    /// A bucket.
+    Bucket(String),
+    /// An object in a bucket.
+    Object {
+        /// The bucket.
+        bucket: String,
+        /// The key, not encoded.
+        key: String,
+    },
+    /// A raw path on the service endpoint, not encoded (Make an API Call).
+    Path(String),
+}
+
+impl Target {
+    /// A bucket target.
+    pub fn bucket(bucket: impl Into<String>) -> Self {
+        Target::Bucket(bucket.into())
+    }
+
+    /// An object target.
+    pub fn object(bucket: impl Into<String>, key: impl Into<String>) -> Self {
+        Target::Object {
+            bucket: bucket.into(),
+            key: key.into(),
+        }
+    }
+}
+
+/// The scheme and host requests go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    scheme: &'static str,
+    /// Host, with `:port` when not the scheme's default.
+    authority: String,
+    custom: bool,
+    style: AddressingStyle,
+}
+
+impl Endpoint {
+    /// The endpoint of a connection: its custom endpoint URL, or Amazon S3 in its region.
+    pub fn for_connection(connection: &Connection) -> Result<Self> {
+        let mut endpoint = match &connection.endpoint_url {
+            Some(url) => Self::parse_custom(url)?,
+            None => Self::aws(&connection.region),
+        };
+        endpoint.style = connection.addressing_style;
+        Ok(endpoint)
+    }
+
+    /// Amazon S3's regional endpoint (`s3.REGION.amazonaws.com`, `.com.cn` in China).
+    pub fn aws(region: &str) -> Self {
+        let suffix = if region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        Endpoint {
+            scheme: "https",
+            authority: format!("s3.{region}.{suffix}"),
+            custom: false,
+            style: AddressingStyle::Auto,
+        }
+    }
+
+    /// Parses the endpoint URL of an S3-compatible store (`http(s)://host[:port]`).
+    pub fn parse_custom(url: &str) -> Result<Self> {
+        let field = "connection.endpoint_url";
+        let parsed = reqwest::Url::parse(url.trim()).map_err(|err| {
+            Error::invalid_input(
+                field,
+                format!("{url:?} is not a URL ({err}); write it like http://127.0.0.1:9000"),
+            )
+        })?;
+        let scheme = match parsed.scheme() {
+            "http" => "http",
+            "https" => "https",
+            other => {
+                return Err(Error::invalid_input(
+                    field,
+                    format!("the endpoint URL must start with http:// or https://, not {other}://"),
+                ));
+            }
+        };
+        let Some(host) = parsed.host_str() else {
+            return Err(Error::invalid_input(field, "the endpoint URL has no host"));
+        };
+        if parsed.path() != "/" || parsed.query().is_some() || !parsed.username().is_empty() {
+            return Err(Error::invalid_input(
+                field,
+                "the endpoint URL must be only scheme, host and port (no path, query or user)",
+            ));
+        }
+        let authority = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        Ok(Endpoint {
+            scheme,
+            authority,
+            custom: true,
+            style: AddressingStyle::Auto,
+        })
+    }
+
+    /// Whether this is a custom (non-AWS) endpoint.
+    pub fn is_custom(&self) -> bool {
+        self.custom
+    }
+
+    /// The base URL (`https://s3.eu-west-1.amazonaws.com`).
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+
+    /// Whether a request for `bucket` puts the bucket in the host name.
+    fn virtual_hosted(&self, bucket: &str) -> bool {
+        match self.style {
+            AddressingStyle::Path => false,
+            AddressingStyle::Virtual => true,
+            AddressingStyle::Auto => !self.custom && dns_compatible_without_dots(bucket),
+        }
+    }
+
+    /// The URL (without query) of a target; the path is percent-encoded exactly once.
+    pub fn url(&self, target: &Target) -> String {
+        let scheme = self.scheme;
+        let authority = &self.authority;
+        match target {
+            Target::Service => format!("{scheme}://{authority}/"),
+            Target::Path(path) => {
+                let path = path.strip_prefix('/').unwrap_or(path);
+                format!("{scheme}://{authority}/{}", encode_path(path))
+            }
+            Target::Bucket(bucket) if self.virtual_hosted(bucket) => {
+                format!("{scheme}://{bucket}.{authority}/")
+            }
+            Target::Bucket(bucket) => format!("{scheme}://{authority}/{}", encode_path(bucket)),
+            Target::Object { bucket, key } if self.virtual_hosted(bucket) => {
+                format!("{scheme}://{bucket}.{authority}/{}", encode_path(key))
+            }
+            Target::Object { bucket, key } => format!(
+                "{scheme}://{authority}/{}/{}",
+                encode_path(bucket),
+                encode_path(key)
+            ),
+        }
+    }
+}
+
+/// A bucket name that can be a DNS label under a TLS wildcard certificate.
+fn dns_compatible_without_dots(bucket: &str) -> bool {
+    (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !bucket.starts_with('-')
+        && !bucket.ends_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_is_virtual_hosted_unless_the_name_forbids_it() {
+        let conn = Connection::new("AK", "SK").with_region("eu-west-1");
+        let ep = Endpoint::for_connection(&conn).unwrap();
+        assert_eq!(
+            ep.url(&Target::object("my-bucket", "photos/a b.jpg")),
+            "https://my-bucket.s3.eu-west-1.amazonaws.com/photos/a%20b.jpg"
+        );
+        assert_eq!(
+            ep.url(&Target::object("my.bucket", "/lead")),
+            "https://s3.eu-west-1.amazonaws.com/my.bucket//lead"
+        );
+        assert_eq!(
+            ep.url(&Target::bucket("Legacy_Bucket")),
+            "https://s3.eu-west-1.amazonaws.com/Legacy_Bucket"
+        );
+        assert_eq!(
+            ep.url(&Target::Service),
+            "https://s3.eu-west-1.amazonaws.com/"
+        );
+        let cn = Endpoint::aws("cn-north-1");
+        assert_eq!(cn.base_url(), "https://s3.cn-north-1.amazonaws.com.cn");
+    }
+
+    #[test]
+    fn custom_endpoints_are_path_style_by_default() {
+        let conn = Connection::new("AK", "SK").with_endpoint_url("http://127.0.0.1:9000");
+        let ep = Endpoint::for_connection(&conn).unwrap();
+        assert_eq!(
+            ep.url(&Target::object("b", "x/y")),
+            "http://127.0.0.1:9000/b/x/y"
+        );
+        let conn = conn
+            .with_endpoint_url("https://minio.example.com")
+            .with_addressing_style(AddressingStyle::Virtual);
+        let ep = Endpoint::for_connection(&conn).unwrap();
+        assert_eq!(ep.url(&Target::bucket("b")), "https://b.minio.example.com/");
+    }
+
+    #[test]
+    fn raw_paths_are_encoded_once() {
+        let ep = Endpoint::aws("us-east-1");
+        assert_eq!(
+            ep.url(&Target::Path("/my-bucket/a b.txt".into())),
+            "https://s3.us-east-1.amazonaws.com/my-bucket/a%20b.txt"
+        );
+        assert_eq!(
+            ep.url(&Target::Path("my-bucket".into())),
+            "https://s3.us-east-1.amazonaws.com/my-bucket"
+        );
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused() {
+        for bad in ["not a url", "ftp://x", "http://h/path", "http://u:p@h"] {
+            let err = Endpoint::parse_custom(bad).unwrap_err();
+            assert_eq!(err.field(), Some("connection.endpoint_url"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The framework of s3-connector.
+//!
+//! A [`Connection`] (keys, region, endpoint) gives an [`S3Client`] that builds, signs (SigV4
+//! with S3's settings) and sends raw S3 REST requests. [`Module`]s are actions and searches with
+//! JSON-Schema inputs and outputs, collected in the [`Registry`] and invoked by name with JSON.
+
+#![warn(missing_docs)]
+
+pub mod body;
+pub mod client;
+pub mod connection;
+pub mod context;
+pub mod credentials;
+pub mod encode;
+pub mod endpoint;
+pub mod error;
+pub mod keys;
+pub mod module;
+pub mod registry;
+pub mod retry;
+pub mod s3_error;
+pub mod secret;
+pub mod signer;
+pub mod validate;
+pub mod xml;
+
+pub use body::Body;
+pub use client::{Response, S3Client, S3Request};
+pub use connection::{AddressingStyle, Connection};
+pub use context::Context;
+pub use endpoint::{Endpoint, Target};
+pub use error::{Error, ErrorKind, Result};
+pub use module::{DynModule, Module, ModuleKind};
+pub use registry::{Registration, Registry};
+pub use secret::Secret;
+
+/// Re-exported for module implementations.
+pub use async_trait::async_trait;
+pub use http::Method;
+#[doc(hidden)]
+pub use inventory;

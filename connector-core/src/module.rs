@@ -1,0 +1,118 @@
+//! What a module is: a named action or search with a typed, schema-described input and output.
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Whether a module changes something (action) or finds things (search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ModuleKind {
+    /// Does something: create, upload, delete, call.
+    Action,
+    /// Returns a list of items, paging through S3 (`limit`, continuation tokens).
+    Search,
+}
+
+/// One module of the connector. Implement it on a unit struct and register it with
+/// [`register_module!`](crate::register_module).
+#[async_trait]
+pub trait Module: Send + Sync + 'static {
+    /// The input; its doc comments become the form's help text.
+    type Input: DeserializeOwned + JsonSchema + Send + 'static;
+    /// The output.
+    type Output: Serialize + JsonSchema + Send + 'static;
+
+    /// The name modules are invoked by (`upload_file`).
+    const NAME: &'static str;
+    /// The label shown to people (`Upload File`).
+    const LABEL: &'static str;
+    /// Action or search.
+    const KIND: ModuleKind;
+    /// One or two sentences on what it does.
+    const DESCRIPTION: &'static str;
+
+    /// Checks the input beyond what its schema says (bucket naming rules, key length, …),
+    /// before anything is sent. The error names the field.
+    fn validate(&self, _input: &Self::Input) -> Result<()> {
+        Ok(())
+    }
+
+    /// Does the work.
+    async fn run(&self, ctx: &Context, input: Self::Input) -> Result<Self::Output>;
+}
+
+/// What the registry knows of a module without its types.
+#[async_trait]
+pub trait DynModule: Send + Sync {
+    /// The name it is invoked by.
+    fn name(&self) -> &'static str;
+    /// The label for people.
+    fn label(&self) -> &'static str;
+    /// Action or search.
+    fn kind(&self) -> ModuleKind;
+    /// What it does.
+    fn description(&self) -> &'static str;
+    /// The JSON Schema (2020-12) of its input.
+    fn input_schema(&self) -> Value;
+    /// The JSON Schema (2020-12) of its output.
+    fn output_schema(&self) -> Value;
+    /// Deserializes and checks `input` without running anything.
+    fn check(&self, input: &Value) -> Result<()>;
+    /// Deserializes, checks and runs, returning the output as JSON.
+    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Value>;
+}
+
+/// The JSON Schema of `T`, draft 2020-12.
+pub fn schema_of<T: JsonSchema>() -> Value {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema.to_value()
+}
+
+fn parse<M: Module>(module: &M, input: Value) -> Result<M::Input> {
+    let input: M::Input = serde_json::from_value(input)
+        .map_err(|err| Error::invalid_input("input", format!("invalid input: {err}")))?;
+    module.validate(&input)?;
+    Ok(input)
+}
+
+#[async_trait]
+impl<M: Module> DynModule for M {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+    fn label(&self) -> &'static str {
+        M::LABEL
+    }
+    fn kind(&self) -> ModuleKind {
+        M::KIND
+    }
+    fn description(&self) -> &'static str {
+        M::DESCRIPTION
+    }
+    fn input_schema(&self) -> Value {
+        schema_of::<M::Input>()
+    }
+    fn output_schema(&self) -> Value {
+        schema_of::<M::Output>()
+    }
+    fn check(&self, input: &Value) -> Result<()> {
+        parse(self, input.clone()).map(drop)
+    }
+    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Value> {
+        let input = parse(self, input)?;
+        let output = self.run(ctx, input).await?;
+        serde_json::to_value(output).map_err(|err| {
+            Error::new(
+                crate::ErrorKind::Server,
+                format!("cannot serialize the output of {}: {err}", M::NAME),
+            )
+        })
+    }
+}

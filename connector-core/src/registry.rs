@@ -1,0 +1,283 @@
+//! The registry: every module, collected at link time with `inventory`, looked up by name, and
+//! invoked with JSON that is first checked against the module's input schema.
+//!
+//! `inventory` only sees modules of crates the final binary refers to: a binary or test must
+//! name the modules crate (`use s3_modules as _;`).
+
+use crate::context::Context;
+use crate::error::{Error, ErrorKind, Result};
+use crate::module::DynModule;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A module's registration, submitted by [`register_module!`](crate::register_module).
+pub struct Registration {
+    module: &'static dyn DynModule,
+}
+
+impl Registration {
+    /// Registers `module`.
+    pub const fn new(module: &'static dyn DynModule) -> Self {
+        Registration { module }
+    }
+}
+
+inventory::collect!(Registration);
+
+/// Registers a module (a value of a type implementing [`Module`](crate::Module)).
+#[macro_export]
+macro_rules! register_module {
+    ($module:expr) => {
+        $crate::inventory::submit! { $crate::Registration::new(&$module) }
+    };
+}
+
+/// One registered module with its compiled input validator.
+struct Entry {
+    module: &'static dyn DynModule,
+    validator: OnceLock<jsonschema::Validator>,
+}
+
+/// The modules, by name, in a stable (alphabetical) order.
+pub struct Registry {
+    entries: BTreeMap<&'static str, Entry>,
+}
+
+impl Registry {
+    /// A registry of the given modules; two modules with one name are an error.
+    pub fn from_modules(modules: impl IntoIterator<Item = &'static dyn DynModule>) -> Result<Self> {
+        let mut entries = BTreeMap::new();
+        for module in modules {
+            let entry = Entry {
+                module,
+                validator: OnceLock::new(),
+            };
+            if entries.insert(module.name(), entry).is_some() {
+                return Err(Error::new(
+                    ErrorKind::Server,
+                    format!("two modules are registered as {:?}", module.name()),
+                ));
+            }
+        }
+        Ok(Registry { entries })
+    }
+
+    /// Every module linked into this program. Panics at first use if two share a name: that
+    /// is a programming error that must not reach a user.
+    pub fn global() -> &'static Registry {
+        static GLOBAL: OnceLock<Registry> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            Registry::from_modules(inventory::iter::<Registration>().map(|r| r.module))
+                .unwrap_or_else(|err| panic!("module registry: {err}"))
+        })
+    }
+
+    /// The module called `name`.
+    pub fn get(&self, name: &str) -> Option<&'static dyn DynModule> {
+        self.entries.get(name).map(|entry| entry.module)
+    }
+
+    /// Every module, ordered by name.
+    pub fn modules(&self) -> impl Iterator<Item = &'static dyn DynModule> + '_ {
+        self.entries.values().map(|entry| entry.module)
+    }
+
+    /// The number of modules.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no modules.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry> {
+        self.entries.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.entries.keys().copied().collect();
+            Error::invalid_input(
+                "module",
+                format!(
+                    "no module is called {name:?}; the modules are: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Checks `input` for module `name`: against its JSON Schema, then its own rules. Nothing
+    /// is sent. The error names the first offending field.
+    pub fn check(&self, name: &str, input: &Value) -> Result<()> {
+        let entry = self.entry(name)?;
+        let validator = entry.validator.get_or_init(|| {
+            jsonschema::validator_for(&entry.module.input_schema())
+                .unwrap_or_else(|err| panic!("the input schema of {name} is invalid: {err}"))
+        });
+        if let Some(err) = validator.iter_errors(input).next() {
+            return Err(schema_error(&err));
+        }
+        entry.module.check(input)
+    }
+
+    /// Invokes module `name` with JSON `input`, returning its JSON output.
+    pub async fn invoke(&self, ctx: &Context, name: &str, input: Value) -> Result<Value> {
+        self.check(name, &input)?;
+        let module = self.entry(name)?.module;
+        module.invoke(ctx, input).await
+    }
+}
+
+/// An input that fails its schema, as an error naming the field (`source.path`).
+fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let mut field: Vec<String> = err
+        .instance_path()
+        .as_str()
+        .split('/')
+        .skip(1)
+        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let message = match err.kind() {
+        Kind::Required { property } => {
+            let property = property.as_str().unwrap_or_default().to_owned();
+            field.push(property.clone());
+            format!("{property} is required")
+        }
+        Kind::AdditionalProperties { unexpected } => {
+            let first = unexpected.first().cloned().unwrap_or_default();
+            field.push(first.clone());
+            format!("{first:?} is not a field of this module's input; check the spelling")
+        }
+        Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
+            // An optional field or a choice of forms: report the deepest problem found inside.
+            let depth = |e: &jsonschema::ValidationError<'_>| e.instance_path().as_str().len();
+            let deepest = context.iter().flatten().max_by_key(|e| depth(e));
+            if let Some(inner) = deepest.filter(|inner| depth(inner) > depth(err)) {
+                return schema_error(inner);
+            }
+            let forms: Vec<String> = context
+                .iter()
+                .flatten()
+                .filter_map(|e| match e.kind() {
+                    Kind::Required { property } => property.as_str().map(str::to_owned),
+                    _ => None,
+                })
+                .collect();
+            if forms.is_empty() {
+                "does not match any of the forms this field allows".to_owned()
+            } else {
+                format!("give exactly one of: {}", forms.join(", "))
+            }
+        }
+        Kind::OneOfMultipleValid { .. } => {
+            "matches more than one of the forms this field allows; give only one".to_owned()
+        }
+        _ => {
+            let mut text = err.to_string();
+            if text.len() > 300 {
+                let cut = (0..=300)
+                    .rev()
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(0);
+                text.truncate(cut);
+                text.push('…');
+            }
+            text
+        }
+    };
+    let field = if field.is_empty() {
+        "input".to_owned()
+    } else {
+        field.join(".")
+    };
+    Error::invalid_input(field.clone(), format!("{field}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module::{Module, ModuleKind};
+    use async_trait::async_trait;
+    use schemars::JsonSchema;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct EchoInput {
+        /// Some text.
+        text: String,
+        #[serde(default)]
+        nested: Option<Nested>,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        count: u32,
+    }
+
+    #[derive(Serialize, JsonSchema)]
+    struct EchoOutput {
+        text: String,
+    }
+
+    struct Echo;
+    #[async_trait]
+    impl Module for Echo {
+        type Input = EchoInput;
+        type Output = EchoOutput;
+        const NAME: &'static str = "echo";
+        const LABEL: &'static str = "Echo";
+        const KIND: ModuleKind = ModuleKind::Action;
+        const DESCRIPTION: &'static str = "Says it back.";
+        fn validate(&self, input: &EchoInput) -> Result<()> {
+            if input.text == "bad" {
+                return Err(Error::invalid_input("text", "not that"));
+            }
+            Ok(())
+        }
+        async fn run(&self, _ctx: &Context, input: EchoInput) -> Result<EchoOutput> {
+            Ok(EchoOutput { text: input.text })
+        }
+    }
+
+    static ECHO: Echo = Echo;
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let err = Registry::from_modules([&ECHO as &dyn DynModule, &ECHO])
+            .err()
+            .unwrap();
+        assert!(err.message().contains("echo"));
+    }
+
+    #[test]
+    fn schema_errors_name_the_field() {
+        let registry = Registry::from_modules([&ECHO as &dyn DynModule]).unwrap();
+        let err = registry.check("echo", &serde_json::json!({})).unwrap_err();
+        assert_eq!(err.field(), Some("text"));
+        let err = registry
+            .check("echo", &serde_json::json!({"text": "x", "txet": 1}))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("txet"));
+        let err = registry
+            .check(
+                "echo",
+                &serde_json::json!({"text": "x", "nested": {"count": -1}}),
+            )
+            .unwrap_err();
+        assert_eq!(err.field(), Some("nested.count"));
+        let err = registry
+            .check("echo", &serde_json::json!({"text": "bad"}))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("text"));
+        registry
+            .check("echo", &serde_json::json!({"text": "ok"}))
+            .unwrap();
+        let err = registry.check("nope", &serde_json::json!({})).unwrap_err();
+        assert!(err.message().contains("echo"));
+    }
+}

@@ -1,0 +1,229 @@
+//! Checks on user input that S3 would otherwise refuse after a round trip, or worse, accept
+//! with another meaning. Each check names the field and says how to fix it.
+
+use crate::error::{Error, Result};
+
+/// The longest object key S3 accepts, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// A bucket name as S3 requires it for a *new* bucket (the full current rules).
+pub fn new_bucket_name(field: &str, name: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::invalid_input(
+            field,
+            format!("invalid bucket name {name:?}: {why}"),
+        ))
+    };
+    if name.len() < 3 || name.len() > 63 {
+        return bad("a bucket name is 3 to 63 characters long");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+    {
+        return bad(&format!(
+            "{c:?} is not allowed; use lowercase letters, digits, dots (.) and hyphens (-)"
+        ));
+    }
+    let first = name.as_bytes()[0];
+    let last = name.as_bytes()[name.len() - 1];
+    if !(first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric()) {
+        return bad("it must begin and end with a letter or a digit");
+    }
+    if name.contains("..") {
+        return bad("it must not have two dots in a row");
+    }
+    if name.contains(".-") || name.contains("-.") {
+        return bad("a dot next to a hyphen is not allowed");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return bad("it must not look like an IP address");
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return bad(&format!("the prefix {prefix:?} is reserved by AWS"));
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return bad(&format!("the suffix {suffix:?} is reserved by AWS"));
+        }
+    }
+    Ok(())
+}
+
+/// The name of an existing bucket. Older buckets in us-east-1 may have capitals and
+/// underscores, so only the characters and the length are checked.
+pub fn bucket_name(field: &str, name: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(Error::invalid_input(field, "the bucket name is empty"));
+    }
+    if name.len() > 255
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "invalid bucket name {name:?}: use letters, digits, dots, hyphens and underscores only \
+                 (the bucket's name, not a URL or an ARN)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An object key: not empty, at most 1024 bytes, and no `.` or `..` path segment (HTTP clients
+/// remove those before sending, which would silently address another object).
+pub fn object_key(field: &str, key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid_input(field, "the key (file path) is empty"));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "the key is {} bytes long; S3 allows at most {MAX_KEY_BYTES} bytes (UTF-8)",
+                key.len()
+            ),
+        ));
+    }
+    if key
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "the key {key:?} has a '.' or '..' segment between slashes, which HTTP clients \
+                 rewrite before sending; rename the object without it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A prefix (folder path) for listing: at most 1024 bytes. Empty means the whole bucket.
+pub fn prefix(field: &str, prefix: &str) -> Result<()> {
+    if prefix.len() > MAX_KEY_BYTES {
+        return Err(Error::invalid_input(
+            field,
+            format!("the prefix is longer than {MAX_KEY_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// An HTTP header name: a token as RFC 9110 defines it.
+pub fn header_name(field: &str, name: &str) -> Result<()> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(Error::invalid_input(
+            field,
+            format!("{name:?} is not a valid header name: use letters, digits and '-'"),
+        ));
+    }
+    Ok(())
+}
+
+/// An HTTP header value: printable ASCII and tabs only. Other characters would be mangled or
+/// refused on the way; encode them first (for metadata, e.g. percent-encoding).
+pub fn header_value(field: &str, value: &str) -> Result<()> {
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(*c == '\t' || (' '..='~').contains(c)))
+    {
+        let why = if c.is_control() {
+            "control characters (line breaks, …) are not allowed in a header value".to_owned()
+        } else {
+            format!(
+                "{c:?} is not ASCII; header values must be plain ASCII (percent-encode other text)"
+            )
+        };
+        return Err(Error::invalid_input(field, why));
+    }
+    Ok(())
+}
+
+/// An AWS region code such as `eu-west-1`.
+pub fn region(field: &str, region: &str) -> Result<()> {
+    let ok = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if !ok {
+        return Err(Error::invalid_input(
+            field,
+            format!("{region:?} is not a region code; write it like us-east-1 or eu-central-1"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_bucket_names_follow_s3_rules() {
+        for good in ["my-bucket", "abc", "a.b.c", "bucket-2026", &"a".repeat(63)] {
+            new_bucket_name("bucket", good).unwrap();
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "My-Bucket",
+            "my_bucket",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "192.168.5.4",
+            "xn--abc",
+            "sthree-abc",
+            "amzn-s3-demo-x",
+            "abc-s3alias",
+            "abc--ol-s3",
+            "abc.mrap",
+            "abc--x-s3",
+            "abc--table-s3",
+        ] {
+            let err = new_bucket_name("bucket", bad).unwrap_err();
+            assert_eq!(err.field(), Some("bucket"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn existing_bucket_names_allow_legacy_forms() {
+        bucket_name("bucket", "Legacy_Bucket.1").unwrap();
+        assert!(bucket_name("bucket", "").is_err());
+        assert!(bucket_name("bucket", "s3://x").is_err());
+        assert!(bucket_name("bucket", "a b").is_err());
+    }
+
+    #[test]
+    fn keys() {
+        object_key("key", "a b/c+d/é/ //x").unwrap();
+        object_key("key", "/leading").unwrap();
+        object_key("key", "...").unwrap();
+        assert!(object_key("key", "").is_err());
+        assert!(object_key("key", &"k".repeat(1025)).is_err());
+        object_key("key", &"k".repeat(1024)).unwrap();
+        for bad in ["a/./b", "a/../b", "./a", "a/..", "."] {
+            assert!(object_key("key", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn headers() {
+        header_name("headers", "Cache-Control").unwrap();
+        assert!(header_name("headers", "Bad Name").is_err());
+        header_value("headers.x", "max-age=60, public").unwrap();
+        assert!(header_value("headers.x", "a\r\nb").is_err());
+        assert!(header_value("headers.x", "é").is_err());
+    }
+}

@@ -1,1 +1,166 @@
-//! placeholder
+//! The integration-test harness: a real S3-compatible server (s3s-fs, in-process, on a random
+//! port of 127.0.0.1, in a temporary directory) and a way to run modules through the registry by
+//! name with JSON, as an automation platform does.
+
+use connector_core::{Connection, Context, Registry, Result};
+use s3_connector::local_store::{LocalStore, LocalStoreConfig};
+use serde_json::Value;
+
+// The modules register themselves only if the test binary refers to their crate.
+pub use s3_modules;
+
+/// The fixed test keys the server accepts (made up for these tests).
+pub const TEST_ACCESS_KEY: &str = "AKIDS3CONNECTORTEST";
+/// The fixed test secret.
+pub const TEST_SECRET_KEY: &str = "s3-connector/test+secret=key";
+
+/// A running test server with a connection to it.
+pub struct TestStore {
+    /// The server.
+    pub store: LocalStore,
+    /// A context whose connection points at the server.
+    pub ctx: Context,
+}
+
+impl TestStore {
+    /// Starts a server in a fresh temporary directory.
+    pub async fn start() -> TestStore {
+        let store = LocalStore::start(LocalStoreConfig {
+            access_key: TEST_ACCESS_KEY.to_owned(),
+            secret_key: TEST_SECRET_KEY.to_owned(),
+            ..LocalStoreConfig::default()
+        })
+        .await
+        .expect("start the local S3 server");
+        let ctx = Context::new(store.connection()).expect("connection");
+        TestStore { store, ctx }
+    }
+
+    /// A connection to the server.
+    pub fn connection(&self) -> Connection {
+        self.store.connection()
+    }
+
+    /// Runs module `name` with `input` through the registry.
+    pub async fn run(&self, name: &str, input: Value) -> Result<Value> {
+        Registry::global().invoke(&self.ctx, name, input).await
+    }
+
+    /// Runs module `name` with another connection.
+    pub async fn run_with(
+        &self,
+        connection: Connection,
+        name: &str,
+        input: Value,
+    ) -> Result<Value> {
+        let ctx = Context::new(connection)?;
+        Registry::global().invoke(&ctx, name, input).await
+    }
+
+    /// Runs module `name` and panics with the error if it fails.
+    pub async fn ok(&self, name: &str, input: Value) -> Value {
+        match self.run(name, input.clone()).await {
+            Ok(output) => output,
+            Err(err) => panic!("{name} {input} failed: {}", err.to_json()),
+        }
+    }
+
+    /// Creates a bucket.
+    pub async fn bucket(&self, name: &str) {
+        self.ok("create_bucket", serde_json::json!({ "bucket": name }))
+            .await;
+    }
+
+    /// How many HTTP requests the server has received.
+    pub fn requests(&self) -> u64 {
+        self.store.requests()
+    }
+}
+
+/// A moto S3 server (`python -m moto.server`) as a child process on a random port of
+/// 127.0.0.1, for what s3s-fs cannot do faithfully (keys with a leading `/`, exact listings of
+/// keys with `+`, `//` or `%`). It is stopped when dropped.
+pub struct Moto {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+/// The variable naming the Python that has `moto[server]` installed (set by `scripts/test`).
+pub const PYTHON_VAR: &str = "S3C_TEST_PYTHON";
+
+impl Moto {
+    /// Starts moto, or returns `None` (the test is skipped with a note) when no Python with moto
+    /// is configured. With `S3C_REQUIRE_SERVERS=1` (as `scripts/test` sets) a missing server
+    /// fails the test instead.
+    pub fn start() -> Option<Moto> {
+        let Ok(python) = std::env::var(PYTHON_VAR) else {
+            if std::env::var("S3C_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
+                panic!("{PYTHON_VAR} is not set: run the tests with scripts/test");
+            }
+            eprintln!("skipped: {PYTHON_VAR} is not set (scripts/test sets it up)");
+            return None;
+        };
+        for _ in 0..3 {
+            let port = free_port();
+            let mut child = std::process::Command::new(&python)
+                .args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| panic!("cannot run {python} -m moto.server: {err}"));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(Moto {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("moto did not start on 127.0.0.1");
+    }
+
+    /// A connection to this server (moto accepts any keys unless its IAM checks are enabled).
+    pub fn connection(&self) -> Connection {
+        Connection::new(TEST_ACCESS_KEY, TEST_SECRET_KEY).with_endpoint_url(&self.endpoint)
+    }
+
+    /// Runs module `name` with `input` against moto, panicking with the error if it fails.
+    pub async fn ok(&self, name: &str, input: Value) -> Value {
+        let ctx = Context::new(self.connection()).expect("connection");
+        match Registry::global().invoke(&ctx, name, input.clone()).await {
+            Ok(output) => output,
+            Err(err) => panic!("{name} {input} failed on moto: {}", err.to_json()),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port on 127.0.0.1")
+}

@@ -101,6 +101,7 @@ impl S3Client {
             query: Vec::new(),
             headers: Vec::new(),
             body: Body::empty(),
+            region: None,
         }
     }
 }
@@ -114,9 +115,17 @@ pub struct S3Request<'a> {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Body,
+    region: Option<String>,
 }
 
 impl S3Request<'_> {
+    /// Sends this request to another region than the connection's (on Amazon S3: that region's
+    /// endpoint, signed for it). A custom endpoint is kept, and signed for the connection's region.
+    pub fn in_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
     /// Adds a query parameter (an empty value is sent as the bare name, e.g. `?cors`).
     pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((name.into(), value.into()));
@@ -197,7 +206,11 @@ impl S3Request<'_> {
 
     /// The full URL: endpoint, encoded path, encoded query.
     fn url(&self) -> String {
-        let mut url = self.client.inner.endpoint.url(&self.target);
+        let endpoint = &self.client.inner.endpoint;
+        let mut url = match &self.region {
+            Some(region) => endpoint.in_region(region).url(&self.target),
+            None => endpoint.url(&self.target),
+        };
         if !self.query.is_empty() {
             url.push('?');
             url.push_str(&query_string(
@@ -209,7 +222,15 @@ impl S3Request<'_> {
 
     async fn send_once(&self, url: &str) -> Result<Response> {
         let inner = &self.client.inner;
-        let signed = inner.signer.sign(
+        let regional;
+        let signer = match &self.region {
+            Some(region) if !inner.endpoint.is_custom() => {
+                regional = Signer::s3(region);
+                &regional
+            }
+            _ => &inner.signer,
+        };
+        let signed = signer.sign(
             &SignRequest {
                 method: self.method.as_str(),
                 url,

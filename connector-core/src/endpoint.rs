@@ -114,6 +114,18 @@ impl Endpoint {
         })
     }
 
+    /// The same endpoint for another region: on Amazon S3 that region's endpoint; a custom
+    /// endpoint stays as it is.
+    pub fn in_region(&self, region: &str) -> Self {
+        if self.custom {
+            return self.clone();
+        }
+        Endpoint {
+            style: self.style,
+            ..Self::aws(region)
+        }
+    }
+
     /// Whether this is a custom (non-AWS) endpoint.
     pub fn is_custom(&self) -> bool {
         self.custom

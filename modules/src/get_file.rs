@@ -1,0 +1,257 @@
+//! Get File: download an object, into the output or into a local file.
+
+use base64::Engine as _;
+use connector_core::{
+    Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait, download,
+    headers, listing::unquote_etag, register_module, validate,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The default most bytes returned inline (without `save_to`): 16 MiB.
+pub const DEFAULT_MAX_INLINE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The file to download.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetFileInput {
+    /// The bucket the file is in.
+    #[schemars(title = "Bucket", length(min = 1))]
+    pub bucket: String,
+
+    /// The path of the file in the bucket (its key), e.g. `photos/2019/February/image023.jpg`.
+    /// Keys are used exactly as written: `/photos/a.jpg` (with a leading `/`) and
+    /// `photos/a.jpg` are two different files in S3.
+    #[schemars(title = "Path (key)", length(min = 1))]
+    pub key: String,
+
+    /// Only part of the file, as a byte range: `bytes=0-99` (the first 100 bytes), `0-99`,
+    /// `1000-` (from byte 1000 on) or `-500` (the last 500 bytes).
+    #[serde(default)]
+    #[schemars(title = "Byte range")]
+    pub range: Option<String>,
+
+    /// A specific version of the file (versioned buckets only). Empty: the current version.
+    #[serde(default)]
+    #[schemars(title = "Version ID")]
+    pub version_id: Option<String>,
+
+    /// Save the file to this local path instead of returning its content; large files are
+    /// streamed. A folder (ending in `/`, or existing) receives the file under its own name.
+    /// The destination is only replaced once the download is complete.
+    #[serde(default)]
+    #[schemars(title = "Save to (local path)")]
+    pub save_to: Option<String>,
+
+    /// Without `save_to`, the largest file returned in the output, in bytes (default 16 MiB).
+    #[serde(default)]
+    #[schemars(title = "Inline size limit", range(min = 1, max = 268435456))]
+    pub max_inline_bytes: Option<u64>,
+}
+
+/// The downloaded file.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GetFileOutput {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// Size in bytes of what was downloaded (of the range, for a range).
+    pub size: u64,
+    /// The content type S3 stored with the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The ETag, without quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// When the file was last changed, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// The version ID (versioned buckets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// For a range: which bytes these are, e.g. `bytes 0-99/5000`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_range: Option<String>,
+    /// User metadata (the `x-amz-meta-*` headers, without the prefix).
+    pub metadata: BTreeMap<String, String>,
+    /// Where the file was saved, with `save_to`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_to: Option<String>,
+    /// The content, base64 encoded (without `save_to`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_base64: Option<String>,
+    /// The content as text, when it is valid UTF-8 (without `save_to`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_text: Option<String>,
+}
+
+/// Downloads a file.
+pub struct GetFile;
+
+/// `bytes=…` from the forms a person may type.
+fn normalize_range(range: &str) -> Result<String> {
+    let spec = range.trim();
+    let spec = spec.strip_prefix("bytes=").unwrap_or(spec);
+    let valid = match spec.split_once('-') {
+        Some((start, end)) => {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            match (start.is_empty(), end.is_empty()) {
+                (false, true) => digits(start),
+                (true, false) => digits(end),
+                (false, false) => {
+                    digits(start)
+                        && digits(end)
+                        && start.parse::<u64>().ok() <= end.parse::<u64>().ok()
+                }
+                (true, true) => false,
+            }
+        }
+        None => false,
+    };
+    if !valid {
+        return Err(Error::invalid_input(
+            "range",
+            format!("{range:?} is not a byte range; write it like bytes=0-99, 1000- or -500"),
+        ));
+    }
+    Ok(format!("bytes={spec}"))
+}
+
+#[async_trait]
+impl Module for GetFile {
+    type Input = GetFileInput;
+    type Output = GetFileOutput;
+    const NAME: &'static str = "get_file";
+    const LABEL: &'static str = "Get File";
+    const KIND: ModuleKind = ModuleKind::Action;
+    const DESCRIPTION: &'static str =
+        "Downloads a file from a bucket: its content and metadata, or saved to a local path.";
+
+    fn validate(&self, input: &GetFileInput) -> Result<()> {
+        validate::bucket_name("bucket", &input.bucket)?;
+        validate::object_key("key", &input.key)?;
+        if let Some(range) = &input.range {
+            normalize_range(range)?;
+        }
+        if input.version_id.as_deref() == Some("") {
+            return Err(Error::invalid_input(
+                "version_id",
+                "the version ID is empty; leave the field out for the current version",
+            ));
+        }
+        if input
+            .save_to
+            .as_deref()
+            .is_some_and(|p| p.trim().is_empty())
+        {
+            return Err(Error::invalid_input(
+                "save_to",
+                "the local path is empty; leave the field out to get the content in the output",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn run(&self, ctx: &Context, input: GetFileInput) -> Result<GetFileOutput> {
+        let range = input.range.as_deref().map(normalize_range).transpose()?;
+        let response = ctx
+            .client()
+            .request(Method::GET, Target::object(&input.bucket, &input.key))
+            .query_opt("versionId", input.version_id.as_deref())
+            .header_opt("range", range)
+            .send()
+            .await
+            .map_err(|err| not_found_hint(err, &input.key))?;
+
+        let h = response.headers();
+        let mut output = GetFileOutput {
+            bucket: input.bucket.clone(),
+            key: input.key.clone(),
+            size: 0,
+            content_type: headers::text(h, "content-type").map(str::to_owned),
+            etag: headers::text(h, "etag").map(unquote_etag),
+            last_modified: headers::text(h, "last-modified")
+                .and_then(headers::http_date_to_rfc3339),
+            version_id: headers::text(h, "x-amz-version-id").map(str::to_owned),
+            content_range: headers::text(h, "content-range").map(str::to_owned),
+            metadata: headers::user_metadata(h),
+            saved_to: None,
+            content_base64: None,
+            content_text: None,
+        };
+        let length = response.content_length();
+
+        if let Some(save_to) = &input.save_to {
+            let dest = download::destination(save_to, &input.key);
+            output.size = download::save_atomically(response.into_stream(), length, &dest).await?;
+            output.saved_to = Some(dest.display().to_string());
+            return Ok(output);
+        }
+
+        let cap = input.max_inline_bytes.unwrap_or(DEFAULT_MAX_INLINE_BYTES);
+        if let Some(length) = length.filter(|len| *len > cap) {
+            return Err(too_large(length, cap));
+        }
+        let bytes = response
+            .bytes_capped(cap as usize, "the file")
+            .await
+            .map_err(|err| match err.kind() {
+                ErrorKind::InvalidInput => too_large(cap + 1, cap),
+                _ => err,
+            })?;
+        if let Some(expected) = length.filter(|len| *len != bytes.len() as u64) {
+            return Err(Error::new(
+                ErrorKind::Network,
+                format!(
+                    "the download ended after {} of {expected} bytes",
+                    bytes.len()
+                ),
+            ));
+        }
+        output.size = bytes.len() as u64;
+        output.content_text = std::str::from_utf8(&bytes).ok().map(str::to_owned);
+        output.content_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));
+        Ok(output)
+    }
+}
+
+fn too_large(length: u64, cap: u64) -> Error {
+    Error::invalid_input(
+        "save_to",
+        format!(
+            "the file is {length} bytes, more than can be returned inline ({cap} bytes): set \
+             save_to to stream it to a local file (or raise max_inline_bytes)"
+        ),
+    )
+}
+
+/// For a key with a leading `/` that does not exist, say that keys are exact.
+fn not_found_hint(err: Error, key: &str) -> Error {
+    match key.strip_prefix('/') {
+        Some(rest) if err.kind() == ErrorKind::NotFound && err.code() != Some("NoSuchBucket") => err
+            .context(format!(
+                "no file has the key {key:?} (keys are exact; if the file is {rest:?}, leave out the leading '/')"
+            )),
+        _ => err,
+    }
+}
+
+register_module!(GetFile);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(normalize_range("0-99").unwrap(), "bytes=0-99");
+        assert_eq!(normalize_range("bytes=1000-").unwrap(), "bytes=1000-");
+        assert_eq!(normalize_range("-500").unwrap(), "bytes=-500");
+        for bad in ["", "-", "abc", "5-1", "bytes=1-2,4-5", "1-2-3"] {
+            let err = normalize_range(bad).unwrap_err();
+            assert_eq!(err.field(), Some("range"), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! List Folders: the folders directly inside a folder of a bucket.
+
+use crate::list_files::{check_listing, page_size};
+use connector_core::listing::{ListRequest, list_objects_v2};
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, keys, register_module};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Where to look for folders.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListFoldersInput {
+    /// The bucket to look in.
+    #[schemars(title = "Bucket", length(min = 1))]
+    pub bucket: String,
+
+    /// The folder whose subfolders to list, e.g. `work`. Empty: the top of the bucket.
+    #[serde(default)]
+    #[schemars(title = "Folder (prefix)")]
+    pub prefix: Option<String>,
+
+    /// Return at most this many folders. Empty: all of them.
+    #[serde(default)]
+    #[schemars(title = "Limit", range(min = 1))]
+    pub limit: Option<u64>,
+
+    /// Continue a previous listing: its `next_continuation_token`.
+    #[serde(default)]
+    #[schemars(title = "Continuation token")]
+    pub continuation_token: Option<String>,
+}
+
+/// One folder.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FolderEntry {
+    /// The folder's full prefix, ending with `/` (use it as the prefix of another listing).
+    pub prefix: String,
+    /// The folder's name.
+    pub name: String,
+}
+
+/// The folders found.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListFoldersOutput {
+    /// The folders, in name order.
+    pub folders: Vec<FolderEntry>,
+    /// Whether more folders remain; pass `next_continuation_token` to get them.
+    pub truncated: bool,
+    /// The token that continues this listing, when `truncated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_continuation_token: Option<String>,
+}
+
+/// Lists folders.
+pub struct ListFolders;
+
+#[async_trait]
+impl Module for ListFolders {
+    type Input = ListFoldersInput;
+    type Output = ListFoldersOutput;
+    const NAME: &'static str = "list_folders";
+    const LABEL: &'static str = "List Folders";
+    const KIND: ModuleKind = ModuleKind::Search;
+    const DESCRIPTION: &'static str = "Lists the folders inside a folder of a bucket, including \
+        folders that exist only because files are stored under them.";
+
+    fn validate(&self, input: &ListFoldersInput) -> Result<()> {
+        check_listing(
+            &input.bucket,
+            input.prefix.as_deref(),
+            input.continuation_token.as_deref(),
+        )
+    }
+
+    async fn run(&self, ctx: &Context, input: ListFoldersInput) -> Result<ListFoldersOutput> {
+        let mut request = ListRequest {
+            prefix: keys::folder_prefix(input.prefix.as_deref().unwrap_or("")),
+            delimiter: Some("/".to_owned()),
+            max_keys: 0,
+            continuation_token: input.continuation_token,
+        };
+        let mut folders = Vec::new();
+        loop {
+            let remaining = input.limit.map(|limit| limit - folders.len() as u64);
+            request.max_keys = page_size(remaining);
+            let page = list_objects_v2(ctx.client(), &input.bucket, &request).await?;
+            folders.extend(page.common_prefixes.into_iter().map(|prefix| FolderEntry {
+                name: keys::file_name(&prefix).to_owned(),
+                prefix,
+            }));
+            request.continuation_token = page.next_continuation_token;
+            let full = input
+                .limit
+                .is_some_and(|limit| folders.len() as u64 >= limit);
+            if request.continuation_token.is_none() || full {
+                break;
+            }
+        }
+        Ok(ListFoldersOutput {
+            truncated: request.continuation_token.is_some(),
+            next_continuation_token: request.continuation_token,
+            folders,
+        })
+    }
+}
+
+register_module!(ListFolders);

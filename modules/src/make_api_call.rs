@@ -1,0 +1,346 @@
+//! Make an API Call: any S3 REST request, signed like every other, to the connection's endpoint.
+
+use base64::Engine as _;
+use connector_core::{
+    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, encode,
+    register_module, signer::SIGNER_HEADERS, validate,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The largest response body returned (16 MiB); use Get File with `save_to` for larger files.
+const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The HTTP method.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// Read (GetObject, ListObjectsV2, GetBucketCors, …).
+    Get,
+    /// Read headers only (HeadObject, HeadBucket).
+    Head,
+    /// Create or replace (PutObject, PutBucketCors, CreateBucket, …).
+    Put,
+    /// Post (DeleteObjects, multipart uploads, …).
+    Post,
+    /// Delete (DeleteObject, DeleteBucket, …).
+    Delete,
+}
+
+impl HttpMethod {
+    fn method(self) -> Method {
+        match self {
+            HttpMethod::Get => Method::GET,
+            HttpMethod::Head => Method::HEAD,
+            HttpMethod::Put => Method::PUT,
+            HttpMethod::Post => Method::POST,
+            HttpMethod::Delete => Method::DELETE,
+        }
+    }
+}
+
+/// The request to make.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MakeApiCallInput {
+    /// The HTTP method.
+    #[schemars(title = "Method")]
+    pub method: HttpMethod,
+
+    /// The path, relative to the region's endpoint (`https://s3.REGION.amazonaws.com/`), with
+    /// an optional query: e.g. `/my-bucket?cors` or `my-bucket/photos/a.jpg`. Write the path as
+    /// plain text (it is percent-encoded for you); a host or absolute URL is not allowed.
+    #[schemars(title = "URL", length(min = 1))]
+    pub url: String,
+
+    /// Request headers, e.g. `Content-Type`. The authorization headers (`Authorization`,
+    /// `X-Amz-Date`, `X-Amz-Content-Sha256`, `X-Amz-Security-Token`) are added for you; a
+    /// `Content-MD5` is computed when there is a body and none is given.
+    #[serde(default)]
+    #[schemars(title = "Headers")]
+    pub headers: BTreeMap<String, String>,
+
+    /// Query string parameters (plain text; encoded for you), e.g. `list-type` = `2`.
+    #[serde(default)]
+    #[schemars(title = "Query string")]
+    pub query: BTreeMap<String, String>,
+
+    /// The request body as text (e.g. an XML document).
+    #[serde(default)]
+    #[schemars(title = "Body")]
+    pub body: Option<String>,
+
+    /// The request body as base64, for binary content (instead of `body`).
+    #[serde(default)]
+    #[schemars(title = "Body (base64)")]
+    pub body_base64: Option<String>,
+
+    /// Return error answers (4xx, 5xx) as output instead of failing.
+    #[serde(default)]
+    #[schemars(title = "Return error responses")]
+    pub allow_error_status: bool,
+}
+
+/// S3's answer.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MakeApiCallOutput {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The response headers (lower-case names; repeated headers joined with `, `).
+    pub headers: BTreeMap<String, String>,
+    /// The body, when it is text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The body as base64, when it is not text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+    /// An XML body converted to JSON (`{"ListBucketResult": {...}}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xml: Option<serde_json::Value>,
+}
+
+/// Makes a raw, signed S3 API call.
+pub struct MakeApiCall;
+
+/// The path and query pairs of a relative URL.
+fn split_url(url: &str) -> Result<(String, Vec<(String, String)>)> {
+    let url = url.trim();
+    if url.contains("://") || url.starts_with("//") {
+        return Err(Error::invalid_input(
+            "url",
+            "give a path relative to the connection's endpoint (e.g. /my-bucket?cors), not a \
+             full URL: requests always go to the connection's endpoint",
+        ));
+    }
+    if url.contains('#') {
+        return Err(Error::invalid_input(
+            "url",
+            "a URL fragment (#…) is never sent; remove it, or write # as %23 in the query",
+        ));
+    }
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(Error::invalid_input(
+            "url",
+            "the path has a '.' or '..' segment, which HTTP clients rewrite before sending",
+        ));
+    }
+    let pairs = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (encode::percent_decode(name), encode::percent_decode(value))
+        })
+        .collect();
+    Ok((path.to_owned(), pairs))
+}
+
+fn check_headers(headers: &BTreeMap<String, String>) -> Result<()> {
+    for (name, value) in headers {
+        let field = format!("headers.{name}");
+        validate::header_name(&field, name)?;
+        validate::header_value(&field, value)?;
+        let lower = name.to_ascii_lowercase();
+        if SIGNER_HEADERS.contains(&lower.as_str()) {
+            return Err(Error::invalid_input(
+                field,
+                format!("{name} is added by the connector when it signs the request; remove it"),
+            ));
+        }
+        match lower.as_str() {
+            "content-length" => {
+                return Err(Error::invalid_input(
+                    field,
+                    "Content-Length is computed from the body; remove it",
+                ));
+            }
+            "expect" => {
+                return Err(Error::invalid_input(
+                    field,
+                    "Expect: 100-continue is not supported (the body is sent at once); remove it",
+                ));
+            }
+            "transfer-encoding" | "connection" => {
+                return Err(Error::invalid_input(
+                    field,
+                    format!("{name} is managed by the HTTP client; remove it"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl MakeApiCallInput {
+    fn body(&self) -> Result<Option<Vec<u8>>> {
+        match (&self.body, &self.body_base64) {
+            (Some(_), Some(_)) => Err(Error::invalid_input(
+                "body_base64",
+                "give the body either as text (body) or as base64 (body_base64), not both",
+            )),
+            (Some(text), None) => Ok(Some(text.clone().into_bytes())),
+            (None, Some(data)) => {
+                let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map(Some)
+                    .map_err(|err| {
+                        Error::invalid_input("body_base64", format!("not valid base64: {err}"))
+                    })
+            }
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Module for MakeApiCall {
+    type Input = MakeApiCallInput;
+    type Output = MakeApiCallOutput;
+    const NAME: &'static str = "make_api_call";
+    const LABEL: &'static str = "Make an API Call";
+    const KIND: ModuleKind = ModuleKind::Action;
+    const DESCRIPTION: &'static str = "Performs any S3 REST API call against the connection's \
+        endpoint, signed for you (see the Amazon S3 API Reference).";
+
+    fn validate(&self, input: &MakeApiCallInput) -> Result<()> {
+        split_url(&input.url)?;
+        check_headers(&input.headers)?;
+        for name in input.query.keys() {
+            if name.is_empty() {
+                return Err(Error::invalid_input(
+                    "query",
+                    "a query parameter has no name",
+                ));
+            }
+            if name.to_ascii_lowercase().starts_with("x-amz-") {
+                return Err(Error::invalid_input(
+                    format!("query.{name}"),
+                    "X-Amz-* query parameters are for presigned URLs; the request is signed with headers",
+                ));
+            }
+        }
+        input.body().map(drop)
+    }
+
+    async fn run(&self, ctx: &Context, input: MakeApiCallInput) -> Result<MakeApiCallOutput> {
+        let (path, url_query) = split_url(&input.url)?;
+        let body = input.body()?;
+        let mut request = ctx
+            .client()
+            .request(input.method.method(), Target::Path(path));
+        let url_pairs = url_query.iter().map(|(k, v)| (k, v));
+        for (name, value) in url_pairs.chain(input.query.iter()) {
+            request = request.query(name.as_str(), value.as_str());
+        }
+        for (name, value) in &input.headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = body.filter(|b| !b.is_empty()) {
+            request = request.body(Body::bytes(body));
+            if !input
+                .headers
+                .keys()
+                .any(|h| h.eq_ignore_ascii_case("content-md5"))
+            {
+                request = request.with_content_md5();
+            }
+        }
+        let response = if input.allow_error_status {
+            request.send_any().await?
+        } else {
+            request.send().await?
+        };
+
+        let status = response.status().as_u16();
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for (name, value) in response.headers() {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            headers
+                .entry(name.as_str().to_owned())
+                .and_modify(|existing| {
+                    existing.push_str(", ");
+                    existing.push_str(&value);
+                })
+                .or_insert(value);
+        }
+        let is_xml = headers
+            .get("content-type")
+            .is_some_and(|t| t.contains("xml"));
+        let bytes = response
+            .bytes_capped(MAX_RESPONSE_BYTES, "the response body")
+            .await
+            .map_err(|err| err.context("use Get File with save_to for large files"))?;
+        let mut output = MakeApiCallOutput {
+            status,
+            headers,
+            body: None,
+            body_base64: None,
+            xml: None,
+        };
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => {
+                let looks_xml = is_xml || text.trim_start().starts_with("<?xml");
+                if looks_xml && !text.is_empty() {
+                    output.xml = connector_core::xml::to_json(&text).ok();
+                }
+                if !text.is_empty() {
+                    output.body = Some(text);
+                }
+            }
+            Err(_) => {
+                output.body_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&bytes))
+            }
+        }
+        Ok(output)
+    }
+}
+
+register_module!(MakeApiCall);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls_only() {
+        let (path, query) = split_url("/my-bucket?cors").unwrap();
+        assert_eq!(path, "my-bucket");
+        assert_eq!(query, vec![("cors".to_owned(), String::new())]);
+        let (path, query) = split_url("b/a b.txt?versionId=x%2By&partNumber=1").unwrap();
+        assert_eq!(path, "b/a b.txt");
+        assert_eq!(query[0], ("versionId".to_owned(), "x+y".to_owned()));
+        for bad in [
+            "https://evil.example.com/x",
+            "//evil.example.com/x",
+            "/b/../c",
+            "/b#frag",
+        ] {
+            assert_eq!(split_url(bad).unwrap_err().field(), Some("url"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn signer_headers_are_refused() {
+        for name in [
+            "Authorization",
+            "Host",
+            "X-Amz-Date",
+            "x-amz-content-sha256",
+            "X-Amz-Security-Token",
+        ] {
+            let headers = BTreeMap::from([(name.to_owned(), "x".to_owned())]);
+            let err = check_headers(&headers).unwrap_err();
+            assert_eq!(err.field(), Some(format!("headers.{name}").as_str()));
+        }
+        let ok = BTreeMap::from([("Content-Type".to_owned(), "application/xml".to_owned())]);
+        check_headers(&ok).unwrap();
+    }
+}

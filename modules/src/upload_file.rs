@@ -1,0 +1,248 @@
+//! Upload File: put a file into a bucket, from a local path, text, or base64 content.
+
+use base64::Engine as _;
+use connector_core::{
+    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait,
+    headers::META_PREFIX, keys, listing::unquote_etag, register_module, signer::SIGNER_HEADERS,
+    validate,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What to upload: exactly one of a local file, text, or base64 content.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Source {
+    /// A file on the machine running the connector; it is streamed, not read into memory.
+    #[schemars(title = "Local file")]
+    Path(PathBuf),
+    /// Text, stored as UTF-8.
+    #[schemars(title = "Text")]
+    Text(String),
+    /// Binary content, base64 encoded.
+    #[schemars(title = "Base64 content")]
+    Base64(String),
+}
+
+/// The file to upload and where to put it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadFileInput {
+    /// The bucket to upload to.
+    #[schemars(title = "Bucket", length(min = 1))]
+    pub bucket: String,
+
+    /// The folder in the bucket, e.g. `work/reports`. Empty: the top of the bucket.
+    #[serde(default)]
+    #[schemars(title = "Folder")]
+    pub folder: Option<String>,
+
+    /// The file's name in the bucket, e.g. `report.pdf`. With the folder it makes the key
+    /// (`work/reports/report.pdf`).
+    #[schemars(title = "File name", length(min = 1))]
+    pub file_name: String,
+
+    /// The content: `{"path": "/local/file"}`, `{"text": "…"}` or `{"base64": "…"}`.
+    #[schemars(title = "Source file")]
+    pub source: Source,
+
+    /// The content type, e.g. `image/jpeg`. Empty: guessed from the file name.
+    #[serde(default)]
+    #[schemars(title = "Content type")]
+    pub content_type: Option<String>,
+
+    /// User metadata stored with the file (sent as `x-amz-meta-NAME` headers; ASCII values).
+    #[serde(default)]
+    #[schemars(title = "Metadata")]
+    pub metadata: BTreeMap<String, String>,
+
+    /// Extra request headers of S3's PutObject: `Cache-Control`, `Content-Disposition`,
+    /// `Content-Encoding`, `Content-Language`, `Expires`, `x-amz-acl`, `x-amz-storage-class`,
+    /// `x-amz-server-side-encryption`, `x-amz-tagging`, `If-None-Match`, and other `x-amz-*`.
+    #[serde(default)]
+    #[schemars(title = "Headers")]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The uploaded file.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UploadFileOutput {
+    /// The bucket.
+    pub bucket: String,
+    /// The key the file was stored under.
+    pub key: String,
+    /// The ETag S3 gave the file, without quotes (for a simple upload, the MD5 in hex).
+    pub etag: Option<String>,
+    /// The version ID, in a versioned bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// The content type stored with the file.
+    pub content_type: String,
+}
+
+/// Uploads a file.
+pub struct UploadFile;
+
+/// Standard headers PutObject understands (lower case); `x-amz-*` headers are allowed too.
+const ALLOWED_HEADERS: [&str; 8] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+    "if-none-match",
+    "if-match",
+    "content-type",
+];
+
+/// Headers the connector sets itself, with the field to use instead.
+const OWNED_HEADERS: [(&str, &str); 3] = [
+    ("content-md5", "it is computed and sent for you"),
+    ("content-length", "it is computed for you"),
+    ("expect", "it is not supported"),
+];
+
+fn check_headers(input: &UploadFileInput) -> Result<()> {
+    for (name, value) in &input.headers {
+        let field = format!("headers.{name}");
+        validate::header_name(&field, name)?;
+        validate::header_value(&field, value)?;
+        let lower = name.to_ascii_lowercase();
+        if SIGNER_HEADERS.contains(&lower.as_str()) {
+            return Err(Error::invalid_input(
+                field,
+                format!("{name} is written by the signer; remove it"),
+            ));
+        }
+        if let Some((_, why)) = OWNED_HEADERS.iter().find(|(h, _)| *h == lower) {
+            return Err(Error::invalid_input(field, format!("remove {name}: {why}")));
+        }
+        if lower == "content-type" && input.content_type.is_some() {
+            return Err(Error::invalid_input(
+                field,
+                "Content-Type is given twice: keep only the content_type field",
+            ));
+        }
+        if !(lower.starts_with("x-amz-") || ALLOWED_HEADERS.contains(&lower.as_str())) {
+            return Err(Error::invalid_input(
+                field,
+                format!(
+                    "{name} is not a PutObject header; use one of {} or an x-amz-* header",
+                    ALLOWED_HEADERS.join(", ")
+                ),
+            ));
+        }
+    }
+    for (name, value) in &input.metadata {
+        let field = format!("metadata.{name}");
+        validate::header_name(&field, name)?;
+        validate::header_value(&field, value)?;
+    }
+    Ok(())
+}
+
+impl UploadFileInput {
+    fn key(&self) -> String {
+        keys::join(self.folder.as_deref().unwrap_or(""), &self.file_name)
+    }
+
+    fn content_type(&self) -> String {
+        if let Some(content_type) = &self.content_type {
+            return content_type.clone();
+        }
+        if let Some((_, value)) = self
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            return value.clone();
+        }
+        match mime_guess::from_path(&self.file_name).first() {
+            Some(mime) if mime.type_() == "text" => format!("{mime}; charset=utf-8"),
+            Some(mime) => mime.to_string(),
+            None if matches!(self.source, Source::Text(_)) => "text/plain; charset=utf-8".into(),
+            None => "application/octet-stream".into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Module for UploadFile {
+    type Input = UploadFileInput;
+    type Output = UploadFileOutput;
+    const NAME: &'static str = "upload_file";
+    const LABEL: &'static str = "Upload File";
+    const KIND: ModuleKind = ModuleKind::Action;
+    const DESCRIPTION: &'static str =
+        "Uploads a file to a bucket folder, from a local file, text or base64 content.";
+
+    fn validate(&self, input: &UploadFileInput) -> Result<()> {
+        validate::bucket_name("bucket", &input.bucket)?;
+        if input.file_name.contains('/') {
+            return Err(Error::invalid_input(
+                "file_name",
+                "the file name has a '/': put the folders in the folder field",
+            ));
+        }
+        validate::object_key("file_name", &input.key())?;
+        if let Some(content_type) = &input.content_type {
+            validate::header_value("content_type", content_type)?;
+        }
+        if let Source::Base64(data) = &input.source {
+            decode_base64(data)?;
+        }
+        check_headers(input)
+    }
+
+    async fn run(&self, ctx: &Context, input: UploadFileInput) -> Result<UploadFileOutput> {
+        let key = input.key();
+        let content_type = input.content_type();
+        let body = match &input.source {
+            Source::Path(path) => Body::file(path).await.map_err(|err| {
+                Error::invalid_input(
+                    "source.path",
+                    format!("cannot read {}: {}", path.display(), err.message()),
+                )
+            })?,
+            Source::Text(text) => Body::bytes(text.clone().into_bytes()),
+            Source::Base64(data) => Body::bytes(decode_base64(data)?),
+        };
+        let size = body.len();
+        let mut request = ctx
+            .client()
+            .request(Method::PUT, Target::object(&input.bucket, &key))
+            .header("content-type", &content_type)
+            .body(body)
+            .with_content_md5();
+        for (name, value) in &input.headers {
+            if !name.eq_ignore_ascii_case("content-type") {
+                request = request.header(name, value);
+            }
+        }
+        for (name, value) in &input.metadata {
+            request = request.header(format!("{META_PREFIX}{name}"), value);
+        }
+        let response = request.send().await?;
+        Ok(UploadFileOutput {
+            etag: response.header("etag").map(unquote_etag),
+            version_id: response.header("x-amz-version-id").map(str::to_owned),
+            bucket: input.bucket,
+            key,
+            size,
+            content_type,
+        })
+    }
+}
+
+fn decode_base64(data: &str) -> Result<Vec<u8>> {
+    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|err| Error::invalid_input("source.base64", format!("not valid base64: {err}")))
+}
+
+register_module!(UploadFile);

@@ -1,1 +1,259 @@
-fn main() {}
+//! `s3-connector`: run the connector's modules from the command line.
+
+use clap::{Parser, Subcommand};
+use connector_core::{Connection, Context, Error, ErrorKind, Registry};
+use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
+use s3_connector::{demo, manifest};
+use serde_json::{Value, json};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Connections: `run` reads the connection from --connection FILE (JSON, see
+schemas/connection.json), else from the standard AWS environment variables
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION or
+AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
+
+Output: JSON on stdout. On failure, a JSON error on stderr
+({kind, message, code, request_id, status, field, retryable}) and the exit code
+of its kind: 2 invalid_input, 3 auth, 4 signature_mismatch, 5 access_denied,
+6 not_found, 7 conflict, 8 throttled, 9 server, 10 network, 11 timeout
+(1: the command line itself is wrong).
+
+Logs: set S3C_LOG (e.g. S3C_LOG=debug) for logs on stderr; secrets never appear.";
+
+/// Amazon S3 connector for workflow automation: modules invoked by name with JSON.
+#[derive(Debug, Parser)]
+#[command(name = "s3-connector", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the modules: name, kind and label.
+    Modules {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of a module's input (or of its output).
+    Schema {
+        /// The module, e.g. upload_file.
+        name: String,
+        /// Print the output schema instead of the input schema.
+        #[arg(long)]
+        output: bool,
+    },
+    /// Run a module with JSON input and print its JSON output.
+    Run {
+        /// The module, e.g. list_files (see `s3-connector modules`).
+        name: String,
+        /// The JSON input: a file, or `-` for standard input.
+        #[arg(short, long, value_name = "FILE|-", conflicts_with = "json")]
+        input: Option<PathBuf>,
+        /// The JSON input, inline: '{"bucket": "my-bucket"}'.
+        #[arg(long, value_name = "JSON")]
+        json: Option<String>,
+        /// A connection file (JSON). Default: the AWS environment variables.
+        #[arg(short, long, value_name = "FILE", env = "S3C_CONNECTION")]
+        connection: Option<PathBuf>,
+    },
+    /// Write manifest/connector.json and schemas/*.json from the code (or check them).
+    Manifest {
+        /// The repository root to write under.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Only check that the files are up to date; exit 1 if not.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Serve a local S3-compatible store on 127.0.0.1 from a directory, until Ctrl-C.
+    Local {
+        /// The directory holding the buckets. Default: a temporary one, removed on exit.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The port (0: a free one).
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// The access key ID the store accepts.
+        #[arg(long, default_value = LOCAL_ACCESS_KEY)]
+        access_key: String,
+        /// The secret access key the store accepts.
+        #[arg(long, default_value = LOCAL_SECRET_KEY)]
+        secret_key: String,
+    },
+    /// Start a local store and run the six baseline modules against it, printing each step.
+    Demo,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("S3C_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match execute(cli.command).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{}", pretty(&err.to_json()));
+            ExitCode::from(err.kind().exit_code() as u8)
+        }
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON")
+}
+
+async fn execute(command: Command) -> Result<ExitCode, Error> {
+    let registry = Registry::global();
+    match command {
+        Command::Modules { json } => {
+            if json {
+                let list: Vec<Value> = registry
+                    .modules()
+                    .map(|m| {
+                        json!({"name": m.name(), "label": m.label(), "kind": m.kind(),
+                               "description": m.description()})
+                    })
+                    .collect();
+                println!("{}", pretty(&Value::Array(list)));
+            } else {
+                println!("{:<16} {:<7} {:<20} DESCRIPTION", "NAME", "KIND", "LABEL");
+                for m in registry.modules() {
+                    let kind = serde_json::to_value(m.kind()).expect("kind");
+                    let kind = kind.as_str().unwrap_or_default();
+                    println!(
+                        "{:<16} {kind:<7} {:<20} {}",
+                        m.name(),
+                        m.label(),
+                        m.description()
+                    );
+                }
+            }
+        }
+        Command::Schema { name, output } => {
+            let module = registry.get(&name).ok_or_else(|| {
+                Error::invalid_input("name", format!("no module is called {name:?}"))
+            })?;
+            let schema = if output {
+                module.output_schema()
+            } else {
+                module.input_schema()
+            };
+            println!("{}", pretty(&schema));
+        }
+        Command::Run {
+            name,
+            input,
+            json,
+            connection,
+        } => {
+            let input = read_input(input, json)?;
+            // Check the input before looking for credentials: a typo is reported first.
+            registry.check(&name, &input)?;
+            let connection = match connection {
+                Some(path) => Connection::from_file(&path)?,
+                None => Connection::from_env()?,
+            };
+            let ctx = Context::new(connection)?;
+            let output = registry.invoke(&ctx, &name, input).await?;
+            println!("{}", pretty(&output));
+        }
+        Command::Manifest { dir, check } => {
+            if check {
+                let stale = manifest::stale(registry, &dir);
+                if !stale.is_empty() {
+                    for path in &stale {
+                        eprintln!("out of date: {}", path.display());
+                    }
+                    eprintln!("run `s3-connector manifest` to regenerate them");
+                    return Ok(ExitCode::from(1));
+                }
+                eprintln!("manifest and schemas are up to date");
+            } else {
+                for path in manifest::write(registry, &dir)? {
+                    println!("{}", path.display());
+                }
+            }
+        }
+        Command::Local {
+            dir,
+            port,
+            access_key,
+            secret_key,
+        } => {
+            let store = LocalStore::start(LocalStoreConfig {
+                dir,
+                port,
+                access_key,
+                secret_key,
+            })
+            .await?;
+            let connection = json!({
+                "access_key_id": store.access_key(),
+                "secret_access_key": store.secret_key(),
+                "region": "us-east-1",
+                "endpoint_url": store.endpoint(),
+            });
+            println!(
+                "{}",
+                pretty(
+                    &json!({"endpoint": store.endpoint(), "dir": store.dir(), "connection": connection})
+                )
+            );
+            eprintln!(
+                "Serving {} on {} (Ctrl-C to stop). To use it:\n  export AWS_ACCESS_KEY_ID={} \
+                 AWS_SECRET_ACCESS_KEY={} AWS_ENDPOINT_URL={}",
+                store.dir().display(),
+                store.endpoint(),
+                store.access_key(),
+                store.secret_key(),
+                store.endpoint()
+            );
+            tokio::signal::ctrl_c().await?;
+            store.stop().await;
+        }
+        Command::Demo => {
+            demo::run(|step, module, input, output| {
+                println!("# Step {step}: {module}");
+                println!(
+                    "{}",
+                    pretty(&json!({"module": module, "input": input, "output": output}))
+                );
+            })
+            .await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON input of `run`: a file, standard input, inline text, or `{}` when none is given.
+fn read_input(path: Option<PathBuf>, inline: Option<String>) -> Result<Value, Error> {
+    let text = match (path, inline) {
+        (Some(path), _) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text)?;
+            text
+        }
+        (Some(path), _) => std::fs::read_to_string(&path).map_err(|err| {
+            Error::invalid_input("input", format!("cannot read {}: {err}", path.display()))
+        })?,
+        (None, Some(text)) => text,
+        (None, None) => "{}".to_owned(),
+    };
+    serde_json::from_str(&text).map_err(|err| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("the input is not valid JSON: {err}"),
+        )
+        .with_field("input")
+    })
+}

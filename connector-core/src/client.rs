@@ -258,7 +258,7 @@ impl S3Request<'_> {
             })?;
             headers.append(name, value);
         }
-        if self.body.len() > 0 || matches!(self.method, Method::PUT | Method::POST) {
+        if !self.body.is_empty() || matches!(self.method, Method::PUT | Method::POST) {
             headers.insert(http::header::CONTENT_LENGTH, self.body.len().into());
         }
         let parsed = reqwest::Url::parse(url)

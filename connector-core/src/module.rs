@@ -67,12 +67,45 @@ pub trait DynModule: Send + Sync {
     async fn invoke(&self, ctx: &Context, input: Value) -> Result<Value>;
 }
 
-/// The JSON Schema of `T`, draft 2020-12.
+/// The JSON Schema of `T`, draft 2020-12. Descriptions come from doc comments, with their
+/// line wrapping undone (a blank line still separates paragraphs).
 pub fn schema_of<T: JsonSchema>() -> Value {
     let schema = schemars::generate::SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T>();
-    schema.to_value()
+    let mut value = schema.to_value();
+    unwrap_descriptions(&mut value);
+    value
+}
+
+/// The schema of `T` titled `title` (the root title would otherwise be the Rust type's name).
+fn titled_schema_of<T: JsonSchema>(title: String) -> Value {
+    let mut schema = schema_of::<T>();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("title".to_owned(), Value::String(title));
+    }
+    schema
+}
+
+fn unwrap_descriptions(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                match inner {
+                    Value::String(text) if key == "description" => {
+                        *text = text
+                            .split("\n\n")
+                            .map(|paragraph| paragraph.replace('\n', " "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    _ => unwrap_descriptions(inner),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 fn parse<M: Module>(module: &M, input: Value) -> Result<M::Input> {
@@ -97,10 +130,10 @@ impl<M: Module> DynModule for M {
         M::DESCRIPTION
     }
     fn input_schema(&self) -> Value {
-        schema_of::<M::Input>()
+        titled_schema_of::<M::Input>(M::LABEL.to_owned())
     }
     fn output_schema(&self) -> Value {
-        schema_of::<M::Output>()
+        titled_schema_of::<M::Output>(format!("{}: output", M::LABEL))
     }
     fn check(&self, input: &Value) -> Result<()> {
         parse(self, input.clone()).map(drop)

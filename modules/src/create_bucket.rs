@@ -30,6 +30,7 @@ pub struct CreateBucketOutput {
     /// The region it was created in.
     pub region: String,
     /// Where S3 says the bucket is (the `Location` header), e.g. `/my-bucket`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
 }
 

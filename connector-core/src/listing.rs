@@ -87,6 +87,45 @@ struct CommonPrefix {
     prefix: String,
 }
 
+/// Items gathered over one or more pages.
+#[derive(Debug, Clone)]
+pub struct Collected<T> {
+    /// The items, in listing order.
+    pub items: Vec<T>,
+    /// Where to continue, when more remain.
+    pub next_continuation_token: Option<String>,
+}
+
+/// Pages through a listing of `bucket` from `request`, turning each page into items with
+/// `take`, until the listing ends or `limit` items are gathered. Page sizes never exceed what
+/// is still wanted, so a limit never cuts a page and the returned token resumes exactly after
+/// the last item returned.
+pub async fn collect<T>(
+    client: &S3Client,
+    bucket: &str,
+    mut request: ListRequest,
+    limit: Option<u64>,
+    mut take: impl FnMut(ListPage) -> Vec<T>,
+) -> Result<Collected<T>> {
+    let mut items = Vec::new();
+    loop {
+        let remaining = limit.map(|limit| limit.saturating_sub(items.len() as u64));
+        request.max_keys = remaining.map_or(MAX_KEYS_PER_PAGE, |r| {
+            r.min(u64::from(MAX_KEYS_PER_PAGE)) as u32
+        });
+        let page = list_objects_v2(client, bucket, &request).await?;
+        request.continuation_token = page.next_continuation_token.clone();
+        items.extend(take(page));
+        let full = limit.is_some_and(|limit| items.len() as u64 >= limit);
+        if request.continuation_token.is_none() || full {
+            return Ok(Collected {
+                items,
+                next_continuation_token: request.continuation_token,
+            });
+        }
+    }
+}
+
 /// Strips the quotes S3 puts around ETags.
 pub fn unquote_etag(etag: &str) -> String {
     etag.trim_matches('"').to_owned()

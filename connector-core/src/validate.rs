@@ -146,6 +146,26 @@ pub fn header_value(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A header a caller adds to a request: a valid name and value, and not one the signer or the
+/// HTTP client writes (`Authorization`, `Host`, `X-Amz-Date`, `X-Amz-Content-Sha256`,
+/// `X-Amz-Security-Token`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`).
+pub fn request_header(field: &str, name: &str, value: &str) -> Result<()> {
+    header_name(field, name)?;
+    header_value(field, value)?;
+    let lower = name.to_ascii_lowercase();
+    let why = if crate::signer::SIGNER_HEADERS.contains(&lower.as_str()) {
+        "it is added by the connector when it signs the request"
+    } else {
+        match lower.as_str() {
+            "content-length" => "it is computed from the body",
+            "transfer-encoding" | "connection" => "it is managed by the HTTP client",
+            "expect" => "100-continue is not supported (the body is sent at once)",
+            _ => return Ok(()),
+        }
+    };
+    Err(Error::invalid_input(field, format!("remove {name}: {why}")))
+}
+
 /// An AWS region code such as `eu-west-1`.
 pub fn region(field: &str, region: &str) -> Result<()> {
     let ok = !region.is_empty()
@@ -225,5 +245,16 @@ mod tests {
         header_value("headers.x", "max-age=60, public").unwrap();
         assert!(header_value("headers.x", "a\r\nb").is_err());
         assert!(header_value("headers.x", "é").is_err());
+        for owned in [
+            "Authorization",
+            "host",
+            "X-Amz-Date",
+            "Content-Length",
+            "Expect",
+        ] {
+            let err = request_header("headers.h", owned, "x").unwrap_err();
+            assert!(err.message().starts_with(&format!("remove {owned}")));
+        }
+        request_header("headers.h", "x-amz-acl", "private").unwrap();
     }
 }

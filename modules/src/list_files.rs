@@ -1,6 +1,6 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
-use connector_core::listing::{ListRequest, MAX_KEYS_PER_PAGE, list_objects_v2};
+use connector_core::listing::{self, ListRequest};
 use connector_core::{
     Context, Error, Module, ModuleKind, Result, async_trait, keys, register_module, validate,
 };
@@ -71,14 +71,6 @@ pub struct ListFilesOutput {
 /// Lists files.
 pub struct ListFiles;
 
-/// A page size that never returns more than `remaining` entries, so a limit never cuts a page
-/// (the continuation token then resumes exactly after the last entry returned).
-pub(crate) fn page_size(remaining: Option<u64>) -> u32 {
-    remaining.map_or(MAX_KEYS_PER_PAGE, |r| {
-        r.min(u64::from(MAX_KEYS_PER_PAGE)) as u32
-    })
-}
-
 /// Checks the fields list modules share.
 pub(crate) fn check_listing(
     bucket: &str,
@@ -115,41 +107,32 @@ impl Module for ListFiles {
     }
 
     async fn run(&self, ctx: &Context, input: ListFilesInput) -> Result<ListFilesOutput> {
-        let mut request = ListRequest {
+        let request = ListRequest {
             prefix: keys::folder_prefix(input.prefix.as_deref().unwrap_or("")),
             delimiter: (!input.recursive).then(|| "/".to_owned()),
-            max_keys: MAX_KEYS_PER_PAGE,
             continuation_token: input.continuation_token,
+            ..ListRequest::default()
         };
-        let mut files = Vec::new();
-        loop {
-            let remaining = input.limit.map(|limit| limit - files.len() as u64);
-            request.max_keys = page_size(remaining);
-            let page = list_objects_v2(ctx.client(), &input.bucket, &request).await?;
-            files.extend(
-                page.objects
-                    .into_iter()
-                    // A key ending in '/' is a folder placeholder, not a file.
-                    .filter(|object| !object.key.ends_with('/'))
-                    .map(|object| FileEntry {
-                        name: keys::file_name(&object.key).to_owned(),
-                        key: object.key,
-                        size: object.size,
-                        etag: object.etag,
-                        last_modified: object.last_modified,
-                        storage_class: object.storage_class,
-                    }),
-            );
-            request.continuation_token = page.next_continuation_token;
-            let full = input.limit.is_some_and(|limit| files.len() as u64 >= limit);
-            if request.continuation_token.is_none() || full {
-                break;
-            }
-        }
+        let found = listing::collect(ctx.client(), &input.bucket, request, input.limit, |page| {
+            page.objects
+                .into_iter()
+                // A key ending in '/' is a folder placeholder, not a file.
+                .filter(|object| !object.key.ends_with('/'))
+                .map(|object| FileEntry {
+                    name: keys::file_name(&object.key).to_owned(),
+                    key: object.key,
+                    size: object.size,
+                    etag: object.etag,
+                    last_modified: object.last_modified,
+                    storage_class: object.storage_class,
+                })
+                .collect()
+        })
+        .await?;
         Ok(ListFilesOutput {
-            truncated: request.continuation_token.is_some(),
-            next_continuation_token: request.continuation_token,
-            files,
+            truncated: found.next_continuation_token.is_some(),
+            next_continuation_token: found.next_continuation_token,
+            files: found.items,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! List Folders: the folders directly inside a folder of a bucket.
 
-use crate::list_files::{check_listing, page_size};
-use connector_core::listing::{ListRequest, list_objects_v2};
+use crate::list_files::check_listing;
+use connector_core::listing::{self, ListRequest};
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, keys, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -73,33 +73,26 @@ impl Module for ListFolders {
     }
 
     async fn run(&self, ctx: &Context, input: ListFoldersInput) -> Result<ListFoldersOutput> {
-        let mut request = ListRequest {
+        let request = ListRequest {
             prefix: keys::folder_prefix(input.prefix.as_deref().unwrap_or("")),
             delimiter: Some("/".to_owned()),
-            max_keys: 0,
             continuation_token: input.continuation_token,
+            ..ListRequest::default()
         };
-        let mut folders = Vec::new();
-        loop {
-            let remaining = input.limit.map(|limit| limit - folders.len() as u64);
-            request.max_keys = page_size(remaining);
-            let page = list_objects_v2(ctx.client(), &input.bucket, &request).await?;
-            folders.extend(page.common_prefixes.into_iter().map(|prefix| FolderEntry {
-                name: keys::file_name(&prefix).to_owned(),
-                prefix,
-            }));
-            request.continuation_token = page.next_continuation_token;
-            let full = input
-                .limit
-                .is_some_and(|limit| folders.len() as u64 >= limit);
-            if request.continuation_token.is_none() || full {
-                break;
-            }
-        }
+        let found = listing::collect(ctx.client(), &input.bucket, request, input.limit, |page| {
+            page.common_prefixes
+                .into_iter()
+                .map(|prefix| FolderEntry {
+                    name: keys::file_name(&prefix).to_owned(),
+                    prefix,
+                })
+                .collect()
+        })
+        .await?;
         Ok(ListFoldersOutput {
-            truncated: request.continuation_token.is_some(),
-            next_continuation_token: request.continuation_token,
-            folders,
+            truncated: found.next_continuation_token.is_some(),
+            next_continuation_token: found.next_continuation_token,
+            folders: found.items,
         })
     }
 }

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use connector_core::{
     Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, encode,
-    register_module, signer::SIGNER_HEADERS, validate,
+    register_module, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -143,37 +143,7 @@ fn split_url(url: &str) -> Result<(String, Vec<(String, String)>)> {
 
 fn check_headers(headers: &BTreeMap<String, String>) -> Result<()> {
     for (name, value) in headers {
-        let field = format!("headers.{name}");
-        validate::header_name(&field, name)?;
-        validate::header_value(&field, value)?;
-        let lower = name.to_ascii_lowercase();
-        if SIGNER_HEADERS.contains(&lower.as_str()) {
-            return Err(Error::invalid_input(
-                field,
-                format!("{name} is added by the connector when it signs the request; remove it"),
-            ));
-        }
-        match lower.as_str() {
-            "content-length" => {
-                return Err(Error::invalid_input(
-                    field,
-                    "Content-Length is computed from the body; remove it",
-                ));
-            }
-            "expect" => {
-                return Err(Error::invalid_input(
-                    field,
-                    "Expect: 100-continue is not supported (the body is sent at once); remove it",
-                ));
-            }
-            "transfer-encoding" | "connection" => {
-                return Err(Error::invalid_input(
-                    field,
-                    format!("{name} is managed by the HTTP client; remove it"),
-                ));
-            }
-            _ => {}
-        }
+        validate::request_header(&format!("headers.{name}"), name, value)?;
     }
     Ok(())
 }

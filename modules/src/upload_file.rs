@@ -3,8 +3,7 @@
 use base64::Engine as _;
 use connector_core::{
     Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait,
-    headers::META_PREFIX, keys, listing::unquote_etag, register_module, signer::SIGNER_HEADERS,
-    validate,
+    headers::META_PREFIX, keys, listing::unquote_etag, register_module, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -99,27 +98,16 @@ const ALLOWED_HEADERS: [&str; 8] = [
     "content-type",
 ];
 
-/// Headers the connector sets itself, with the field to use instead.
-const OWNED_HEADERS: [(&str, &str); 3] = [
-    ("content-md5", "it is computed and sent for you"),
-    ("content-length", "it is computed for you"),
-    ("expect", "it is not supported"),
-];
-
 fn check_headers(input: &UploadFileInput) -> Result<()> {
     for (name, value) in &input.headers {
         let field = format!("headers.{name}");
-        validate::header_name(&field, name)?;
-        validate::header_value(&field, value)?;
+        validate::request_header(&field, name, value)?;
         let lower = name.to_ascii_lowercase();
-        if SIGNER_HEADERS.contains(&lower.as_str()) {
+        if lower == "content-md5" {
             return Err(Error::invalid_input(
                 field,
-                format!("{name} is written by the signer; remove it"),
+                "remove Content-MD5: it is computed and sent for you",
             ));
-        }
-        if let Some((_, why)) = OWNED_HEADERS.iter().find(|(h, _)| *h == lower) {
-            return Err(Error::invalid_input(field, format!("remove {name}: {why}")));
         }
         if lower == "content-type" && input.content_type.is_some() {
             return Err(Error::invalid_input(

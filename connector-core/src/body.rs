@@ -40,7 +40,7 @@ impl Body {
     }
 
     /// A body held in memory.
-    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Self {
         let bytes = bytes.into();
         Body {
             len: bytes.len() as u64,
@@ -119,6 +119,22 @@ impl Body {
         hex::encode(self.md5)
     }
 
+    /// The file the body streams from, if it is a file.
+    pub fn file_path(&self) -> Option<&Path> {
+        match &self.content {
+            Content::File(path) => Some(path),
+            Content::Bytes(_) => None,
+        }
+    }
+
+    /// The bytes of a body held in memory.
+    pub fn bytes(&self) -> Option<&Bytes> {
+        match &self.content {
+            Content::Bytes(bytes) => Some(bytes),
+            Content::File(_) => None,
+        }
+    }
+
     /// The body as reqwest sends it: bytes as they are, files streamed in chunks.
     pub(crate) async fn to_reqwest(&self) -> Result<reqwest::Body> {
         match &self.content {
@@ -143,7 +159,7 @@ mod tests {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&data).unwrap();
         let from_file = Body::file(file.path()).await.unwrap();
-        let from_bytes = Body::bytes(data.clone());
+        let from_bytes = Body::from_bytes(data.clone());
         assert_eq!(from_file.len(), data.len() as u64);
         assert_eq!(from_file.sha256_hex(), from_bytes.sha256_hex());
         assert_eq!(from_file.content_md5(), from_bytes.content_md5());

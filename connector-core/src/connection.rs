@@ -1,5 +1,6 @@
 //! A connection: the credentials and the place (region, endpoint) every module talks to.
 
+use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use schemars::JsonSchema;
@@ -60,6 +61,29 @@ pub struct Connection {
     #[serde(default)]
     #[schemars(title = "Addressing style")]
     pub addressing_style: AddressingStyle,
+
+    /// Work as this IAM role (e.g. `arn:aws:iam::123456789012:role/s3-reader`): the keys above
+    /// assume it with STS and every request uses its temporary credentials, renewed before they
+    /// expire. Leave empty to use the keys directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Role ARN")]
+    pub role_arn: Option<String>,
+
+    /// With a role: the external ID its trust policy requires, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "External ID")]
+    pub external_id: Option<String>,
+
+    /// With a role: the session name that appears in CloudTrail (default `s3-connector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Role session name")]
+    pub role_session_name: Option<String>,
+
+    /// For temporary credentials: when they expire (RFC 3339), if known. Filled in by Assume
+    /// Role; used to warn when a presigned URL would outlive its credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Credentials expire at")]
+    pub expiration: Option<String>,
 }
 
 fn default_region() -> String {
@@ -76,7 +100,31 @@ impl Connection {
             region: default_region(),
             endpoint_url: None,
             addressing_style: AddressingStyle::Auto,
+            role_arn: None,
+            external_id: None,
+            role_session_name: None,
+            expiration: None,
         }
+    }
+
+    /// The connection's own keys (before any role is assumed).
+    pub fn credentials(&self) -> Credentials {
+        let expires_at = self
+            .expiration
+            .as_deref()
+            .and_then(crate::headers::parse_rfc3339);
+        Credentials::from_secrets(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            self.session_token.clone(),
+        )
+        .with_expiry(expires_at)
+    }
+
+    /// Works as `role_arn`, assumed with this connection's keys.
+    pub fn with_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.role_arn = Some(role_arn.into());
+        self
     }
 
     /// Sets the region.
@@ -151,7 +199,7 @@ impl Connection {
                 .or_else(|| get("AWS_DEFAULT_REGION"))
                 .unwrap_or_else(default_region),
             endpoint_url: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
-            addressing_style: AddressingStyle::Auto,
+            ..Connection::new("", "")
         };
         connection.validate()?;
         Ok(connection)
@@ -186,6 +234,20 @@ impl Connection {
         crate::validate::region("connection.region", &self.region)?;
         if let Some(endpoint) = &self.endpoint_url {
             crate::endpoint::Endpoint::parse_custom(endpoint)?;
+        }
+        if let Some(role_arn) = &self.role_arn {
+            crate::validate::role_arn("connection.role_arn", role_arn)?;
+        }
+        if let Some(name) = &self.role_session_name {
+            crate::validate::role_session_name("connection.role_session_name", name)?;
+        }
+        if let Some(expiration) = &self.expiration
+            && crate::headers::parse_rfc3339(expiration).is_none()
+        {
+            return Err(Error::invalid_input(
+                "connection.expiration",
+                format!("{expiration:?} is not an RFC 3339 time like 2026-01-15T12:00:00Z"),
+            ));
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use crate::secret::Secret;
 use aws_smithy_runtime_api::client::identity::Identity;
+use std::time::{Duration, SystemTime};
 
 /// An access key pair, with a session token when the credentials are temporary.
 #[derive(Debug, Clone)]
@@ -9,6 +10,7 @@ pub struct Credentials {
     access_key_id: String,
     secret_access_key: Secret,
     session_token: Option<Secret>,
+    expires_at: Option<SystemTime>,
 }
 
 impl Credentials {
@@ -22,6 +24,7 @@ impl Credentials {
             access_key_id: access_key_id.into(),
             secret_access_key: Secret::new(secret_access_key),
             session_token: session_token.map(Secret::new),
+            expires_at: None,
         }
     }
 
@@ -35,7 +38,35 @@ impl Credentials {
             access_key_id,
             secret_access_key,
             session_token,
+            expires_at: None,
         }
+    }
+
+    /// Records when temporary credentials expire.
+    pub fn with_expiry(mut self, expires_at: Option<SystemTime>) -> Self {
+        self.expires_at = expires_at;
+        self
+    }
+
+    /// When these credentials expire, if known.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// Whether these credentials expire within `margin` from now.
+    pub fn expires_within(&self, margin: Duration) -> bool {
+        self.expires_at
+            .is_some_and(|at| at <= SystemTime::now() + margin)
+    }
+
+    /// The secret access key (for signing, and for handing temporary credentials on).
+    pub fn secret_access_key(&self) -> &Secret {
+        &self.secret_access_key
+    }
+
+    /// The session token, for temporary credentials.
+    pub fn session_token(&self) -> Option<&Secret> {
+        self.session_token.as_ref()
     }
 
     /// The access key ID (not secret).
@@ -54,7 +85,7 @@ impl Credentials {
             &self.access_key_id,
             self.secret_access_key.expose(),
             self.session_token.as_ref().map(|t| t.expose().to_owned()),
-            None,
+            self.expires_at,
             "s3-connector",
         )
         .into()

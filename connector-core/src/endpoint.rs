@@ -21,6 +21,8 @@ pub enum Target {
     },
     /// A raw path on the service endpoint, not encoded (Make an API Call).
     Path(String),
+    /// The Security Token Service (AssumeRole), signed for `sts`.
+    Sts,
 }
 
 impl Target {
@@ -151,6 +153,15 @@ impl Endpoint {
         let authority = &self.authority;
         match target {
             Target::Service => format!("{scheme}://{authority}/"),
+            // A custom endpoint serves STS itself (MinIO, moto); on AWS it has its own host.
+            Target::Sts if self.custom => format!("{scheme}://{authority}/"),
+            Target::Sts => {
+                let region = self
+                    .authority
+                    .strip_prefix("s3.")
+                    .unwrap_or(&self.authority);
+                format!("https://sts.{region}/")
+            }
             Target::Path(path) => {
                 let path = path.strip_prefix('/').unwrap_or(path);
                 format!("{scheme}://{authority}/{}", encode_path(path))
@@ -217,6 +228,7 @@ mod tests {
             ep.url(&Target::object("b", "x/y")),
             "http://127.0.0.1:9000/b/x/y"
         );
+        assert_eq!(ep.url(&Target::Sts), "http://127.0.0.1:9000/");
         let conn = conn
             .with_endpoint_url("https://minio.example.com")
             .with_addressing_style(AddressingStyle::Virtual);

@@ -111,6 +111,12 @@ pub struct S3ErrorBody {
     pub region: Option<String>,
     /// For a redirect: the endpoint S3 names.
     pub endpoint: Option<String>,
+    /// For `SignatureDoesNotMatch`: what differs between S3's computation and ours.
+    pub diagnosis: Option<String>,
+    /// For `SignatureDoesNotMatch`: the canonical request we signed (secrets redacted).
+    pub our_canonical_request: Option<String>,
+    /// For `SignatureDoesNotMatch`: the string to sign we signed.
+    pub our_string_to_sign: Option<String>,
 }
 
 /// A failure, with everything a caller needs to decide what to do next.
@@ -172,6 +178,21 @@ impl Error {
     /// Records what S3 said.
     pub fn with_s3(mut self, body: S3ErrorBody) -> Self {
         self.s3 = Some(Box::new(body));
+        self
+    }
+
+    /// Adds a signature-mismatch diagnosis (also appended to the message).
+    pub fn with_diagnosis(
+        mut self,
+        diagnosis: String,
+        our_canonical_request: String,
+        our_string_to_sign: Option<String>,
+    ) -> Self {
+        self.message = format!("{}. Diagnosis: {diagnosis}", self.message);
+        let s3 = self.s3.get_or_insert_with(Default::default);
+        s3.diagnosis = Some(diagnosis);
+        s3.our_canonical_request = Some(our_canonical_request);
+        s3.our_string_to_sign = our_string_to_sign;
         self
     }
 
@@ -246,6 +267,9 @@ impl Error {
                 "canonical_request": s3.canonical_request,
                 "region": s3.region,
                 "endpoint": s3.endpoint,
+                "diagnosis": s3.diagnosis,
+                "our_canonical_request": s3.our_canonical_request,
+                "our_string_to_sign": s3.our_string_to_sign,
             });
             let details: serde_json::Map<_, _> = details
                 .as_object()

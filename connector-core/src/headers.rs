@@ -16,6 +16,22 @@ pub fn http_date_to_rfc3339(value: &str) -> Option<String> {
         .ok()
 }
 
+/// Parses an RFC 3339 time (`2026-01-15T12:34:56Z`, fractions and offsets allowed).
+pub fn parse_rfc3339(value: &str) -> Option<std::time::SystemTime> {
+    let time = DateTime::from_str(value, Format::DateTimeWithOffset)
+        .or_else(|_| DateTime::from_str(value, Format::DateTime))
+        .ok()?;
+    std::time::SystemTime::try_from(time).ok()
+}
+
+/// A time as RFC 3339 in UTC, to the second (`2026-01-15T12:34:56Z`).
+pub fn to_rfc3339(time: std::time::SystemTime) -> String {
+    let secs = DateTime::from(time).secs();
+    DateTime::from_secs(secs)
+        .fmt(Format::DateTime)
+        .unwrap_or_default()
+}
+
 /// A header as text.
 pub fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -43,6 +59,11 @@ mod tests {
             Some("2009-10-12T17:50:00Z")
         );
         assert!(http_date_to_rfc3339("yesterday").is_none());
+        let t = parse_rfc3339("2026-01-15T12:34:56Z").unwrap();
+        assert_eq!(to_rfc3339(t), "2026-01-15T12:34:56Z");
+        assert_eq!(parse_rfc3339("2026-01-15T13:34:56+01:00"), Some(t));
+        assert!(parse_rfc3339("2026-01-15T12:34:56.250Z").is_some());
+        assert!(parse_rfc3339("soon").is_none());
         let mut headers = HeaderMap::new();
         headers.insert("x-amz-meta-author", "me".parse().unwrap());
         headers.insert("content-type", "text/plain".parse().unwrap());

@@ -7,10 +7,12 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod canonical;
 pub mod client;
 pub mod connection;
 pub mod context;
 pub mod credentials;
+pub mod diagnose;
 pub mod download;
 pub mod encode;
 pub mod endpoint;
@@ -19,22 +21,31 @@ pub mod headers;
 pub mod keys;
 pub mod listing;
 pub mod module;
+pub mod prepared;
+pub mod presign;
 pub mod registry;
+pub mod request;
+pub mod response;
 pub mod retry;
 pub mod s3_error;
 pub mod secret;
 pub mod signer;
+pub mod sts;
 pub mod validate;
 pub mod xml;
 
 pub use body::Body;
-pub use client::{Response, S3Client, S3Request};
+pub use client::S3Client;
 pub use connection::{AddressingStyle, Connection};
 pub use context::Context;
+pub use credentials::Credentials;
 pub use endpoint::{Endpoint, Target};
 pub use error::{Error, ErrorKind, Result};
 pub use module::{DynModule, Module, ModuleKind};
+pub use prepared::PreparedRequest;
 pub use registry::{Registration, Registry};
+pub use request::S3Request;
+pub use response::Response;
 pub use secret::Secret;
 
 /// Re-exported for module implementations.

@@ -140,9 +140,12 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
         request_id: parsed.request_id.or_else(|| header("x-amz-request-id")),
         host_id: parsed.host_id.or_else(|| header("x-amz-id-2")),
         string_to_sign: parsed.string_to_sign,
-        canonical_request: parsed.canonical_request,
+        canonical_request: parsed
+            .canonical_request
+            .map(|c| crate::diagnose::redact(&c)),
         region: parsed.region.or_else(|| header("x-amz-bucket-region")),
         endpoint: parsed.endpoint,
+        ..S3ErrorBody::default()
     };
     let kind = kind_of_code(&code).unwrap_or_else(|| kind_of_status(status));
     let mut message = match &parsed.message {

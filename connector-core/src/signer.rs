@@ -6,13 +6,14 @@
 
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
+use aws_sigv4::http_request::SignatureLocation;
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody, SignableRequest,
     SigningSettings, UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 use sha2::{Digest, Sha256};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// The SHA-256 of an empty payload, hex encoded.
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -29,6 +30,20 @@ pub const SIGNER_HEADERS: [&str; 5] = [
 /// The hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// A time as SigV4 writes it: `20130524T000000Z`.
+pub fn amz_date(time: SystemTime) -> String {
+    aws_smithy_types::DateTime::from(time)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .map(|iso| {
+            iso.chars()
+                .filter(|c| c.is_ascii_digit() || *c == 'T' || *c == 'Z')
+                .take(15)
+                .chain(std::iter::once('Z'))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// One request to sign.
@@ -52,12 +67,22 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// A signer for S3 in `region`.
-    pub fn s3(region: impl Into<String>) -> Self {
+    /// A signer for `service` (`s3`, `sts`) in `region`.
+    pub fn new(service: &'static str, region: impl Into<String>) -> Self {
         Signer {
-            service: "s3",
+            service,
             region: region.into(),
         }
+    }
+
+    /// A signer for S3 in `region`.
+    pub fn s3(region: impl Into<String>) -> Self {
+        Self::new("s3", region)
+    }
+
+    /// The service requests are signed for.
+    pub fn service(&self) -> &'static str {
+        self.service
     }
 
     /// The region requests are signed for.
@@ -73,6 +98,81 @@ impl Signer {
         settings.session_token_mode = SessionTokenMode::Include;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
         settings
+    }
+
+    /// S3's settings for presigned URLs: the signature in the query, valid for `expires_in`,
+    /// the payload unsigned (the uploader's body is not known when the URL is made).
+    fn presign_settings(expires_in: Duration) -> SigningSettings {
+        let mut settings = Self::settings();
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires_in);
+        settings
+    }
+
+    /// Presigns `method` on `url` (already encoded, with any operation parameters in its
+    /// query) for `expires_in`, binding `headers` (lower-case names) into the signature. Returns
+    /// the `X-Amz-*` query parameters to append, `X-Amz-Signature` last.
+    pub fn presign(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        expires_in: Duration,
+        credentials: &Credentials,
+        time: SystemTime,
+    ) -> Result<Vec<(&'static str, String)>> {
+        let identity = credentials.identity();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(self.service)
+            .time(time)
+            .settings(Self::presign_settings(expires_in))
+            .build()
+            .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            url,
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            SignableBody::UnsignedPayload,
+        )
+        .map_err(|err| Error::invalid_input("url", format!("cannot sign this URL: {err}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
+            .into_parts();
+        let (_, params) = instructions.into_parts();
+        let mut params: Vec<(&'static str, String)> = params
+            .into_iter()
+            .map(|(name, value)| (name, value.into_owned()))
+            .collect();
+        // The signature goes last, as AWS's SDKs write it.
+        params.sort_by_key(|(name, _)| *name == "X-Amz-Signature");
+        Ok(params)
+    }
+
+    /// The SigV4 signing key of `credentials` for `time` (the day), this region and service.
+    pub fn signing_key(&self, credentials: &Credentials, time: SystemTime) -> impl AsRef<[u8]> {
+        v4::generate_signing_key(
+            credentials.secret_access_key().expose(),
+            time,
+            &self.region,
+            self.service,
+        )
+    }
+
+    /// The credential scope `ACCESS_KEY/YYYYMMDD/REGION/SERVICE/aws4_request`.
+    pub fn credential_scope(&self, credentials: &Credentials, time: SystemTime) -> String {
+        format!(
+            "{}/{}/{}/{}/aws4_request",
+            credentials.access_key_id(),
+            &amz_date(time)[..8],
+            self.region,
+            self.service
+        )
     }
 
     /// Signs `request` at `time`, returning the headers to add: `x-amz-date`,

@@ -166,6 +166,41 @@ pub fn request_header(field: &str, name: &str, value: &str) -> Result<()> {
     Err(Error::invalid_input(field, format!("remove {name}: {why}")))
 }
 
+/// An IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+pub fn role_arn(field: &str, arn: &str) -> Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > "role/".len();
+    if !ok {
+        return Err(Error::invalid_input(
+            field,
+            format!("{arn:?} is not a role ARN; write it like arn:aws:iam::123456789012:role/NAME"),
+        ));
+    }
+    Ok(())
+}
+
+/// A role session name: 2 to 64 of `A-Z a-z 0-9 + = , . @ -`.
+pub fn role_session_name(field: &str, name: &str) -> Result<()> {
+    let ok = (2..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if !ok {
+        return Err(Error::invalid_input(
+            field,
+            format!("{name:?} is not a session name: 2 to 64 letters, digits or + = , . @ _ -"),
+        ));
+    }
+    Ok(())
+}
+
 /// An AWS region code such as `eu-west-1`.
 pub fn region(field: &str, region: &str) -> Result<()> {
     let ok = !region.is_empty()

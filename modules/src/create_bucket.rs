@@ -80,7 +80,7 @@ impl Module for CreateBucket {
                     location_constraint: &region,
                 },
             )?;
-            request = request.body(Body::bytes(xml)).with_content_md5();
+            request = request.body(Body::from_bytes(xml)).with_content_md5();
         }
         let response = request.send().await.map_err(|err| match err.code() {
             Some("BucketAlreadyOwnedByYou") => err.context(format!(

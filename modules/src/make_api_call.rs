@@ -214,7 +214,7 @@ impl Module for MakeApiCall {
             request = request.header(name, value);
         }
         if let Some(body) = body.filter(|b| !b.is_empty()) {
-            request = request.body(Body::bytes(body));
+            request = request.body(Body::from_bytes(body));
             if !input
                 .headers
                 .keys()

@@ -196,8 +196,8 @@ impl Module for UploadFile {
                     format!("cannot read {}: {}", path.display(), err.message()),
                 )
             })?,
-            Source::Text(text) => Body::bytes(text.clone().into_bytes()),
-            Source::Base64(data) => Body::bytes(decode_base64(data)?),
+            Source::Text(text) => Body::from_bytes(text.clone().into_bytes()),
+            Source::Base64(data) => Body::from_bytes(decode_base64(data)?),
         };
         let size = body.len();
         let mut request = ctx

@@ -1,0 +1,254 @@
+//! A request being built, then signed and sent with retries.
+
+use crate::body::Body;
+use crate::client::S3Client;
+use crate::credentials::Credentials;
+use crate::diagnose;
+use crate::encode::query_string;
+use crate::endpoint::Target;
+use crate::error::{Error, ErrorKind, Result};
+use crate::prepared::PreparedRequest;
+use crate::response::Response;
+use crate::signer::{SignRequest, Signer};
+use http::Method;
+use std::time::SystemTime;
+
+/// A request being built. Header names are lower-cased; values are not encoded by the caller.
+pub struct S3Request<'a> {
+    client: &'a S3Client,
+    method: Method,
+    target: Target,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Body,
+    region: Option<String>,
+    credentials: Option<Credentials>,
+}
+
+impl std::fmt::Debug for S3Request<'_> {
+    /// Header values are left out: some carry keys (SSE-C).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("S3Request")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("query", &self.query)
+            .field("headers", &header_names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl<'a> S3Request<'a> {
+    pub(crate) fn new(client: &'a S3Client, method: Method, target: Target) -> Self {
+        S3Request {
+            client,
+            method,
+            target,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Body::empty(),
+            region: None,
+            credentials: None,
+        }
+    }
+
+    /// Sends this request to another region than the connection's (on Amazon S3: that region's
+    /// endpoint, signed for it). A custom endpoint is kept, and signed for the connection's region.
+    pub fn in_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Signs with these credentials instead of the client's (used to assume a role).
+    pub fn signed_with(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Adds a query parameter (an empty value is sent as the bare name, e.g. `?cors`).
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a query parameter when `value` is `Some`.
+    pub fn query_opt(self, name: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.query(name, value),
+            None => self,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
+        self.headers
+            .push((name.as_ref().to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// Adds a header when `value` is `Some`.
+    pub fn header_opt(self, name: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.header(name, value),
+            None => self,
+        }
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Sends `Content-MD5` for the body (S3 then refuses a body damaged on the way).
+    pub fn with_content_md5(self) -> Self {
+        let md5 = self.body.content_md5();
+        self.header("content-md5", md5)
+    }
+
+    /// Sends the request; an answer other than 2xx becomes an [`Error`] decoded from S3's body
+    /// (for a signature mismatch, with a diagnosis of what differs).
+    pub async fn send(self) -> Result<Response> {
+        let (response, prepared) = self.send_with_retries().await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let err = response.into_error().await;
+        Err(diagnose::signature_mismatch(err, &prepared))
+    }
+
+    /// Sends the request and returns S3's answer whatever its status (retryable failures are
+    /// still retried first).
+    pub async fn send_any(self) -> Result<Response> {
+        self.send_with_retries().await.map(|(response, _)| response)
+    }
+
+    async fn send_with_retries(self) -> Result<(Response, PreparedRequest)> {
+        let retry = &self.client.inner().retry;
+        let mut attempt = 1;
+        loop {
+            let prepared = self.prepare(SystemTime::now()).await?;
+            let result = self.send_prepared(&prepared).await;
+            let retryable = match &result {
+                Ok(response) => retry.is_retryable_status(response.status()),
+                Err(err) => err.is_retryable(),
+            };
+            match retry.delay_before_retry(attempt, retryable) {
+                Some(delay) => {
+                    tracing::debug!(attempt, ?delay, method = %self.method, "retrying");
+                    // Dropping an unread response closes its connection.
+                    drop(result);
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return result.map(|response| (response, prepared)),
+            }
+        }
+    }
+
+    /// The full URL: endpoint, encoded path, encoded query.
+    fn url(&self) -> String {
+        let endpoint = &self.client.inner().endpoint;
+        let mut url = match &self.region {
+            Some(region) => endpoint.in_region(region).url(&self.target),
+            None => endpoint.url(&self.target),
+        };
+        if !self.query.is_empty() {
+            url.push('?');
+            url.push_str(&query_string(
+                self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            ));
+        }
+        url
+    }
+
+    /// The signer for this request's service and region.
+    fn signer(&self) -> Signer {
+        let connection = &self.client.inner().connection;
+        let region = match &self.region {
+            Some(region) if !self.client.inner().endpoint.is_custom() => region.as_str(),
+            _ => connection.region.as_str(),
+        };
+        match self.target {
+            Target::Sts => Signer::new("sts", region),
+            _ => Signer::s3(region),
+        }
+    }
+
+    /// Signs the request at `time`.
+    async fn prepare(&self, time: SystemTime) -> Result<PreparedRequest> {
+        let credentials = match &self.credentials {
+            Some(credentials) => credentials.clone(),
+            None => self.client.credentials().await?,
+        };
+        let url = self.url();
+        let signer = self.signer();
+        let signed = signer.sign(
+            &SignRequest {
+                method: self.method.as_str(),
+                url: &url,
+                headers: &self.headers,
+                payload_sha256: self.body.sha256_hex(),
+            },
+            &credentials,
+            time,
+        )?;
+        let mut headers = self.headers.clone();
+        headers.extend(
+            signed
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+        Ok(PreparedRequest {
+            method: self.method.clone(),
+            url,
+            headers,
+            body: self.body.clone(),
+            region: signer.region().to_owned(),
+            service: signer.service(),
+        })
+    }
+
+    async fn send_prepared(&self, prepared: &PreparedRequest) -> Result<Response> {
+        let inner = self.client.inner();
+        if let Some(slot) = &inner.dry_run {
+            if let Ok(mut slot) = slot.lock() {
+                slot.get_or_insert_with(|| prepared.clone());
+            }
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "dry run: the request was prepared and signed but not sent",
+            )
+            .with_retryable(false));
+        }
+        let mut headers = http::HeaderMap::with_capacity(prepared.headers.len() + 1);
+        for (name, value) in &prepared.headers {
+            let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::invalid_input("headers", format!("{name:?} is not a valid header name"))
+            })?;
+            let value = http::HeaderValue::from_str(value).map_err(|_| {
+                Error::invalid_input(
+                    format!("headers.{name}"),
+                    "the header value has characters HTTP does not allow",
+                )
+            })?;
+            headers.append(name, value);
+        }
+        if !prepared.body.is_empty() || matches!(prepared.method, Method::PUT | Method::POST) {
+            headers.insert(http::header::CONTENT_LENGTH, prepared.body.len().into());
+        }
+        let url = reqwest::Url::parse(&prepared.url)
+            .map_err(|err| Error::invalid_input("url", format!("cannot build the URL: {err}")))?;
+        tracing::debug!(method = %prepared.method, path = url.path(), "sending");
+        let response = inner
+            .http
+            .request(prepared.method.clone(), url)
+            .headers(headers)
+            .body(prepared.body.to_reqwest().await?)
+            .send()
+            .await?;
+        tracing::debug!(status = response.status().as_u16(), "answered");
+        Ok(Response { inner: response })
+    }
+}

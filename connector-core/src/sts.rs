@@ -1,0 +1,152 @@
+//! STS AssumeRole: temporary credentials for a role, requested with other credentials.
+
+use crate::body::Body;
+use crate::client::S3Client;
+use crate::credentials::Credentials;
+use crate::encode::query_string;
+use crate::endpoint::Target;
+use crate::error::Result;
+use crate::headers::parse_rfc3339;
+use http::Method;
+use serde::Deserialize;
+
+/// What to assume.
+#[derive(Debug, Clone)]
+pub struct AssumeRoleRequest {
+    /// The role's ARN.
+    pub role_arn: String,
+    /// The session name (2–64 characters).
+    pub role_session_name: String,
+    /// The external ID the role's trust policy requires, if any.
+    pub external_id: Option<String>,
+    /// How long the credentials last (900–43200 s; STS's default is 3600).
+    pub duration_seconds: Option<u32>,
+    /// An inline session policy (JSON) that narrows the role's permissions.
+    pub policy: Option<String>,
+}
+
+/// The temporary credentials STS returned.
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    /// The credentials, with their expiry.
+    pub credentials: Credentials,
+    /// When they expire, as STS wrote it.
+    pub expiration: String,
+    /// The ARN of the assumed-role session.
+    pub assumed_role_arn: Option<String>,
+    /// The assumed role's id (`ROLEID:SESSION`).
+    pub assumed_role_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResponse {
+    assume_role_result: AssumeRoleResult,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResult {
+    credentials: CredentialsXml,
+    #[serde(default)]
+    assumed_role_user: Option<AssumedRoleUser>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialsXml {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumedRoleUser {
+    arn: Option<String>,
+    assumed_role_id: Option<String>,
+}
+
+/// Calls STS AssumeRole on the client's endpoint (the region's STS endpoint on AWS), signed
+/// with `credentials`.
+pub async fn assume_role(
+    client: &S3Client,
+    credentials: &Credentials,
+    request: &AssumeRoleRequest,
+) -> Result<AssumedRole> {
+    let duration = request.duration_seconds.map(|d| d.to_string());
+    let mut form: Vec<(&str, &str)> = vec![
+        ("Action", "AssumeRole"),
+        ("Version", "2011-06-15"),
+        ("RoleArn", &request.role_arn),
+        ("RoleSessionName", &request.role_session_name),
+    ];
+    if let Some(duration) = &duration {
+        form.push(("DurationSeconds", duration));
+    }
+    if let Some(external_id) = &request.external_id {
+        form.push(("ExternalId", external_id));
+    }
+    if let Some(policy) = &request.policy {
+        form.push(("Policy", policy));
+    }
+    let response: AssumeRoleResponse = client
+        .request(Method::POST, Target::Sts)
+        .signed_with(credentials.clone())
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )
+        .body(Body::from_bytes(query_string(form)))
+        .send()
+        .await?
+        .xml()
+        .await?;
+    let result = response.assume_role_result;
+    let xml = result.credentials;
+    let expires_at = parse_rfc3339(&xml.expiration);
+    Ok(AssumedRole {
+        credentials: Credentials::new(
+            xml.access_key_id,
+            xml.secret_access_key,
+            Some(xml.session_token),
+        )
+        .with_expiry(expires_at),
+        expiration: expires_at
+            .map(crate::headers::to_rfc3339)
+            .unwrap_or(xml.expiration),
+        assumed_role_arn: result
+            .assumed_role_user
+            .as_ref()
+            .and_then(|u| u.arn.clone()),
+        assumed_role_id: result.assumed_role_user.and_then(|u| u.assumed_role_id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sts_answers() {
+        let xml = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <SourceIdentity>x</SourceIdentity>
+    <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/demo/s</Arn><AssumedRoleId>ARO123:s</AssumedRoleId></AssumedRoleUser>
+    <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>
+      <SessionToken>token</SessionToken><Expiration>2026-01-15T13:34:56Z</Expiration></Credentials>
+    <PackedPolicySize>6</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"#;
+        let parsed: AssumeRoleResponse = crate::xml::parse(xml).unwrap();
+        let result = parsed.assume_role_result;
+        assert_eq!(result.credentials.access_key_id, "ASIAEXAMPLE");
+        assert_eq!(result.credentials.expiration, "2026-01-15T13:34:56Z");
+        assert_eq!(
+            result.assumed_role_user.unwrap().assumed_role_id.as_deref(),
+            Some("ARO123:s")
+        );
+    }
+}

@@ -135,6 +135,36 @@ impl Moto {
         panic!("moto did not start on 127.0.0.1");
     }
 
+    /// Starts moto with an IAM user and a role, and signature checks on: requests must then be
+    /// signed with the user's keys (or temporary credentials from them).
+    pub fn start_with_iam() -> Option<(Moto, IamUser)> {
+        let moto = Moto::start()?;
+        let python = std::env::var(PYTHON_VAR).expect("checked by start");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/servers/moto_iam.py");
+        let output = std::process::Command::new(python)
+            .args([script, &moto.endpoint])
+            .output()
+            .expect("run moto_iam.py");
+        assert!(
+            output.status.success(),
+            "moto_iam.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let user: Value = serde_json::from_slice(&output.stdout).expect("JSON from moto_iam.py");
+        let field = |name: &str| user[name].as_str().expect(name).to_owned();
+        let user = IamUser {
+            access_key_id: field("access_key_id"),
+            secret_access_key: field("secret_access_key"),
+            role_arn: field("role_arn"),
+        };
+        Some((moto, user))
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// A connection to this server (moto accepts any keys unless its IAM checks are enabled).
     pub fn connection(&self) -> Connection {
         Connection::new(TEST_ACCESS_KEY, TEST_SECRET_KEY).with_endpoint_url(&self.endpoint)
@@ -150,6 +180,16 @@ impl Moto {
     }
 }
 
+/// The IAM user and role [`Moto::start_with_iam`] created.
+pub struct IamUser {
+    /// The user's access key ID.
+    pub access_key_id: String,
+    /// The user's secret access key.
+    pub secret_access_key: String,
+    /// A role the user may assume.
+    pub role_arn: String,
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -163,4 +203,73 @@ fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .expect("a free port on 127.0.0.1")
+}
+
+/// A proxy on 127.0.0.1 that forwards to `upstream` and rewrites `from` into `to` in the
+/// requests it passes on (the first occurrence in each chunk), as a misbehaving proxy or load
+/// balancer would. It stops when dropped.
+pub struct TamperProxy {
+    endpoint: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TamperProxy {
+    /// Starts the proxy.
+    pub async fn start(upstream: std::net::SocketAddr, from: &str, to: &str) -> TamperProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let (from, to) = (from.as_bytes().to_vec(), to.as_bytes().to_vec());
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (from, to) = (from.clone(), to.clone());
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let upstream_copy = async move {
+                        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match client_read.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            let chunk = replace_first(&buf[..n], &from, &to);
+                            if server_write.write_all(&chunk).await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    let downstream_copy = tokio::io::copy(&mut server_read, &mut client_write);
+                    let _ = tokio::join!(upstream_copy, downstream_copy);
+                });
+            }
+        });
+        TamperProxy { endpoint, task }
+    }
+
+    /// The proxy's endpoint URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+impl Drop for TamperProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn replace_first(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    match haystack
+        .windows(from.len())
+        .position(|window| window == from)
+    {
+        Some(at) => [&haystack[..at], to, &haystack[at + from.len()..]].concat(),
+        None => haystack.to_vec(),
+    }
 }

@@ -60,6 +60,10 @@ enum Command {
         /// A connection file (JSON). Default: the AWS environment variables.
         #[arg(short, long, value_name = "FILE", env = "S3C_CONNECTION")]
         connection: Option<PathBuf>,
+        /// Send nothing: print the first request the module would send, signed (secrets
+        /// redacted), with an equivalent curl command.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Write manifest/connector.json and schemas/*.json from the code (or check them).
     Manifest {
@@ -155,6 +159,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             input,
             json,
             connection,
+            dry_run,
         } => {
             let input = read_input(input, json)?;
             // Check the input before looking for credentials: a typo is reported first.
@@ -163,7 +168,11 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 Some(path) => Connection::from_file(&path)?,
                 None => Connection::from_env()?,
             };
-            let ctx = Context::new(connection)?;
+            let ctx = if dry_run {
+                Context::dry_run(connection)?
+            } else {
+                Context::new(connection)?
+            };
             let output = registry.invoke(&ctx, &name, input).await?;
             println!("{}", pretty(&output));
         }

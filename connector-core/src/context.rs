@@ -18,6 +18,14 @@ impl Context {
         })
     }
 
+    /// A context in which nothing is sent: modules stop at their first request, which
+    /// [`Registry::invoke`](crate::Registry::invoke) returns signed instead of its output.
+    pub fn dry_run(connection: Connection) -> Result<Self> {
+        Ok(Context {
+            client: S3Client::new_dry_run(connection)?,
+        })
+    }
+
     /// A context around an existing client (shares its connection pool).
     pub fn from_client(client: S3Client) -> Self {
         Context { client }

@@ -133,6 +133,74 @@ mod tests {
         }
     }
 
+    /// As Amazon S3 answers: its canonical request (here ours with one signed element
+    /// corrupted, as a proxy would) in the error body.
+    #[test]
+    fn compares_with_what_s3_returns() {
+        use crate::body::Body;
+        use crate::credentials::Credentials;
+        use crate::signer::{SignRequest, Signer};
+        let headers = vec![("content-type".to_owned(), "text/plain".to_owned())];
+        let body = Body::from_bytes("x");
+        let url = "https://b.s3.eu-west-1.amazonaws.com/a%20b.txt";
+        let signed = Signer::s3("eu-west-1")
+            .sign(
+                &SignRequest {
+                    method: "PUT",
+                    url,
+                    headers: &headers,
+                    payload_sha256: body.sha256_hex(),
+                },
+                &Credentials::new("AKID", "secret", Some("TOKEN".into())),
+                std::time::SystemTime::now(),
+            )
+            .unwrap();
+        let mut all = headers.clone();
+        all.extend(signed.into_iter().map(|(n, v)| (n.to_owned(), v)));
+        let request = PreparedRequest {
+            method: http::Method::PUT,
+            url: url.into(),
+            headers: all,
+            body,
+            region: "eu-west-1".into(),
+            service: "s3",
+        };
+        let ours = canonical::canonical_request(&request).unwrap();
+        let answer = |canonical: &str| {
+            let body = format!(
+                "<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message><CanonicalRequest>{}</CanonicalRequest></Error>",
+                canonical.replace('&', "&amp;").replace('<', "&lt;")
+            );
+            crate::s3_error::from_response(
+                http::StatusCode::FORBIDDEN,
+                &http::HeaderMap::new(),
+                body.as_bytes(),
+            )
+        };
+        let tampered = ours.replace("content-type:text/plain", "content-type:text/html");
+        let err = signature_mismatch(answer(&tampered), &request);
+        let diagnosis = err.s3().unwrap().diagnosis.clone().unwrap();
+        assert!(
+            diagnosis.contains("header content-type differs"),
+            "{diagnosis}"
+        );
+        assert!(!err.to_json().to_string().contains("TOKEN"));
+
+        let err = signature_mismatch(answer(&ours.replace("/a%20b.txt", "/a+b.txt")), &request);
+        assert!(
+            err.message().contains("the path differs"),
+            "{}",
+            err.message()
+        );
+
+        let err = signature_mismatch(answer(&ours), &request);
+        assert!(
+            err.message().contains("secret access key is wrong"),
+            "{}",
+            err.message()
+        );
+    }
+
     #[test]
     fn secrets_are_redacted() {
         let text = first_difference(&changed(7, "x-amz-security-token:OTHER"), OURS);

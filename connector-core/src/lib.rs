@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod body;
 pub mod canonical;
 pub mod client;

@@ -121,10 +121,22 @@ impl Registry {
     }
 
     /// Invokes module `name` with JSON `input`, returning its JSON output.
+    ///
+    /// In a dry run ([`Context::dry_run`]) nothing is sent: the output is the first request
+    /// the module would send, signed (`{"dry_run": true, "request": {...}}`), or the module's
+    /// own output when it sends nothing (presigning).
     pub async fn invoke(&self, ctx: &Context, name: &str, input: Value) -> Result<Value> {
         self.check(name, &input)?;
         let module = self.entry(name)?.module;
-        module.invoke(ctx, input).await
+        let result = module.invoke(ctx, input).await;
+        match ctx.client().dry_run_request() {
+            Some(request) => Ok(serde_json::json!({
+                "dry_run": true,
+                "note": "nothing was sent; this is the first request the module would send",
+                "request": request.to_json(),
+            })),
+            None => result,
+        }
     }
 }
 

@@ -201,6 +201,42 @@ pub fn role_session_name(field: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Standard headers PutObject understands (lower case), besides any `x-amz-*` header.
+pub const PUT_OBJECT_HEADERS: [&str; 8] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "content-type",
+    "expires",
+    "if-match",
+    "if-none-match",
+];
+
+/// A header for PutObject: a [`request_header`], and one S3 understands on an upload (the
+/// standard ones in [`PUT_OBJECT_HEADERS`] or `x-amz-*`). `Content-MD5` is refused: the
+/// connector computes it.
+pub fn put_object_header(field: &str, name: &str, value: &str) -> Result<()> {
+    request_header(field, name, value)?;
+    let lower = name.to_ascii_lowercase();
+    if lower == "content-md5" {
+        return Err(Error::invalid_input(
+            field,
+            "remove Content-MD5: it is computed and sent for you",
+        ));
+    }
+    if !(lower.starts_with("x-amz-") || PUT_OBJECT_HEADERS.contains(&lower.as_str())) {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "{name} is not a PutObject header; use one of {} or an x-amz-* header",
+                PUT_OBJECT_HEADERS.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// An AWS region code such as `eu-west-1`.
 pub fn region(field: &str, region: &str) -> Result<()> {
     let ok = !region.is_empty()

@@ -1,11 +1,14 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
 use connector_core::listing::{self, ListRequest};
+use connector_core::presign::{self, UrlRequest};
 use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, keys, register_module, validate,
+    Context, Error, Method, Module, ModuleKind, Result, async_trait, keys, register_module,
+    validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
 
 /// Where to list.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -34,6 +37,19 @@ pub struct ListFilesInput {
     #[serde(default)]
     #[schemars(title = "Continuation token")]
     pub continuation_token: Option<String>,
+
+    /// Give every file a presigned download link (`download_url`) that works without keys.
+    #[serde(default)]
+    #[schemars(title = "Include download links")]
+    pub include_download_urls: bool,
+
+    /// How long the download links work, in seconds: 1 to 604800 (7 days). Default: 3600.
+    #[serde(default)]
+    #[schemars(
+        title = "Download links expire in (seconds)",
+        range(min = 1, max = 604800)
+    )]
+    pub download_urls_expire_in: Option<u64>,
 }
 
 /// One file.
@@ -54,6 +70,9 @@ pub struct FileEntry {
     /// The storage class, e.g. `STANDARD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_class: Option<String>,
+    /// A presigned link that downloads the file (with `include_download_urls`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
 }
 
 /// The files found.
@@ -103,7 +122,17 @@ impl Module for ListFiles {
             &input.bucket,
             input.prefix.as_deref(),
             input.continuation_token.as_deref(),
-        )
+        )?;
+        if let Some(seconds) = input.download_urls_expire_in {
+            if !input.include_download_urls {
+                return Err(Error::invalid_input(
+                    "download_urls_expire_in",
+                    "set include_download_urls to get download links",
+                ));
+            }
+            presign::check_expires_in("download_urls_expire_in", seconds)?;
+        }
+        Ok(())
     }
 
     async fn run(&self, ctx: &Context, input: ListFilesInput) -> Result<ListFilesOutput> {
@@ -125,14 +154,38 @@ impl Module for ListFiles {
                     etag: object.etag,
                     last_modified: object.last_modified,
                     storage_class: object.storage_class,
+                    download_url: None,
                 })
                 .collect()
         })
         .await?;
+        let mut files = found.items;
+        if input.include_download_urls {
+            let expires_in = input.download_urls_expire_in.unwrap_or(3600);
+            let expires_in = presign::check_expires_in("download_urls_expire_in", expires_in)?;
+            let credentials = ctx.client().credentials().await?;
+            let now = SystemTime::now();
+            for file in &mut files {
+                let request = UrlRequest {
+                    method: Method::GET,
+                    bucket: input.bucket.clone(),
+                    key: file.key.clone(),
+                    params: Vec::new(),
+                    headers: Vec::new(),
+                    expires_in,
+                };
+                file.download_url = Some(presign::url_with(
+                    ctx.client(),
+                    &credentials,
+                    &request,
+                    now,
+                )?);
+            }
+        }
         Ok(ListFilesOutput {
             truncated: found.next_continuation_token.is_some(),
             next_continuation_token: found.next_continuation_token,
-            files: found.items,
+            files,
         })
     }
 }

@@ -86,42 +86,14 @@ pub struct UploadFileOutput {
 /// Uploads a file.
 pub struct UploadFile;
 
-/// Standard headers PutObject understands (lower case); `x-amz-*` headers are allowed too.
-const ALLOWED_HEADERS: [&str; 8] = [
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "content-language",
-    "expires",
-    "if-none-match",
-    "if-match",
-    "content-type",
-];
-
 fn check_headers(input: &UploadFileInput) -> Result<()> {
     for (name, value) in &input.headers {
         let field = format!("headers.{name}");
-        validate::request_header(&field, name, value)?;
-        let lower = name.to_ascii_lowercase();
-        if lower == "content-md5" {
-            return Err(Error::invalid_input(
-                field,
-                "remove Content-MD5: it is computed and sent for you",
-            ));
-        }
-        if lower == "content-type" && input.content_type.is_some() {
+        validate::put_object_header(&field, name, value)?;
+        if name.eq_ignore_ascii_case("content-type") && input.content_type.is_some() {
             return Err(Error::invalid_input(
                 field,
                 "Content-Type is given twice: keep only the content_type field",
-            ));
-        }
-        if !(lower.starts_with("x-amz-") || ALLOWED_HEADERS.contains(&lower.as_str())) {
-            return Err(Error::invalid_input(
-                field,
-                format!(
-                    "{name} is not a PutObject header; use one of {} or an x-amz-* header",
-                    ALLOWED_HEADERS.join(", ")
-                ),
             ));
         }
     }

@@ -1,5 +1,5 @@
 //! The demo: the embedded local store started in-process, and the six baseline modules run
-//! against it in the order a first scenario would use them.
+//! against it in the order a first scenario would use them, then a download link.
 
 use crate::local_store::{LocalStore, LocalStoreConfig};
 use connector_core::{Context, Registry, Result};
@@ -35,6 +35,11 @@ pub fn steps() -> Vec<(&'static str, Value)> {
             "make_api_call",
             json!({"method": "GET", "url": format!("/{bucket}?list-type=2&delimiter=/"),
                    "query": {"prefix": "photos/"}}),
+        ),
+        (
+            "presign_url",
+            json!({"bucket": bucket, "key": "reports/2026/summary.txt", "expires_in": 600,
+                   "download_file_name": "Summary 2026.txt"}),
         ),
     ]
 }

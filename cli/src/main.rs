@@ -1,6 +1,7 @@
 //! `s3-connector`: run the connector's modules from the command line.
 
 use clap::{Parser, Subcommand};
+use connector_core::profile::AwsConfig;
 use connector_core::{Connection, Context, Error, ErrorKind, Registry};
 use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
 use s3_connector::{demo, manifest};
@@ -11,9 +12,13 @@ use std::process::ExitCode;
 
 const AFTER_HELP: &str = "\
 Connections: `run` reads the connection from --connection FILE (JSON, see
-schemas/connection.json), else from the standard AWS environment variables
-AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION or
-AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
+schemas/connection.json), or like the AWS CLI: a --profile of the shared files,
+else the environment variables AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN, else the AWS_PROFILE (or default) profile of
+~/.aws/credentials and ~/.aws/config (AWS_SHARED_CREDENTIALS_FILE,
+AWS_CONFIG_FILE). Region: AWS_REGION, AWS_DEFAULT_REGION, the profile's.
+Endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's. A profile with
+role_arn and source_profile assumes that role.
 
 Output: JSON on stdout. On failure, a JSON error on stderr
 ({kind, message, code, request_id, status, field, retryable}) and the exit code
@@ -57,9 +62,19 @@ enum Command {
         /// The JSON input, inline: '{"bucket": "my-bucket"}'.
         #[arg(long, value_name = "JSON")]
         json: Option<String>,
-        /// A connection file (JSON). Default: the AWS environment variables.
-        #[arg(short, long, value_name = "FILE", env = "S3C_CONNECTION")]
+        /// A connection file (JSON). Default: the AWS environment variables, else the shared
+        /// AWS config and credentials files.
+        #[arg(
+            short,
+            long,
+            value_name = "FILE",
+            env = "S3C_CONNECTION",
+            conflicts_with = "profile"
+        )]
         connection: Option<PathBuf>,
+        /// A profile of the shared AWS config and credentials files (like `aws --profile`).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
         /// Send nothing: print the first request the module would send, signed (secrets
         /// redacted), with an equivalent curl command.
         #[arg(long)]
@@ -159,6 +174,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             input,
             json,
             connection,
+            profile,
             dry_run,
         } => {
             let input = read_input(input, json)?;
@@ -166,7 +182,11 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             registry.check(&name, &input)?;
             let connection = match connection {
                 Some(path) => Connection::from_file(&path)?,
-                None => Connection::from_env()?,
+                None => {
+                    AwsConfig::from_process()
+                        .connection(profile.as_deref())
+                        .await?
+                }
             };
             let ctx = if dry_run {
                 Context::dry_run(connection)?

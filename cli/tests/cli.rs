@@ -217,11 +217,107 @@ async fn modules_schema_and_demo() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    for module in s3_connector::s3_modules::MODULE_NAMES {
+    for (module, _) in s3_connector::demo::steps() {
         assert!(
             text.contains(&format!(": {module}\n")),
             "demo skipped {module}"
         );
     }
+    for baseline in [
+        "create_bucket",
+        "upload_file",
+        "list_files",
+        "list_folders",
+        "get_file",
+        "make_api_call",
+    ] {
+        assert!(
+            text.contains(&format!(": {baseline}\n")),
+            "demo lacks {baseline}"
+        );
+    }
     assert!(text.contains("Quarterly numbers: all good."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_of_the_shared_aws_files() {
+    let store = LocalStore::start(LocalStoreConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile local]\nregion = us-east-1\nendpoint_url = {}\n",
+            store.endpoint()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[local]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            store.access_key(),
+            store.secret_key()
+        ),
+    )
+    .unwrap();
+    let env = vec![
+        ("AWS_CONFIG_FILE".to_owned(), config.display().to_string()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE".to_owned(),
+            credentials.display().to_string(),
+        ),
+    ];
+    let out = run(
+        env.clone(),
+        args(&[
+            "run",
+            "create_bucket",
+            "--profile",
+            "local",
+            "--json",
+            r#"{"bucket":"from-profile"}"#,
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(stdout_json(&out)["bucket"], "from-profile");
+
+    let mut with_aws_profile = env.clone();
+    with_aws_profile.push(("AWS_PROFILE".to_owned(), "local".to_owned()));
+    let out = run(
+        with_aws_profile,
+        args(&[
+            "run",
+            "list_files",
+            "--json",
+            r#"{"bucket":"from-profile"}"#,
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(stdout_json(&out)["files"], json!([]));
+
+    let out = run(
+        env,
+        args(&[
+            "run",
+            "list_files",
+            "--profile",
+            "nope",
+            "--json",
+            r#"{"bucket":"x"}"#,
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3));
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert!(
+        err["message"].as_str().unwrap().contains("\"nope\""),
+        "{err}"
+    );
 }

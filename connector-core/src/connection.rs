@@ -172,39 +172,6 @@ impl Connection {
         Ok(connection)
     }
 
-    /// Reads a connection from the standard AWS environment variables.
-    pub fn from_env() -> Result<Self> {
-        Self::from_env_vars(|name| std::env::var(name).ok())
-    }
-
-    /// Reads a connection from AWS-style variables given by `var` (for tests and embedding):
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` or
-    /// `AWS_DEFAULT_REGION`, and `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`.
-    pub fn from_env_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let get = |name: &str| var(name).filter(|value| !value.is_empty());
-        let access_key_id = get("AWS_ACCESS_KEY_ID");
-        let secret = get("AWS_SECRET_ACCESS_KEY");
-        let (Some(access_key_id), Some(secret)) = (access_key_id, secret) else {
-            return Err(Error::new(
-                crate::ErrorKind::Auth,
-                "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass a connection file",
-            )
-            .with_field("connection"));
-        };
-        let connection = Connection {
-            access_key_id,
-            secret_access_key: Secret::new(secret),
-            session_token: get("AWS_SESSION_TOKEN").map(Secret::new),
-            region: get("AWS_REGION")
-                .or_else(|| get("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(default_region),
-            endpoint_url: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
-            ..Connection::new("", "")
-        };
-        connection.validate()?;
-        Ok(connection)
-    }
-
     /// Checks the fields, naming the one at fault.
     pub fn validate(&self) -> Result<()> {
         if self.access_key_id.trim().is_empty() {
@@ -256,49 +223,6 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
-
-    #[test]
-    fn reads_the_standard_environment_variables() {
-        let c = Connection::from_env_vars(vars(&[
-            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "secret"),
-            ("AWS_SESSION_TOKEN", "token"),
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
-            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9001"),
-        ]))
-        .unwrap();
-        assert_eq!(c.access_key_id, "AKIDEXAMPLE");
-        assert_eq!(c.session_token.unwrap().expose(), "token");
-        assert_eq!(c.region, "eu-west-1");
-        assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:9001"));
-
-        let c = Connection::from_env_vars(vars(&[
-            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "secret"),
-            ("AWS_REGION", "ap-south-1"),
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-        ]))
-        .unwrap();
-        assert_eq!(c.region, "ap-south-1");
-        assert!(c.endpoint_url.is_none());
-    }
-
-    #[test]
-    fn missing_keys_are_an_auth_error() {
-        let err = Connection::from_env_vars(vars(&[("AWS_ACCESS_KEY_ID", "x")])).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Auth);
-        assert!(err.message().contains("AWS_SECRET_ACCESS_KEY"));
-    }
 
     #[test]
     fn debug_and_json_never_show_the_secrets() {

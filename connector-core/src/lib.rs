@@ -24,6 +24,7 @@ pub mod listing;
 pub mod module;
 pub mod prepared;
 pub mod presign;
+pub mod profile;
 pub mod registry;
 pub mod request;
 pub mod response;

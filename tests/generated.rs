@@ -64,3 +64,30 @@ fn the_manifest_lists_every_module_and_marks_secrets_write_only() {
         assert!(["action", "search"].contains(&module["kind"].as_str().unwrap()));
     }
 }
+
+#[test]
+fn every_option_list_a_field_names_exists() {
+    let registry = Registry::global();
+    let providers: Vec<&str> = registry.options_providers().map(|p| p.name()).collect();
+    assert_eq!(providers, integration_tests::s3_modules::OPTIONS_PROVIDERS);
+    let mut schemas = vec![connector_core::module::schema_of::<
+        connector_core::Connection,
+    >()];
+    schemas.extend(registry.modules().map(|m| m.input_schema()));
+    let mut seen = 0;
+    for schema in schemas {
+        for (field, provider, depends_on) in connector_core::options::references(&schema) {
+            seen += 1;
+            let known = registry.options_providers().find(|p| p.name() == provider);
+            let known = known.unwrap_or_else(|| panic!("{field} names unknown list {provider}"));
+            assert_eq!(known.depends_on(), depends_on.as_slice(), "{field}");
+            for dependency in depends_on {
+                assert!(
+                    schema["properties"].get(&dependency).is_some(),
+                    "{field} depends on {dependency}"
+                );
+            }
+        }
+    }
+    assert!(seen >= 10, "only {seen} fields have option lists");
+}

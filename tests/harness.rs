@@ -14,6 +14,18 @@ pub const TEST_ACCESS_KEY: &str = "AKIDS3CONNECTORTEST";
 /// The fixed test secret.
 pub const TEST_SECRET_KEY: &str = "s3-connector/test+secret=key";
 
+/// Keys with every special character a person is likely to use (s3s-fs stores them exactly;
+/// it lists `+`, `//` and `%XX` lossily).
+pub const SPECIAL_KEYS: [&str; 7] = [
+    "with space.txt",
+    "unicode/ünïcödé/日本語/файл.txt",
+    "punct/+ = : @ , ; ! ' * $ ( ) [ ] | & ~ %.txt",
+    "plus+sign.txt",
+    "percent%41%2F.txt",
+    "double//slash.txt",
+    "emoji 🎉.txt",
+];
+
 /// A running test server with a connection to it.
 pub struct TestStore {
     /// The server.
@@ -88,51 +100,72 @@ pub struct Moto {
 /// The variable naming the Python that has `moto[server]` installed (set by `scripts/test`).
 pub const PYTHON_VAR: &str = "S3C_TEST_PYTHON";
 
-impl Moto {
-    /// Starts moto, or returns `None` (the test is skipped with a note) when no Python with moto
-    /// is configured. With `S3C_REQUIRE_SERVERS=1` (as `scripts/test` sets) a missing server
-    /// fails the test instead.
-    pub fn start() -> Option<Moto> {
-        let Ok(python) = std::env::var(PYTHON_VAR) else {
-            if std::env::var("S3C_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                panic!("{PYTHON_VAR} is not set: run the tests with scripts/test");
-            }
-            eprintln!("skipped: {PYTHON_VAR} is not set (scripts/test sets it up)");
-            return None;
-        };
-        for _ in 0..3 {
-            let port = free_port();
-            let mut child = std::process::Command::new(&python)
-                .args([
-                    "-m",
-                    "moto.server",
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                ])
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap_or_else(|err| panic!("cannot run {python} -m moto.server: {err}"));
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            while std::time::Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Some(Moto {
-                        child,
-                        endpoint: format!("http://127.0.0.1:{port}"),
-                    });
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+/// The variable naming the `ministack` program (set by `scripts/test`).
+pub const MINISTACK_VAR: &str = "S3C_TEST_MINISTACK";
+
+/// The program named by `var`, or `None` (the test is skipped with a note) when it is not set.
+/// With `S3C_REQUIRE_SERVERS=1` (as `scripts/test` sets) a missing server fails the test.
+fn configured(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(program) => Some(program),
+        Err(_) if std::env::var("S3C_REQUIRE_SERVERS").is_ok_and(|v| v == "1") => {
+            panic!("{var} is not set: run the tests with scripts/test")
         }
-        panic!("moto did not start on 127.0.0.1");
+        Err(_) => {
+            eprintln!("skipped: {var} is not set (scripts/test sets it up)");
+            None
+        }
+    }
+}
+
+/// Starts the server `command` builds for a port, on a free port of 127.0.0.1, and waits until
+/// it accepts connections. Returns the child and its endpoint URL.
+fn spawn_server(
+    what: &str,
+    command: impl Fn(u16) -> std::process::Command,
+) -> (std::process::Child, String) {
+    for _ in 0..3 {
+        let port = free_port();
+        let mut child = command(port)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (child, format!("http://127.0.0.1:{port}"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("{what} did not start on 127.0.0.1");
+}
+
+impl Moto {
+    /// Starts moto, or returns `None` when no Python with moto is configured (see
+    /// [`PYTHON_VAR`]).
+    pub fn start() -> Option<Moto> {
+        let python = configured(PYTHON_VAR)?;
+        let (child, endpoint) = spawn_server("moto", |port| {
+            let mut command = std::process::Command::new(&python);
+            command.args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ]);
+            command
+        });
+        Some(Moto { child, endpoint })
     }
 
     /// Starts moto with an IAM user and a role, and signature checks on: requests must then be
@@ -170,10 +203,15 @@ impl Moto {
         Connection::new(TEST_ACCESS_KEY, TEST_SECRET_KEY).with_endpoint_url(&self.endpoint)
     }
 
+    /// Runs module `name` with `input` against moto.
+    pub async fn run(&self, name: &str, input: Value) -> Result<Value> {
+        let ctx = Context::new(self.connection()).expect("connection");
+        Registry::global().invoke(&ctx, name, input).await
+    }
+
     /// Runs module `name` with `input` against moto, panicking with the error if it fails.
     pub async fn ok(&self, name: &str, input: Value) -> Value {
-        let ctx = Context::new(self.connection()).expect("connection");
-        match Registry::global().invoke(&ctx, name, input.clone()).await {
+        match self.run(name, input.clone()).await {
             Ok(output) => output,
             Err(err) => panic!("{name} {input} failed on moto: {}", err.to_json()),
         }
@@ -191,6 +229,51 @@ pub struct IamUser {
 }
 
 impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A ministack server (an AWS emulator whose S3 answers a request for a bucket of another
+/// region with `301 PermanentRedirect`, as Amazon S3 does) as a child process on a random port
+/// of 127.0.0.1. It is stopped when dropped.
+pub struct Ministack {
+    child: std::process::Child,
+    endpoint: String,
+    _state: tempfile::TempDir,
+}
+
+impl Ministack {
+    /// Starts ministack, or returns `None` when it is not configured (see [`MINISTACK_VAR`]).
+    pub fn start() -> Option<Ministack> {
+        let program = configured(MINISTACK_VAR)?;
+        let state = tempfile::tempdir().expect("a temporary directory");
+        let (child, endpoint) = spawn_server("ministack", |port| {
+            let mut command = std::process::Command::new(&program);
+            command
+                .env("GATEWAY_PORT", port.to_string())
+                .env("BIND_HOST", "127.0.0.1")
+                .env("TMPDIR", state.path())
+                .env_remove("AWS_DEFAULT_REGION");
+            command
+        });
+        Some(Ministack {
+            child,
+            endpoint,
+            _state: state,
+        })
+    }
+
+    /// A connection to this server in `region` (it accepts any keys without AUTH=true).
+    pub fn connection(&self, region: &str) -> Connection {
+        Connection::new(TEST_ACCESS_KEY, TEST_SECRET_KEY)
+            .with_endpoint_url(&self.endpoint)
+            .with_region(region)
+    }
+}
+
+impl Drop for Ministack {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

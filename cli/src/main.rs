@@ -10,6 +10,25 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Prints a line on stdout; a closed pipe (`… | head`) ends the program quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(&format!($($arg)*))
+    };
+}
+
+fn write_stdout(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cannot write the output: {err}");
+        std::process::exit(1);
+    }
+}
+
 const AFTER_HELP: &str = "\
 Connections: `run` reads the connection from --connection FILE (JSON, see
 schemas/connection.json), or like the AWS CLI: a --profile of the shared files,
@@ -80,6 +99,29 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Print an option list for a form field (`x-options` in the schemas): [{value, label}].
+    Options {
+        /// The list: buckets, regions, folders (see `s3-connector manifest`).
+        name: String,
+        /// The form's current values as JSON (a file or `-`), e.g. {"bucket": "b"} for folders.
+        #[arg(short, long, value_name = "FILE|-", conflicts_with = "json")]
+        input: Option<PathBuf>,
+        /// The form's current values, inline.
+        #[arg(long, value_name = "JSON")]
+        json: Option<String>,
+        /// A connection file (JSON). Default: as for `run`.
+        #[arg(
+            short,
+            long,
+            value_name = "FILE",
+            env = "S3C_CONNECTION",
+            conflicts_with = "profile"
+        )]
+        connection: Option<PathBuf>,
+        /// A profile of the shared AWS config and credentials files.
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+    },
     /// Write manifest/connector.json and schemas/*.json from the code (or check them).
     Manifest {
         /// The repository root to write under.
@@ -143,13 +185,13 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                                "description": m.description()})
                     })
                     .collect();
-                println!("{}", pretty(&Value::Array(list)));
+                out!("{}", pretty(&Value::Array(list)));
             } else {
-                println!("{:<16} {:<7} {:<20} DESCRIPTION", "NAME", "KIND", "LABEL");
+                out!("{:<16} {:<7} {:<20} DESCRIPTION", "NAME", "KIND", "LABEL");
                 for m in registry.modules() {
                     let kind = serde_json::to_value(m.kind()).expect("kind");
                     let kind = kind.as_str().unwrap_or_default();
-                    println!(
+                    out!(
                         "{:<16} {kind:<7} {:<20} {}",
                         m.name(),
                         m.label(),
@@ -167,7 +209,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             } else {
                 module.input_schema()
             };
-            println!("{}", pretty(&schema));
+            out!("{}", pretty(&schema));
         }
         Command::Run {
             name,
@@ -194,7 +236,25 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 Context::new(connection)?
             };
             let output = registry.invoke(&ctx, &name, input).await?;
-            println!("{}", pretty(&output));
+            out!("{}", pretty(&output));
+        }
+        Command::Options {
+            name,
+            input,
+            json,
+            connection,
+            profile,
+        } => {
+            let input = read_input(input, json)?;
+            let provider = registry.options_provider(&name)?;
+            provider.check(&input)?;
+            let ctx = if provider.needs_connection() {
+                Some(Context::new(load_connection(connection, profile).await?)?)
+            } else {
+                None
+            };
+            let items = registry.options(ctx.as_ref(), &name, &input).await?;
+            out!("{}", pretty(&serde_json::to_value(items).expect("JSON")));
         }
         Command::Manifest { dir, check } => {
             if check {
@@ -209,7 +269,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 eprintln!("manifest and schemas are up to date");
             } else {
                 for path in manifest::write(registry, &dir)? {
-                    println!("{}", path.display());
+                    out!("{}", path.display());
                 }
             }
         }
@@ -232,7 +292,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 "region": "us-east-1",
                 "endpoint_url": store.endpoint(),
             });
-            println!(
+            out!(
                 "{}",
                 pretty(
                     &json!({"endpoint": store.endpoint(), "dir": store.dir(), "connection": connection})
@@ -252,8 +312,8 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Demo => {
             demo::run(|step, module, input, output| {
-                println!("# Step {step}: {module}");
-                println!(
+                out!("# Step {step}: {module}");
+                out!(
                     "{}",
                     pretty(&json!({"module": module, "input": input, "output": output}))
                 );
@@ -262,6 +322,21 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The connection of `run` and `options`: a file, else like the AWS CLI.
+async fn load_connection(
+    file: Option<PathBuf>,
+    profile: Option<String>,
+) -> Result<Connection, Error> {
+    match file {
+        Some(path) => Connection::from_file(&path),
+        None => {
+            AwsConfig::from_process()
+                .connection(profile.as_deref())
+                .await
+        }
+    }
 }
 
 /// The JSON input of `run`: a file, standard input, inline text, or `{}` when none is given.

@@ -7,7 +7,8 @@ use connector_core::{Connection, Registry};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
-/// The manifest: the app, its connection schema and every module with its schemas.
+/// The manifest: the app, its connection schema, every module with its schemas, and the
+/// options providers that fields name with `x-options`.
 pub fn connector_manifest(registry: &Registry) -> Value {
     let modules: Vec<Value> = registry
         .modules()
@@ -22,6 +23,17 @@ pub fn connector_manifest(registry: &Registry) -> Value {
             })
         })
         .collect();
+    let providers: Vec<Value> = registry
+        .options_providers()
+        .map(|provider| {
+            json!({
+                "name": provider.name(),
+                "description": provider.description(),
+                "depends_on": provider.depends_on(),
+                "needs_connection": provider.needs_connection(),
+            })
+        })
+        .collect();
     json!({
         "app": {
             "name": "s3-connector",
@@ -32,6 +44,7 @@ pub fn connector_manifest(registry: &Registry) -> Value {
         },
         "connection": schema_of::<Connection>(),
         "modules": modules,
+        "options_providers": providers,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::request::S3Request;
 use crate::retry::RetryPolicy;
 use crate::sts::{self, AssumeRoleRequest};
 use http::Method;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ pub(crate) struct Inner {
     source: CredentialSource,
     /// In a dry run: where the first request is kept instead of being sent.
     pub(crate) dry_run: Option<Mutex<Option<PreparedRequest>>>,
+    /// Regions learned for buckets outside the connection's region.
+    bucket_regions: Mutex<HashMap<String, String>>,
 }
 
 /// Where a client's credentials come from.
@@ -114,6 +117,7 @@ impl S3Client {
                 retry: RetryPolicy::standard(),
                 source,
                 dry_run: dry_run.then(|| Mutex::new(None)),
+                bucket_regions: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -160,6 +164,18 @@ impl S3Client {
                 *cached = Some(assumed.credentials.clone());
                 Ok(assumed.credentials)
             }
+        }
+    }
+
+    /// The region learned for `bucket` from an earlier redirect, if any.
+    pub fn bucket_region(&self, bucket: &str) -> Option<String> {
+        self.inner.bucket_regions.lock().ok()?.get(bucket).cloned()
+    }
+
+    /// Remembers that `bucket` is in `region`.
+    pub fn remember_bucket_region(&self, bucket: &str, region: &str) {
+        if let Ok(mut regions) = self.inner.bucket_regions.lock() {
+            regions.insert(bucket.to_owned(), region.to_owned());
         }
     }
 

@@ -48,7 +48,7 @@ pub struct Connection {
 
     /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.
     #[serde(default = "default_region")]
-    #[schemars(title = "Region", length(min = 1))]
+    #[schemars(title = "Region", length(min = 1), extend("x-options" = {"provider": "regions"}))]
     pub region: String,
 
     /// For S3-compatible stores only (MinIO, Ceph, Cloudflare R2, a local test server): the

@@ -26,6 +26,14 @@ pub enum Target {
 }
 
 impl Target {
+    /// The bucket this target is in, if any.
+    pub fn bucket_name(&self) -> Option<&str> {
+        match self {
+            Target::Bucket(bucket) | Target::Object { bucket, .. } => Some(bucket),
+            _ => None,
+        }
+    }
+
     /// A bucket target.
     pub fn bucket(bucket: impl Into<String>) -> Self {
         Target::Bucket(bucket.into())

@@ -24,6 +24,8 @@ pub struct ListRequest {
     pub max_keys: u32,
     /// Where the previous page stopped.
     pub continuation_token: Option<String>,
+    /// Only keys after this one (ignored by S3 when a continuation token is given).
+    pub start_after: Option<String>,
 }
 
 /// One object in a listing.
@@ -146,6 +148,7 @@ pub async fn list_objects_v2(
         .query("prefix", request.prefix.as_str())
         .query_opt("delimiter", request.delimiter.as_deref())
         .query_opt("continuation-token", request.continuation_token.as_deref())
+        .query_opt("start-after", request.start_after.as_deref())
         .send()
         .await?
         .xml()

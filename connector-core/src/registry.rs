@@ -7,6 +7,7 @@
 use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::DynModule;
+use crate::options::{DynOptionsProvider, OptionItem, OptionsRegistration};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -39,9 +40,10 @@ struct Entry {
     validator: OnceLock<jsonschema::Validator>,
 }
 
-/// The modules, by name, in a stable (alphabetical) order.
+/// The modules and options providers, by name, in a stable (alphabetical) order.
 pub struct Registry {
     entries: BTreeMap<&'static str, Entry>,
+    providers: BTreeMap<&'static str, &'static dyn DynOptionsProvider>,
 }
 
 impl Registry {
@@ -60,7 +62,29 @@ impl Registry {
                 ));
             }
         }
-        Ok(Registry { entries })
+        Ok(Registry {
+            entries,
+            providers: BTreeMap::new(),
+        })
+    }
+
+    /// Adds options providers; two with one name are an error.
+    pub fn with_providers(
+        mut self,
+        providers: impl IntoIterator<Item = &'static dyn DynOptionsProvider>,
+    ) -> Result<Self> {
+        for provider in providers {
+            if self.providers.insert(provider.name(), provider).is_some() {
+                return Err(Error::new(
+                    ErrorKind::Server,
+                    format!(
+                        "two options providers are registered as {:?}",
+                        provider.name()
+                    ),
+                ));
+            }
+        }
+        Ok(self)
     }
 
     /// Every module linked into this program. Panics at first use if two share a name: that
@@ -69,6 +93,11 @@ impl Registry {
         static GLOBAL: OnceLock<Registry> = OnceLock::new();
         GLOBAL.get_or_init(|| {
             Registry::from_modules(inventory::iter::<Registration>().map(|r| r.module))
+                .and_then(|registry| {
+                    registry.with_providers(
+                        inventory::iter::<OptionsRegistration>().map(|r| r.provider),
+                    )
+                })
                 .unwrap_or_else(|err| panic!("module registry: {err}"))
         })
     }
@@ -91,6 +120,36 @@ impl Registry {
     /// Whether there are no modules.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Every options provider, ordered by name.
+    pub fn options_providers(&self) -> impl Iterator<Item = &'static dyn DynOptionsProvider> + '_ {
+        self.providers.values().copied()
+    }
+
+    /// The options provider called `name`.
+    pub fn options_provider(&self, name: &str) -> Result<&'static dyn DynOptionsProvider> {
+        self.providers.get(name).copied().ok_or_else(|| {
+            let known: Vec<&str> = self.providers.keys().copied().collect();
+            Error::invalid_input(
+                "provider",
+                format!(
+                    "no options list is called {name:?}; the lists are: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// The choices of options provider `name` for a form whose current values are `input`.
+    /// `ctx` may be `None` for lists that need no connection.
+    pub async fn options(
+        &self,
+        ctx: Option<&Context>,
+        name: &str,
+        input: &Value,
+    ) -> Result<Vec<OptionItem>> {
+        self.options_provider(name)?.options(ctx, input).await
     }
 
     fn entry(&self, name: &str) -> Result<&Entry> {
@@ -140,6 +199,23 @@ impl Registry {
     }
 }
 
+/// The most deeply nested error inside a choice of forms (an optional field, a `oneOf`): the
+/// one that names the field actually at fault.
+fn deepest<'a>(err: &'a jsonschema::ValidationError<'a>) -> &'a jsonschema::ValidationError<'a> {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let depth = |e: &jsonschema::ValidationError<'_>| e.instance_path().as_str().len();
+    match err.kind() {
+        Kind::AnyOf { context } | Kind::OneOfNotValid { context } => context
+            .iter()
+            .flatten()
+            .map(deepest)
+            .max_by_key(|e| depth(e))
+            .filter(|inner| depth(inner) > depth(err))
+            .unwrap_or(err),
+        _ => err,
+    }
+}
+
 /// An input that fails its schema, as an error naming the field (`source.path`).
 fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
     use jsonschema::error::ValidationErrorKind as Kind;
@@ -163,9 +239,8 @@ fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
         }
         Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
             // An optional field or a choice of forms: report the deepest problem found inside.
-            let depth = |e: &jsonschema::ValidationError<'_>| e.instance_path().as_str().len();
-            let deepest = context.iter().flatten().max_by_key(|e| depth(e));
-            if let Some(inner) = deepest.filter(|inner| depth(inner) > depth(err)) {
+            let inner = deepest(err);
+            if !std::ptr::eq(inner, err) {
                 return schema_error(inner);
             }
             let forms: Vec<String> = context

@@ -53,8 +53,8 @@ impl<'a> S3Request<'a> {
         }
     }
 
-    /// Sends this request to another region than the connection's (on Amazon S3: that region's
-    /// endpoint, signed for it). A custom endpoint is kept, and signed for the connection's region.
+    /// Sends this request to another region than the connection's: on Amazon S3 to that
+    /// region's endpoint; a custom endpoint is kept. Either way it is signed for that region.
     pub fn in_region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -109,7 +109,26 @@ impl<'a> S3Request<'a> {
 
     /// Sends the request; an answer other than 2xx becomes an [`Error`] decoded from S3's body
     /// (for a signature mismatch, with a diagnosis of what differs).
-    pub async fn send(self) -> Result<Response> {
+    ///
+    /// A bucket in another region than the request's is followed once: when S3 answers
+    /// `PermanentRedirect` or `AuthorizationHeaderMalformed` naming the bucket's region, the
+    /// request is signed again for that region and resent, and the region is remembered for
+    /// the bucket.
+    pub async fn send(mut self) -> Result<Response> {
+        self.use_known_region();
+        let (response, prepared) = self.send_with_retries().await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let err = response.into_error().await;
+        let Some(region) = self.redirect_region(&err, &prepared) else {
+            return Err(diagnose::signature_mismatch(err, &prepared));
+        };
+        tracing::debug!(%region, "the bucket is in another region; signing for it");
+        if let Some(bucket) = self.target.bucket_name() {
+            self.client.remember_bucket_region(bucket, &region);
+        }
+        self.region = Some(region);
         let (response, prepared) = self.send_with_retries().await?;
         if response.status().is_success() {
             return Ok(response);
@@ -120,11 +139,41 @@ impl<'a> S3Request<'a> {
 
     /// Sends the request and returns S3's answer whatever its status (retryable failures are
     /// still retried first).
-    pub async fn send_any(self) -> Result<Response> {
+    pub async fn send_any(mut self) -> Result<Response> {
+        self.use_known_region();
         self.send_with_retries().await.map(|(response, _)| response)
     }
 
-    async fn send_with_retries(self) -> Result<(Response, PreparedRequest)> {
+    /// Signs for the region already learned for this request's bucket, unless one was set.
+    fn use_known_region(&mut self) {
+        if self.region.is_none()
+            && let Some(bucket) = self.target.bucket_name()
+        {
+            self.region = self.client.bucket_region(bucket);
+        }
+    }
+
+    /// The bucket's region, when `err` is S3 saying the request went to (or was signed for)
+    /// the wrong one.
+    fn redirect_region(&self, err: &Error, prepared: &PreparedRequest) -> Option<String> {
+        self.target.bucket_name()?;
+        let region = err.s3()?.region.clone()?;
+        let redirect = matches!(
+            err.code(),
+            Some(
+                "PermanentRedirect"
+                    | "AuthorizationHeaderMalformed"
+                    | "IllegalLocationConstraintException"
+            )
+        ) || (self.method == Method::HEAD
+            && matches!(err.status(), Some(301 | 400)));
+        (redirect
+            && region != prepared.region
+            && crate::validate::region("region", &region).is_ok())
+        .then_some(region)
+    }
+
+    async fn send_with_retries(&self) -> Result<(Response, PreparedRequest)> {
         let retry = &self.client.inner().retry;
         let mut attempt = 1;
         loop {
@@ -165,11 +214,10 @@ impl<'a> S3Request<'a> {
 
     /// The signer for this request's service and region.
     fn signer(&self) -> Signer {
-        let connection = &self.client.inner().connection;
-        let region = match &self.region {
-            Some(region) if !self.client.inner().endpoint.is_custom() => region.as_str(),
-            _ => connection.region.as_str(),
-        };
+        let region = self
+            .region
+            .as_deref()
+            .unwrap_or(&self.client.inner().connection.region);
         match self.target {
             Target::Sts => Signer::new("sts", region),
             _ => Signer::s3(region),

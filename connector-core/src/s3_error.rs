@@ -172,6 +172,21 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
     err
 }
 
+/// A `not_found` error about an object says which one was looked for (a HEAD answer has no
+/// body to say it), and that keys are exact when it starts with `/`. Other errors pass.
+pub fn name_missing_object(err: Error, bucket: &str, key: &str) -> Error {
+    if err.kind() != ErrorKind::NotFound || err.code() == Some("NoSuchBucket") {
+        return err;
+    }
+    let mut what = format!("no file has the key {key:?} in the bucket {bucket:?}");
+    if let Some(rest) = key.strip_prefix('/') {
+        what.push_str(&format!(
+            " (keys are exact; if the file is {rest:?}, leave out the leading '/')"
+        ));
+    }
+    err.context(what)
+}
+
 /// A code for a status without a body (HEAD, or a proxy's answer).
 fn status_code_name(status: StatusCode) -> String {
     match status.as_u16() {

@@ -104,6 +104,17 @@ pub fn object_key(field: &str, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// An optional version ID: when given, not empty.
+pub fn version_id(field: &str, version_id: Option<&str>) -> Result<()> {
+    if version_id == Some("") {
+        return Err(Error::invalid_input(
+            field,
+            "the version ID is empty; leave the field out for the current version",
+        ));
+    }
+    Ok(())
+}
+
 /// A prefix (folder path) for listing: at most 1024 bytes. Empty means the whole bucket.
 pub fn prefix(field: &str, prefix: &str) -> Result<()> {
     if prefix.len() > MAX_KEY_BYTES {

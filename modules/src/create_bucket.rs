@@ -18,7 +18,7 @@ pub struct CreateBucketInput {
 
     /// The region to create the bucket in, e.g. `eu-west-1`. Empty: the connection's region.
     #[serde(default)]
-    #[schemars(title = "Region")]
+    #[schemars(title = "Region", extend("x-options" = {"provider": "regions"}))]
     pub region: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait, download,
-    headers, listing::unquote_etag, register_module, validate,
+    headers, listing::unquote_etag, register_module, s3_error, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ pub const DEFAULT_MAX_INLINE_BYTES: u64 = 16 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct GetFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Bucket", length(min = 1))]
+    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The path of the file in the bucket (its key), e.g. `photos/2019/February/image023.jpg`.
@@ -135,12 +135,7 @@ impl Module for GetFile {
         if let Some(range) = &input.range {
             normalize_range(range)?;
         }
-        if input.version_id.as_deref() == Some("") {
-            return Err(Error::invalid_input(
-                "version_id",
-                "the version ID is empty; leave the field out for the current version",
-            ));
-        }
+        validate::version_id("version_id", input.version_id.as_deref())?;
         if input
             .save_to
             .as_deref()
@@ -163,7 +158,7 @@ impl Module for GetFile {
             .header_opt("range", range)
             .send()
             .await
-            .map_err(|err| not_found_hint(err, &input.key))?;
+            .map_err(|err| s3_error::name_missing_object(err, &input.bucket, &input.key))?;
 
         let h = response.headers();
         let mut output = GetFileOutput {
@@ -225,17 +220,6 @@ fn too_large(length: u64, cap: u64) -> Error {
              save_to to stream it to a local file (or raise max_inline_bytes)"
         ),
     )
-}
-
-/// For a key with a leading `/` that does not exist, say that keys are exact.
-fn not_found_hint(err: Error, key: &str) -> Error {
-    match key.strip_prefix('/') {
-        Some(rest) if err.kind() == ErrorKind::NotFound && err.code() != Some("NoSuchBucket") => err
-            .context(format!(
-                "no file has the key {key:?} (keys are exact; if the file is {rest:?}, leave out the leading '/')"
-            )),
-        _ => err,
-    }
 }
 
 register_module!(GetFile);

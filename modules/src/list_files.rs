@@ -1,6 +1,6 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
-use connector_core::listing::{self, ListRequest};
+use connector_core::listing::{self, ListRequest, ListedObject};
 use connector_core::presign::{self, UrlRequest};
 use connector_core::{
     Context, Error, Method, Module, ModuleKind, Result, async_trait, keys, register_module,
@@ -15,12 +15,12 @@ use std::time::SystemTime;
 #[serde(deny_unknown_fields)]
 pub struct ListFilesInput {
     /// The bucket to list.
-    #[schemars(title = "Bucket", length(min = 1))]
+    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder to look in, e.g. `work/reports`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder (prefix)")]
+    #[schemars(title = "Folder (prefix)", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
     pub prefix: Option<String>,
 
     /// Also list the files in every subfolder.
@@ -73,6 +73,20 @@ pub struct FileEntry {
     /// A presigned link that downloads the file (with `include_download_urls`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
+}
+
+impl From<ListedObject> for FileEntry {
+    fn from(object: ListedObject) -> Self {
+        FileEntry {
+            name: keys::file_name(&object.key).to_owned(),
+            key: object.key,
+            size: object.size,
+            etag: object.etag,
+            last_modified: object.last_modified,
+            storage_class: object.storage_class,
+            download_url: None,
+        }
+    }
 }
 
 /// The files found.
@@ -147,15 +161,7 @@ impl Module for ListFiles {
                 .into_iter()
                 // A key ending in '/' is a folder placeholder, not a file.
                 .filter(|object| !object.key.ends_with('/'))
-                .map(|object| FileEntry {
-                    name: keys::file_name(&object.key).to_owned(),
-                    key: object.key,
-                    size: object.size,
-                    etag: object.etag,
-                    last_modified: object.last_modified,
-                    storage_class: object.storage_class,
-                    download_url: None,
-                })
+                .map(FileEntry::from)
                 .collect()
         })
         .await?;

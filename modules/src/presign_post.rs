@@ -42,7 +42,7 @@ impl SuccessStatus {
 #[serde(deny_unknown_fields)]
 pub struct PresignPostInput {
     /// The bucket uploads go to.
-    #[schemars(title = "Bucket", length(min = 1))]
+    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The exact key the upload is stored under, e.g. `avatars/user-12.jpg`. Give this or

@@ -49,7 +49,7 @@ pub struct PresignUrlInput {
     pub method: PresignMethod,
 
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1))]
+    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The file's key, e.g. `invoices/2026/march.pdf`.

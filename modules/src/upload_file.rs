@@ -30,12 +30,12 @@ pub enum Source {
 #[serde(deny_unknown_fields)]
 pub struct UploadFileInput {
     /// The bucket to upload to.
-    #[schemars(title = "Bucket", length(min = 1))]
+    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder in the bucket, e.g. `work/reports`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder")]
+    #[schemars(title = "Folder", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
     pub folder: Option<String>,
 
     /// The file's name in the bucket, e.g. `report.pdf`. With the folder it makes the key

@@ -1,0 +1,549 @@
+//! Copy File: copy an object within a bucket or to another one (CopyObject), keeping or
+//! replacing its metadata.
+
+use connector_core::acl::CannedAcl;
+use connector_core::{
+    Context, Error, ErrorKind, Method, Module, ModuleKind, Result, S3Client, S3Request, Target,
+    async_trait, encode, headers, listing::unquote_etag, register_module, s3_error, validate,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The most of a copy answer that is read (it is a small XML document).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// What happens to the content type and metadata.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MetadataDirective {
+    /// Keep the source file's content type, metadata and headers.
+    #[default]
+    Copy,
+    /// Replace them with the ones given here.
+    Replace,
+}
+
+/// An S3 storage class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StorageClass {
+    /// Frequently used data (the default).
+    Standard,
+    /// Data with changing or unknown access patterns.
+    IntelligentTiering,
+    /// Infrequently used data, in several zones.
+    StandardIa,
+    /// Infrequently used data, in one zone.
+    OnezoneIa,
+    /// Archive that can be read at once.
+    GlacierIr,
+    /// Archive read back in minutes to hours (needs a restore).
+    Glacier,
+    /// Long-term archive read back in hours (needs a restore).
+    DeepArchive,
+    /// Legacy: non-critical, reproducible data.
+    ReducedRedundancy,
+}
+
+impl StorageClass {
+    /// The header value, e.g. `STANDARD_IA`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageClass::Standard => "STANDARD",
+            StorageClass::IntelligentTiering => "INTELLIGENT_TIERING",
+            StorageClass::StandardIa => "STANDARD_IA",
+            StorageClass::OnezoneIa => "ONEZONE_IA",
+            StorageClass::GlacierIr => "GLACIER_IR",
+            StorageClass::Glacier => "GLACIER",
+            StorageClass::DeepArchive => "DEEP_ARCHIVE",
+            StorageClass::ReducedRedundancy => "REDUCED_REDUNDANCY",
+        }
+    }
+}
+
+/// The file to copy and where to.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyFileInput {
+    /// The bucket the file is in.
+    #[schemars(title = "Source bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    pub source_bucket: String,
+
+    /// The path of the file to copy (its key), exactly as stored, e.g. `photos/a.jpg`.
+    #[schemars(title = "Source path (key)", length(min = 1))]
+    pub source_key: String,
+
+    /// A specific version of the file to copy (versioned buckets). Empty: the current version.
+    /// Copying an old version onto its own key makes it the current version again.
+    #[serde(default)]
+    #[schemars(title = "Source version ID")]
+    pub source_version_id: Option<String>,
+
+    /// The bucket to copy to. Empty: the source bucket.
+    #[serde(default)]
+    #[schemars(title = "Destination bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    pub destination_bucket: Option<String>,
+
+    /// The path (key) of the copy, e.g. `archive/2026/a.jpg`. A file already there is
+    /// replaced.
+    #[schemars(title = "Destination path (key)", length(min = 1))]
+    pub destination_key: String,
+
+    /// `copy` (default): the copy keeps the source's content type and metadata. `replace`: the
+    /// copy gets the content type, metadata and headers given here instead; the ones left out
+    /// are removed, except the content type, which is kept when not given. With `replace` and
+    /// the source as destination, this changes a file's metadata in place.
+    #[serde(default)]
+    #[schemars(title = "Metadata")]
+    pub metadata_directive: MetadataDirective,
+
+    /// With `replace`: the content type of the copy, e.g. `application/pdf`.
+    #[serde(default)]
+    #[schemars(title = "Content type")]
+    pub content_type: Option<String>,
+
+    /// With `replace`: the user metadata of the copy (`x-amz-meta-NAME`; ASCII values).
+    #[serde(default)]
+    #[schemars(title = "User metadata")]
+    pub metadata: BTreeMap<String, String>,
+
+    /// With `replace`: `Cache-Control`, e.g. `max-age=3600`.
+    #[serde(default)]
+    #[schemars(title = "Cache-Control")]
+    pub cache_control: Option<String>,
+
+    /// With `replace`: `Content-Disposition`, e.g. `attachment; filename="report.pdf"`.
+    #[serde(default)]
+    #[schemars(title = "Content-Disposition")]
+    pub content_disposition: Option<String>,
+
+    /// With `replace`: `Content-Encoding`, e.g. `gzip`.
+    #[serde(default)]
+    #[schemars(title = "Content-Encoding")]
+    pub content_encoding: Option<String>,
+
+    /// With `replace`: `Content-Language`, e.g. `en-GB`.
+    #[serde(default)]
+    #[schemars(title = "Content-Language")]
+    pub content_language: Option<String>,
+
+    /// With `replace`: `Expires`, an HTTP date such as `Wed, 21 Oct 2026 07:28:00 GMT`.
+    #[serde(default)]
+    #[schemars(title = "Expires")]
+    pub expires: Option<String>,
+
+    /// The storage class of the copy. Empty: `STANDARD`, whatever the source's.
+    #[serde(default)]
+    #[schemars(title = "Storage class")]
+    pub storage_class: Option<StorageClass>,
+
+    /// A canned ACL for the copy. Empty: private (ACLs are not copied).
+    #[serde(default)]
+    #[schemars(title = "ACL")]
+    pub acl: Option<CannedAcl>,
+}
+
+/// The copy.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CopyFileOutput {
+    /// The bucket the file was copied to.
+    pub bucket: String,
+    /// The key it was copied to.
+    pub key: String,
+    /// The new file's ETag, without quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// When the new file was written, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// The new file's version ID (versioned destination bucket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// The version of the source that was copied (versioned source bucket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_version_id: Option<String>,
+}
+
+/// Copies a file.
+pub struct CopyFile;
+
+/// A copy from one object to another: what Copy File and Move File share.
+pub(crate) struct Copy<'a> {
+    pub source_bucket: &'a str,
+    pub source_key: &'a str,
+    pub source_version_id: Option<&'a str>,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub storage_class: Option<StorageClass>,
+    pub acl: Option<CannedAcl>,
+}
+
+/// Checks the source and destination fields Copy File and Move File share.
+pub(crate) fn check_locations(
+    source_bucket: &str,
+    source_key: &str,
+    destination_bucket: Option<&str>,
+    destination_key: &str,
+) -> Result<()> {
+    validate::bucket_name("source_bucket", source_bucket)?;
+    validate::object_key("source_key", source_key)?;
+    if let Some(bucket) = destination_bucket {
+        validate::bucket_name("destination_bucket", bucket)?;
+    }
+    validate::object_key("destination_key", destination_key)
+}
+
+/// The `x-amz-copy-source` header: `/bucket/key` with the key encoded as in a URL path, and
+/// `?versionId=` for a version.
+pub(crate) fn copy_source(bucket: &str, key: &str, version_id: Option<&str>) -> String {
+    let mut source = format!("/{bucket}/{}", encode::encode_path(key));
+    if let Some(version_id) = version_id {
+        source.push_str("?versionId=");
+        source.push_str(&encode::encode_query(version_id));
+    }
+    source
+}
+
+impl Copy<'_> {
+    /// The CopyObject request, to which callers add headers.
+    pub(crate) fn request<'c>(&self, client: &'c S3Client) -> S3Request<'c> {
+        client
+            .request(Method::PUT, Target::object(self.bucket, self.key))
+            .header(
+                "x-amz-copy-source",
+                copy_source(self.source_bucket, self.source_key, self.source_version_id),
+            )
+            .header_opt(
+                "x-amz-storage-class",
+                self.storage_class.map(|c| c.as_str()),
+            )
+            .header_opt("x-amz-acl", self.acl.map(|a| a.as_str()))
+    }
+
+    /// Sends `request` (from [`Copy::request`]) and reads the answer, which may be an error
+    /// even with status 200.
+    pub(crate) async fn send(&self, request: S3Request<'_>) -> Result<CopyFileOutput> {
+        let response = request.send().await.map_err(|err| self.explain(err))?;
+        let status = response.status();
+        let h = response.headers().clone();
+        let body = response
+            .bytes_capped(MAX_ANSWER_BYTES, "the copy answer")
+            .await?;
+        let result = match read_answer(&body) {
+            Answer::Result(result) => result,
+            Answer::Error => {
+                let err = s3_error::from_response(status, &h, &body);
+                let retryable =
+                    err.is_retryable() || matches!(err.code(), Some("InternalError" | "SlowDown"));
+                return Err(self.explain(err.with_retryable(retryable)));
+            }
+            Answer::Unreadable => {
+                return Err(Error::new(
+                    ErrorKind::Server,
+                    "the store answered the copy without a result, so the copy may not have \
+                     been made; try again",
+                )
+                .with_status(status.as_u16()));
+            }
+        };
+        let text = |name: &str| result.get(name).and_then(|v| v.as_str());
+        Ok(CopyFileOutput {
+            bucket: self.bucket.to_owned(),
+            key: self.key.to_owned(),
+            etag: text("ETag").map(unquote_etag),
+            last_modified: text("LastModified").map(str::to_owned),
+            version_id: headers::text(&h, "x-amz-version-id").map(str::to_owned),
+            source_version_id: headers::text(&h, "x-amz-copy-source-version-id").map(str::to_owned),
+        })
+    }
+
+    /// Names the source when it is missing, and the 5 GiB limit when the file is too large.
+    fn explain(&self, err: Error) -> Error {
+        let message = err.s3().and_then(|s3| s3.message.as_deref()).unwrap_or("");
+        let too_large = match err.code() {
+            Some("EntityTooLarge") => true,
+            Some("InvalidRequest") => message.contains("maximum allowable size"),
+            _ => false,
+        };
+        if too_large {
+            return err.context(
+                "the file is larger than 5 GiB, the most S3 copies in one request (a multipart \
+                 copy is needed, which this module does not do yet)",
+            );
+        }
+        match err.code() {
+            Some("NoSuchKey" | "NotFound" | "NoSuchVersion") => {
+                connector_core::s3_error::name_missing_object(
+                    err,
+                    self.source_bucket,
+                    self.source_key,
+                )
+            }
+            _ => err,
+        }
+    }
+}
+
+/// What the body of a copy's answer is.
+#[derive(Debug)]
+enum Answer {
+    /// The `CopyObjectResult`, as JSON.
+    Result(serde_json::Map<String, serde_json::Value>),
+    /// An `<Error>` document: CopyObject may answer 200 and still fail.
+    Error,
+    /// Nothing readable (an empty body, or not XML).
+    Unreadable,
+}
+
+/// Reads the body of a copy's answer. S3 may send whitespace while it copies, before the
+/// document.
+fn read_answer(body: &[u8]) -> Answer {
+    let text = String::from_utf8_lossy(body);
+    match connector_core::xml::to_json(text.trim()) {
+        Ok(serde_json::Value::Object(mut answer)) => {
+            if answer.contains_key("Error") {
+                return Answer::Error;
+            }
+            match answer.remove("CopyObjectResult") {
+                Some(serde_json::Value::Object(result)) => Answer::Result(result),
+                _ => Answer::Unreadable,
+            }
+        }
+        _ => Answer::Unreadable,
+    }
+}
+
+/// The refusal for fields that only `replace` uses.
+fn only_with_replace(field: &str) -> Error {
+    Error::invalid_input(
+        field,
+        format!(
+            "{field} is only used with metadata_directive \"replace\"; with \"copy\" the copy \
+             keeps the source's. Set metadata_directive to \"replace\" or leave {field} out"
+        ),
+    )
+}
+
+impl CopyFileInput {
+    fn destination_bucket(&self) -> &str {
+        self.destination_bucket
+            .as_deref()
+            .unwrap_or(&self.source_bucket)
+    }
+
+    /// The headers `replace` sets, by field name and header name.
+    fn replaced_headers(&self) -> [(&'static str, &'static str, Option<&str>); 6] {
+        [
+            ("content_type", "content-type", self.content_type.as_deref()),
+            (
+                "cache_control",
+                "cache-control",
+                self.cache_control.as_deref(),
+            ),
+            (
+                "content_disposition",
+                "content-disposition",
+                self.content_disposition.as_deref(),
+            ),
+            (
+                "content_encoding",
+                "content-encoding",
+                self.content_encoding.as_deref(),
+            ),
+            (
+                "content_language",
+                "content-language",
+                self.content_language.as_deref(),
+            ),
+            ("expires", "expires", self.expires.as_deref()),
+        ]
+    }
+
+    fn copy(&self) -> Copy<'_> {
+        Copy {
+            source_bucket: &self.source_bucket,
+            source_key: &self.source_key,
+            source_version_id: self.source_version_id.as_deref(),
+            bucket: self.destination_bucket(),
+            key: &self.destination_key,
+            storage_class: self.storage_class,
+            acl: self.acl,
+        }
+    }
+}
+
+#[async_trait]
+impl Module for CopyFile {
+    type Input = CopyFileInput;
+    type Output = CopyFileOutput;
+    const NAME: &'static str = "copy_file";
+    const LABEL: &'static str = "Copy File";
+    const KIND: ModuleKind = ModuleKind::Action;
+    const DESCRIPTION: &'static str = "Copies a file (up to 5 GiB) within a bucket or to another \
+        bucket, keeping its metadata or replacing it.";
+
+    fn validate(&self, input: &CopyFileInput) -> Result<()> {
+        check_locations(
+            &input.source_bucket,
+            &input.source_key,
+            input.destination_bucket.as_deref(),
+            &input.destination_key,
+        )?;
+        connector_core::validate::version_id(
+            "source_version_id",
+            input.source_version_id.as_deref(),
+        )?;
+        let replace = input.metadata_directive == MetadataDirective::Replace;
+        for (field, _, value) in input.replaced_headers() {
+            let Some(value) = value else { continue };
+            if !replace {
+                return Err(only_with_replace(field));
+            }
+            validate::header_value(field, value)?;
+        }
+        if let Some(expires) = &input.expires
+            && headers::http_date_to_rfc3339(expires).is_none()
+        {
+            return Err(Error::invalid_input(
+                "expires",
+                format!(
+                    "{expires:?} is not an HTTP date; write it like Wed, 21 Oct 2026 07:28:00 GMT"
+                ),
+            ));
+        }
+        if !input.metadata.is_empty() && !replace {
+            return Err(only_with_replace("metadata"));
+        }
+        for (name, value) in &input.metadata {
+            let field = format!("metadata.{name}");
+            validate::header_name(&field, name)?;
+            validate::header_value(&field, value)?;
+        }
+        let onto_itself = input.destination_bucket() == input.source_bucket
+            && input.destination_key == input.source_key;
+        if onto_itself
+            && !replace
+            && input.storage_class.is_none()
+            && input.source_version_id.is_none()
+        {
+            return Err(Error::invalid_input(
+                "destination_key",
+                "the destination is the source itself, and a copy that changes nothing is \
+                 refused by S3: choose another destination, or set metadata_directive to \
+                 \"replace\" to change the file's metadata in place (or storage_class to change \
+                 its storage class)",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn run(&self, ctx: &Context, input: CopyFileInput) -> Result<CopyFileOutput> {
+        let copy = input.copy();
+        let mut request = copy.request(ctx.client());
+        if input.metadata_directive == MetadataDirective::Replace {
+            request = request.header("x-amz-metadata-directive", "REPLACE");
+            let content_type = match &input.content_type {
+                Some(content_type) => Some(content_type.clone()),
+                None => source_content_type(ctx.client(), &copy).await?,
+            };
+            request = request.header_opt("content-type", content_type);
+            for (_, header, value) in input.replaced_headers().into_iter().skip(1) {
+                request = request.header_opt(header, value);
+            }
+            for (name, value) in &input.metadata {
+                request = request.header(format!("{}{name}", headers::META_PREFIX), value);
+            }
+        }
+        copy.send(request).await
+    }
+}
+
+/// The content type of the source (HeadObject), kept when `replace` gives none.
+async fn source_content_type(client: &S3Client, copy: &Copy<'_>) -> Result<Option<String>> {
+    let response = client
+        .request(
+            Method::HEAD,
+            Target::object(copy.source_bucket, copy.source_key),
+        )
+        .query_opt("versionId", copy.source_version_id)
+        .send()
+        .await
+        .map_err(|err| {
+            connector_core::s3_error::name_missing_object(err, copy.source_bucket, copy.source_key)
+        })?;
+    Ok(response.header("content-type").map(str::to_owned))
+}
+
+register_module!(CopyFile);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_core::error::S3ErrorBody;
+
+    #[test]
+    fn copy_sources_are_encoded_like_paths() {
+        assert_eq!(copy_source("b", "a b/c+d.txt", None), "/b/a%20b/c%2Bd.txt");
+        assert_eq!(
+            copy_source("b", "/lead//x%y é", Some("3/L+v")),
+            "/b//lead//x%25y%20%C3%A9?versionId=3%2FL%2Bv"
+        );
+    }
+
+    #[test]
+    fn a_200_answer_may_be_an_error() {
+        let ok = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CopyObjectResult><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>"abc"</ETag></CopyObjectResult>"#;
+        let Answer::Result(result) = read_answer(ok) else {
+            panic!("not a result")
+        };
+        assert_eq!(result["ETag"], "\"abc\"");
+        assert_eq!(result["LastModified"], "2026-01-02T03:04:05.000Z");
+        // S3 sends whitespace while it copies, then the result or an error.
+        let failed =
+            b"   \n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>\
+            <Message>We encountered an internal error. Please try again.</Message></Error>";
+        assert!(matches!(read_answer(failed), Answer::Error));
+        for unreadable in [&b""[..], b"   ", b"<html>oops", b"<Other/>"] {
+            assert!(matches!(read_answer(unreadable), Answer::Unreadable));
+        }
+    }
+
+    fn s3_error(kind: ErrorKind, code: &str, message: &str) -> Error {
+        Error::new(kind, format!("{code}: {message}")).with_s3(S3ErrorBody {
+            code: code.to_owned(),
+            message: Some(message.to_owned()),
+            ..S3ErrorBody::default()
+        })
+    }
+
+    #[test]
+    fn too_large_or_missing_sources_are_explained() {
+        let copy = Copy {
+            source_bucket: "b",
+            source_key: "big.bin",
+            source_version_id: None,
+            bucket: "b",
+            key: "copy.bin",
+            storage_class: None,
+            acl: None,
+        };
+        let err = copy.explain(s3_error(
+            ErrorKind::InvalidInput,
+            "InvalidRequest",
+            "The specified copy source is larger than the maximum allowable size for a copy \
+             source: 5368709120",
+        ));
+        assert!(err.message().contains("5 GiB"), "{}", err.message());
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let err = copy.explain(s3_error(
+            ErrorKind::NotFound,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        ));
+        assert!(err.message().contains("\"big.bin\""), "{}", err.message());
+        let err = copy.explain(s3_error(ErrorKind::InvalidInput, "InvalidRequest", "other"));
+        assert_eq!(err.message(), "InvalidRequest: other");
+    }
+}

@@ -1,0 +1,77 @@
+//! Create Folder: an empty folder, as S3 consoles make them (a zero-byte key ending in `/`).
+
+use connector_core::{
+    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, keys,
+    listing::unquote_etag, register_module, validate,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The folder to create.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFolderInput {
+    /// The bucket.
+    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: String,
+
+    /// The folder's path, e.g. `reports/2026` (parent folders need not exist).
+    #[schemars(title = "Folder", length(min = 1))]
+    pub folder: String,
+}
+
+/// The folder created.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreateFolderOutput {
+    /// The bucket.
+    pub bucket: String,
+    /// The folder's key, ending in `/`.
+    pub key: String,
+    /// The ETag of the placeholder object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+/// Creates folders.
+pub struct CreateFolder;
+
+#[async_trait]
+impl Module for CreateFolder {
+    type Input = CreateFolderInput;
+    type Output = CreateFolderOutput;
+    const NAME: &'static str = "create_folder";
+    const LABEL: &'static str = "Create Folder";
+    const KIND: ModuleKind = ModuleKind::Action;
+    const DESCRIPTION: &'static str = "Creates an empty folder in a bucket, as the S3 console \
+        does (folders also appear by themselves when files are stored under them).";
+
+    fn validate(&self, input: &CreateFolderInput) -> Result<()> {
+        validate::bucket_name("bucket", &input.bucket)?;
+        if input.folder.trim_matches('/').is_empty() {
+            return Err(Error::invalid_input(
+                "folder",
+                "give the folder's path, e.g. reports/2026",
+            ));
+        }
+        validate::object_key("folder", &keys::folder_prefix(&input.folder))
+    }
+
+    async fn run(&self, ctx: &Context, input: CreateFolderInput) -> Result<CreateFolderOutput> {
+        let key = keys::folder_prefix(&input.folder);
+        let response = ctx
+            .client()
+            .request(Method::PUT, Target::object(&input.bucket, &key))
+            .header("content-type", "application/x-directory")
+            .body(Body::empty())
+            .with_content_md5()
+            .send()
+            .await?;
+        Ok(CreateFolderOutput {
+            etag: response.header("etag").map(unquote_etag),
+            bucket: input.bucket,
+            key,
+        })
+    }
+}
+
+register_module!(CreateFolder);

@@ -1,0 +1,29 @@
+//! Delete Bucket CORS: remove a bucket's CORS configuration (DeleteBucketCors).
+
+use crate::delete_bucket_policy::{BucketConfigDeleted, delete_bucket_config};
+use crate::get_bucket_policy::BucketConfigInput;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module, validate};
+
+/// Deletes a bucket's CORS configuration.
+pub struct DeleteBucketCors;
+
+#[async_trait]
+impl Module for DeleteBucketCors {
+    type Input = BucketConfigInput;
+    type Output = BucketConfigDeleted;
+    const NAME: &'static str = "delete_bucket_cors";
+    const LABEL: &'static str = "Delete Bucket CORS";
+    const KIND: ModuleKind = ModuleKind::Action;
+    const DESCRIPTION: &'static str = "Deletes a bucket's CORS configuration: browsers on other \
+        sites can then no longer read from or upload to it. Succeeds also when there was none.";
+
+    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
+        validate::bucket_name("bucket", &input.bucket)
+    }
+
+    async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
+        delete_bucket_config(ctx, input.bucket, "cors").await
+    }
+}
+
+register_module!(DeleteBucketCors);

@@ -1,0 +1,33 @@
+//! The `buckets` list: the account's buckets, for a bucket picker.
+
+use connector_core::{
+    Context, OptionItem, OptionsProvider, Result, async_trait, buckets, register_options,
+};
+use serde_json::Value;
+
+/// Lists the buckets of the connection's account.
+pub struct Buckets;
+
+#[async_trait]
+impl OptionsProvider for Buckets {
+    const NAME: &'static str = "buckets";
+    const DESCRIPTION: &'static str = "The buckets of the connection's account.";
+    const DEPENDS_ON: &'static [&'static str] = &[];
+    const NEEDS_CONNECTION: bool = true;
+
+    async fn options(&self, ctx: Option<&Context>, _input: &Value) -> Result<Vec<OptionItem>> {
+        let client = ctx.expect("checked by the registry").client();
+        let mut items = Vec::new();
+        let mut token = None;
+        loop {
+            let page = buckets::list_buckets(client, None, token.as_deref(), 1000).await?;
+            items.extend(page.buckets.into_iter().map(|b| OptionItem::plain(b.name)));
+            token = page.continuation_token;
+            if token.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
+
+register_options!(Buckets);

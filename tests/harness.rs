@@ -9,6 +9,8 @@ use serde_json::Value;
 // The modules register themselves only if the test binary refers to their crate.
 pub use s3_modules;
 
+pub mod fault_proxy;
+
 /// The fixed test keys the server accepts (made up for these tests).
 pub const TEST_ACCESS_KEY: &str = "AKIDS3CONNECTORTEST";
 /// The fixed test secret.

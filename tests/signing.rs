@@ -247,3 +247,26 @@ async fn a_request_changed_on_the_way_is_diagnosed() {
         .await
         .unwrap();
 }
+
+/// A machine clock an hour off: S3 refuses the request's time, the client takes the server's
+/// time from the answer's `Date`, corrects its signing clock, and the request succeeds.
+#[tokio::test]
+async fn a_skewed_clock_is_corrected() {
+    let t = TestStore::start().await;
+    t.bucket("clock").await;
+    let ctx = Context::new(t.connection()).unwrap();
+    ctx.client().set_clock_skew(-3_600_000);
+    let before = t.requests();
+    let listing = Registry::global()
+        .invoke(&ctx, "list_files", json!({"bucket": "clock"}))
+        .await
+        .unwrap();
+    assert_eq!(listing["files"], json!([]));
+    assert_eq!(t.requests() - before, 2, "one refused, one corrected");
+    let corrected = ctx.client().signing_time();
+    let now = std::time::SystemTime::now();
+    let off = corrected
+        .duration_since(now)
+        .unwrap_or_else(|e| e.duration());
+    assert!(off < std::time::Duration::from_secs(5), "still {off:?} off");
+}

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod local_store;
 pub mod manifest;
+pub mod progress;
 
 // The modules register themselves only if this crate refers to theirs.
 pub use s3_modules;

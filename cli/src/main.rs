@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use connector_core::profile::AwsConfig;
 use connector_core::{Connection, Context, Error, ErrorKind, Registry};
 use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
+use s3_connector::progress::TerminalProgress;
 use s3_connector::{demo, manifest};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -98,6 +99,9 @@ enum Command {
         /// redacted), with an equivalent curl command.
         #[arg(long)]
         dry_run: bool,
+        /// No progress bar for long transfers (shown on stderr when it is a terminal).
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Print an option list for a form field (`x-options` in the schemas): [{value, label}].
     Options {
@@ -218,6 +222,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             connection,
             profile,
             dry_run,
+            quiet,
         } => {
             let input = read_input(input, json)?;
             // Check the input before looking for credentials: a typo is reported first.
@@ -230,11 +235,14 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                         .await?
                 }
             };
-            let ctx = if dry_run {
+            let mut ctx = if dry_run {
                 Context::dry_run(connection)?
             } else {
                 Context::new(connection)?
             };
+            if let Some(progress) = TerminalProgress::for_stderr().filter(|_| !quiet) {
+                ctx = ctx.with_progress(std::sync::Arc::new(progress));
+            }
             let output = registry.invoke(&ctx, &name, input).await?;
             out!("{}", pretty(&output));
         }

@@ -8,17 +8,35 @@ use crate::endpoint::{Endpoint, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::prepared::PreparedRequest;
 use crate::request::S3Request;
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, RetryQuota};
 use crate::sts::{self, AssumeRoleRequest};
 use http::Method;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-/// How long to wait for a TCP/TLS connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a single read may wait for data before the transfer counts as stalled.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How a client talks to S3: timeouts and retries.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// How long to wait for a TCP/TLS connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// How long one read may wait for data before the transfer counts as stalled and fails
+    /// with kind `timeout` (default 60 s).
+    pub read_timeout: Duration,
+    /// How many attempts a request gets in all (default 3, as the AWS SDKs).
+    pub max_attempts: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            max_attempts: 3,
+        }
+    }
+}
 /// Assumed-role credentials are renewed when they have less than this left.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
@@ -33,6 +51,9 @@ pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
+    pub(crate) quota: RetryQuota,
+    /// Server time − local time, in milliseconds, learned from skew errors.
+    clock_skew_ms: AtomicI64,
     source: CredentialSource,
     /// In a dry run: where the first request is kept instead of being sent.
     pub(crate) dry_run: Option<Mutex<Option<PreparedRequest>>>,
@@ -66,22 +87,27 @@ impl std::fmt::Debug for S3Client {
 impl S3Client {
     /// A client for `connection` (validated here; nothing is sent).
     pub fn new(connection: Connection) -> Result<Self> {
-        Self::build(connection, false)
+        Self::build(connection, ClientOptions::default(), false)
+    }
+
+    /// A client with other timeouts or retries.
+    pub fn with_options(connection: Connection, options: ClientOptions) -> Result<Self> {
+        Self::build(connection, options, false)
     }
 
     /// A client that sends nothing: the first request a module makes is signed and kept (see
     /// [`S3Client::dry_run_request`]), and the module stops there.
     pub fn new_dry_run(connection: Connection) -> Result<Self> {
-        Self::build(connection, true)
+        Self::build(connection, ClientOptions::default(), true)
     }
 
-    fn build(connection: Connection, dry_run: bool) -> Result<Self> {
+    fn build(connection: Connection, options: ClientOptions, dry_run: bool) -> Result<Self> {
         connection.validate()?;
         let endpoint = Endpoint::for_connection(&connection)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("s3-connector/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -114,7 +140,9 @@ impl S3Client {
                 endpoint,
                 connection,
                 http,
-                retry: RetryPolicy::standard(),
+                retry: RetryPolicy::standard().with_max_attempts(options.max_attempts),
+                quota: RetryQuota::default(),
+                clock_skew_ms: AtomicI64::new(0),
                 source,
                 dry_run: dry_run.then(|| Mutex::new(None)),
                 bucket_regions: Mutex::new(HashMap::new()),
@@ -165,6 +193,24 @@ impl S3Client {
                 Ok(assumed.credentials)
             }
         }
+    }
+
+    /// The time requests are signed with: this machine's clock, corrected by the skew learned
+    /// when S3 refused a request's time.
+    pub fn signing_time(&self) -> SystemTime {
+        let skew = self.inner.clock_skew_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        if skew >= 0 {
+            now + Duration::from_millis(skew as u64)
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        }
+    }
+
+    /// Corrects the signing clock by `skew_ms` (server time − local time). The client does this
+    /// itself when S3 refuses a request's time; a caller that knows its clock is wrong may too.
+    pub fn set_clock_skew(&self, skew_ms: i64) {
+        self.inner.clock_skew_ms.store(skew_ms, Ordering::Relaxed);
     }
 
     /// The region learned for `bucket` from an earlier redirect, if any.

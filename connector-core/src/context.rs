@@ -3,11 +3,13 @@
 use crate::client::S3Client;
 use crate::connection::Connection;
 use crate::error::Result;
+use crate::transfer::{Progress, SharedProgress};
 
 /// The context of one invocation.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Context {
     client: S3Client,
+    progress: Option<SharedProgress>,
 }
 
 impl Context {
@@ -15,6 +17,7 @@ impl Context {
     pub fn new(connection: Connection) -> Result<Self> {
         Ok(Context {
             client: S3Client::new(connection)?,
+            progress: None,
         })
     }
 
@@ -23,12 +26,27 @@ impl Context {
     pub fn dry_run(connection: Connection) -> Result<Self> {
         Ok(Context {
             client: S3Client::new_dry_run(connection)?,
+            progress: None,
         })
     }
 
     /// A context around an existing client (shares its connection pool).
     pub fn from_client(client: S3Client) -> Self {
-        Context { client }
+        Context {
+            client,
+            progress: None,
+        }
+    }
+
+    /// Reports the progress of long transfers to `progress`.
+    pub fn with_progress(mut self, progress: SharedProgress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Where long transfers report their progress, if anywhere.
+    pub fn progress(&self) -> Option<&dyn Progress> {
+        self.progress.as_deref()
     }
 
     /// The S3 client.

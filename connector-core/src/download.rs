@@ -27,19 +27,7 @@ pub async fn save_atomically(
     expected_len: Option<u64>,
     dest: &Path,
 ) -> Result<u64> {
-    let dir = match dest.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|err| io_error(err, "creating the folder", &dir))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".s3c-download-")
-        .suffix(".part")
-        .tempfile_in(&dir)
-        .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
-    let (file, temp_path) = temp.into_parts();
+    let (file, temp_path) = temp_file_beside(dest)?;
     let mut file = tokio::fs::File::from_std(file);
     let mut written = 0u64;
     let mut body = std::pin::pin!(body);
@@ -71,7 +59,23 @@ pub async fn save_atomically(
     Ok(written)
 }
 
-fn io_error(err: std::io::Error, doing: &str, path: &Path) -> Error {
+/// A new temporary file in `dest`'s folder (created if missing), removed when dropped unless
+/// persisted: a download in progress never sits at the destination itself.
+pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, tempfile::TempPath)> {
+    let dir = match dest.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|err| io_error(err, "creating the folder", &dir))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".s3c-download-")
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
+    Ok(temp.into_parts())
+}
+
+pub(crate) fn io_error(err: std::io::Error, doing: &str, path: &Path) -> Error {
     let kind = match err.kind() {
         std::io::ErrorKind::PermissionDenied => ErrorKind::AccessDenied,
         _ => ErrorKind::InvalidInput,

@@ -248,6 +248,19 @@ impl Error {
         self.retryable
     }
 
+    /// A copy without the source (errors are not `Clone`), for deciding about a retry.
+    pub(crate) fn clone_for_retry(&self) -> Error {
+        Error {
+            kind: self.kind,
+            message: self.message.clone(),
+            field: self.field.clone(),
+            status: self.status,
+            s3: self.s3.clone(),
+            retryable: self.retryable,
+            source: None,
+        }
+    }
+
     /// The JSON form used by the CLI and HTTP interfaces.
     pub fn to_json(&self) -> serde_json::Value {
         let mut out = serde_json::json!({

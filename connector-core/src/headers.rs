@@ -16,6 +16,18 @@ pub fn http_date_to_rfc3339(value: &str) -> Option<String> {
         .ok()
 }
 
+/// Parses an HTTP date (`Wed, 12 Oct 2009 17:50:00 GMT`).
+pub fn parse_http_date(value: &str) -> Option<std::time::SystemTime> {
+    std::time::SystemTime::try_from(DateTime::from_str(value, Format::HttpDate).ok()?).ok()
+}
+
+/// A time as an HTTP date.
+pub fn to_http_date(time: std::time::SystemTime) -> String {
+    DateTime::from(time)
+        .fmt(Format::HttpDate)
+        .unwrap_or_default()
+}
+
 /// Parses an RFC 3339 time (`2026-01-15T12:34:56Z`, fractions and offsets allowed).
 pub fn parse_rfc3339(value: &str) -> Option<std::time::SystemTime> {
     let time = DateTime::from_str(value, Format::DateTimeWithOffset)

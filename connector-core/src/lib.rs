@@ -21,6 +21,7 @@ pub mod emptying;
 pub mod encode;
 pub mod endpoint;
 pub mod error;
+pub mod fetch;
 pub mod headers;
 pub mod keys;
 pub mod listing;
@@ -37,6 +38,8 @@ pub mod s3_error;
 pub mod secret;
 pub mod signer;
 pub mod sts;
+pub mod transfer;
+pub mod upload;
 pub mod validate;
 pub mod xml;
 
@@ -57,6 +60,7 @@ pub use secret::Secret;
 
 /// Re-exported for module implementations.
 pub use async_trait::async_trait;
+pub use http;
 pub use http::Method;
 #[doc(hidden)]
 pub use inventory;

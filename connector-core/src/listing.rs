@@ -156,6 +156,11 @@ pub async fn list_objects_v2(
     Ok(page_from(result))
 }
 
+/// Reads a ListObjectsV2 answer body into a page (keys decoded, ETags unquoted).
+pub fn parse_page(text: &str) -> Result<ListPage> {
+    crate::xml::parse(text).map(page_from)
+}
+
 fn page_from(result: ListBucketResult) -> ListPage {
     let encoded = result
         .encoding_type

@@ -9,6 +9,7 @@ use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
 use crate::prepared::PreparedRequest;
 use crate::response::Response;
+use crate::retry;
 use crate::signer::{SignRequest, Signer};
 use http::Method;
 use std::time::SystemTime;
@@ -173,23 +174,50 @@ impl<'a> S3Request<'a> {
         .then_some(region)
     }
 
+    /// Sends with the AWS SDKs' standard retries: transient failures (throttling, 5xx,
+    /// `RequestTimeout`, connection errors, timeouts) are tried again after a jittered backoff
+    /// while attempts and the client's retry quota last; a refused request time corrects the
+    /// signing clock and is tried once more. Each attempt is signed anew and its body sent
+    /// from the start (files are re-read, not buffered). Error answers come back with their
+    /// body read.
     async fn send_with_retries(&self) -> Result<(Response, PreparedRequest)> {
-        let retry = &self.client.inner().retry;
+        let inner = self.client.inner();
         let mut attempt = 1;
+        let mut clock_corrected = false;
+        let mut retry_cost = None;
         loop {
-            let prepared = self.prepare(SystemTime::now()).await?;
-            let result = self.send_prepared(&prepared).await;
-            let retryable = match &result {
-                Ok(response) => retry.is_retryable_status(response.status()),
-                Err(err) => err.is_retryable(),
+            let prepared = self.prepare(self.client.signing_time()).await?;
+            let sent = SystemTime::now();
+            let result = match self.send_prepared(&prepared).await {
+                Ok(response) if !response.status().is_success() => {
+                    Ok(response.buffer_error().await)
+                }
+                other => other,
             };
-            match retry.delay_before_retry(attempt, retryable) {
+            let received = SystemTime::now();
+            let (failure, date) = match &result {
+                Ok(response) => (response.buffered_error(), response.header("date")),
+                Err(err) => (Some(err.clone_for_retry()), None),
+            };
+            let Some(err) = failure else {
+                inner.quota.on_success(retry_cost);
+                return result.map(|response| (response, prepared));
+            };
+            if !clock_corrected && let Some(skew) = retry::clock_skew(&err, date, sent, received) {
+                tracing::debug!(skew_ms = skew, "correcting the signing clock");
+                self.client.set_clock_skew(skew);
+                clock_corrected = true;
+                continue;
+            }
+            let cost = retry::retry_cost(&err);
+            let delay = inner.retry.delay_before_retry(attempt, err.is_retryable());
+            match delay.filter(|_| inner.quota.try_acquire(cost)) {
                 Some(delay) => {
-                    tracing::debug!(attempt, ?delay, method = %self.method, "retrying");
-                    // Dropping an unread response closes its connection.
+                    tracing::debug!(attempt, ?delay, error = %err, "retrying");
                     drop(result);
                     tokio::time::sleep(delay).await;
                     attempt += 1;
+                    retry_cost = Some(cost);
                 }
                 None => return result.map(|response| (response, prepared)),
             }
@@ -297,6 +325,9 @@ impl<'a> S3Request<'a> {
             .send()
             .await?;
         tracing::debug!(status = response.status().as_u16(), "answered");
-        Ok(Response { inner: response })
+        Ok(Response::streaming(
+            response,
+            prepared.method == Method::HEAD,
+        ))
     }
 }

@@ -1,9 +1,11 @@
 //! Upload File: put a file into a bucket, from a local path, text, or base64 content.
 
 use base64::Engine as _;
+use connector_core::transfer::TransferSettings;
+use connector_core::upload::{self, PutTarget};
 use connector_core::{
-    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait,
-    headers::META_PREFIX, keys, listing::unquote_etag, register_module, validate,
+    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, headers::META_PREFIX, keys,
+    register_module, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,7 +16,8 @@ use std::path::PathBuf;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Source {
-    /// A file on the machine running the connector; it is streamed, not read into memory.
+    /// A file on the machine running the connector; it is streamed, not read into memory
+    /// (large files go in parallel parts). `-` reads standard input.
     #[schemars(title = "Local file")]
     Path(PathBuf),
     /// Text, stored as UTF-8.
@@ -57,6 +60,11 @@ pub struct UploadFileInput {
     #[schemars(title = "Metadata")]
     pub metadata: BTreeMap<String, String>,
 
+    /// Transfer tuning for large files (part size, parallel parts). Usually left empty.
+    #[serde(default)]
+    #[schemars(title = "Transfer settings")]
+    pub transfer: Option<TransferSettings>,
+
     /// Extra request headers of S3's PutObject: `Cache-Control`, `Content-Disposition`,
     /// `Content-Encoding`, `Content-Language`, `Expires`, `x-amz-acl`, `x-amz-storage-class`,
     /// `x-amz-server-side-encryption`, `x-amz-tagging`, `If-None-Match`, and other `x-amz-*`.
@@ -79,6 +87,9 @@ pub struct UploadFileOutput {
     pub version_id: Option<String>,
     /// Size in bytes.
     pub size: u64,
+    /// For a large file sent in parts (a multipart upload): how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u32>,
     /// The content type stored with the file.
     pub content_type: String,
 }
@@ -161,38 +172,57 @@ impl Module for UploadFile {
     async fn run(&self, ctx: &Context, input: UploadFileInput) -> Result<UploadFileOutput> {
         let key = input.key();
         let content_type = input.content_type();
-        let body = match &input.source {
-            Source::Path(path) => Body::file(path).await.map_err(|err| {
-                Error::invalid_input(
-                    "source.path",
-                    format!("cannot read {}: {}", path.display(), err.message()),
-                )
-            })?,
-            Source::Text(text) => Body::from_bytes(text.clone().into_bytes()),
-            Source::Base64(data) => Body::from_bytes(decode_base64(data)?),
+        let mut headers = vec![("content-type".to_owned(), content_type.clone())];
+        headers.extend(
+            input
+                .headers
+                .iter()
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.clone())),
+        );
+        headers.extend(input.metadata.iter().map(|(name, value)| {
+            (
+                format!("{META_PREFIX}{}", name.to_ascii_lowercase()),
+                value.clone(),
+            )
+        }));
+        let target = PutTarget {
+            bucket: input.bucket.clone(),
+            key: key.clone(),
+            headers,
         };
-        let size = body.len();
-        let mut request = ctx
-            .client()
-            .request(Method::PUT, Target::object(&input.bucket, &key))
-            .header("content-type", &content_type)
-            .body(body)
-            .with_content_md5();
-        for (name, value) in &input.headers {
-            if !name.eq_ignore_ascii_case("content-type") {
-                request = request.header(name, value);
+        let options = input.transfer.unwrap_or_default().options();
+        let client = ctx.client();
+        let uploaded = match &input.source {
+            Source::Path(path) => {
+                upload::upload_path(client, &target, path, &options, ctx.progress())
+                    .await
+                    .map_err(|err| match err.kind() {
+                        ErrorKind::NotFound | ErrorKind::AccessDenied if err.status().is_none() => {
+                            Error::invalid_input(
+                                "source.path",
+                                format!("cannot read {}: {}", path.display(), err.message()),
+                            )
+                        }
+                        _ => err,
+                    })?
             }
-        }
-        for (name, value) in &input.metadata {
-            request = request.header(format!("{META_PREFIX}{name}"), value);
-        }
-        let response = request.send().await?;
+            Source::Text(text) => {
+                let reader = std::io::Cursor::new(text.clone().into_bytes());
+                upload::upload_reader(client, &target, reader, &options, ctx.progress()).await?
+            }
+            Source::Base64(data) => {
+                let reader = std::io::Cursor::new(decode_base64(data)?);
+                upload::upload_reader(client, &target, reader, &options, ctx.progress()).await?
+            }
+        };
         Ok(UploadFileOutput {
-            etag: response.header("etag").map(unquote_etag),
-            version_id: response.header("x-amz-version-id").map(str::to_owned),
+            etag: uploaded.etag,
+            version_id: uploaded.version_id,
             bucket: input.bucket,
             key,
-            size,
+            size: uploaded.size,
+            parts: (uploaded.parts > 0).then_some(uploaded.parts),
             content_type,
         })
     }

@@ -173,8 +173,9 @@ for run in $(seq "$RUNS"); do
         verify aws
         measure aws list "${AWS_CLI[@]}" s3 ls --recursive "s3://$BUCKET/keys/" ;;
       rclone)
-        measure rclone upload "${RCLONE[@]}" copyto "$BIG" ":s3:$BUCKET/$obj"
-        measure rclone download "${RCLONE[@]}" copyto ":s3:$BUCKET/$obj" "$DL"
+        # --ignore-times: rclone would otherwise skip a copy it finds already done.
+        measure rclone upload "${RCLONE[@]}" copyto --ignore-times "$BIG" ":s3:$BUCKET/$obj"
+        measure rclone download "${RCLONE[@]}" copyto --ignore-times ":s3:$BUCKET/$obj" "$DL"
         verify rclone
         measure rclone list "${RCLONE[@]}" ls --disable ListR ":s3:$BUCKET/keys/" ;;
     esac

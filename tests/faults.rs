@@ -372,3 +372,61 @@ async fn a_failed_multipart_upload_is_aborted() {
     .await;
     assert!(std::fs::read(&copy).unwrap() == std::fs::read(&source).unwrap());
 }
+
+/// An object replaced while it is being downloaded: the ranges after the first carry
+/// `If-Match` with the first answer's ETag, so the change is caught and nothing is saved
+/// (moto checks `If-Match` on GET; s3s-fs ignores it).
+#[tokio::test]
+async fn a_file_changed_mid_download_is_detected() {
+    let Some(moto) = Moto::start() else { return };
+    moto.ok("create_bucket", json!({"bucket": "moving"})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let upload = |len: usize| {
+        let source = dir.path().join("source");
+        std::fs::write(&source, data(len)).unwrap();
+        moto.ok(
+            "upload_file",
+            json!({"bucket": "moving", "file_name": "doc.bin", "source": {"path": source}}),
+        )
+    };
+    upload(12 * MIB).await;
+    let addr = moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(addr).await;
+    let ctx = Context::new(moto.connection().with_endpoint_url(proxy.endpoint())).unwrap();
+    // The second range breaks off after a pause; meanwhile the object is replaced.
+    proxy.inject_once(
+        Match::get(),
+        Fault::Stall {
+            after_bytes: u64::MAX,
+            for_: Duration::ZERO,
+        },
+    );
+    proxy.inject_once(
+        Match::get(),
+        Fault::Stall {
+            after_bytes: 0,
+            for_: Duration::from_millis(800),
+        },
+    );
+    let dest = dir.path().join("doc.copy");
+    let download = {
+        let input = json!({"bucket": "moving", "key": "doc.bin", "save_to": dest,
+                           "transfer": {"multipart_threshold_mib": 5, "part_size_mib": 5, "concurrency": 1}});
+        tokio::spawn(async move { Registry::global().invoke(&ctx, "get_file", input).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    upload(12 * MIB + 1).await;
+    let err = download.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{}", err.to_json());
+    assert!(
+        err.message()
+            .contains("changed while it was being downloaded"),
+        "{}",
+        err.message()
+    );
+    assert!(!dest.exists());
+}

@@ -17,6 +17,9 @@ use std::io::{Read, SeekFrom};
 use std::path::Path;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
+/// The write buffer of each range in flight.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
 /// How many times one range is resumed after breaking off.
 const RESUMES_PER_RANGE: u32 = 3;
 
@@ -192,6 +195,8 @@ async fn fetch_range(
             None => get(client, source, Some((position, end - 1)), etag).await?,
         };
         file.seek(SeekFrom::Start(position)).await?;
+        // Written in large blocks: one write per network chunk costs a syscall each.
+        let mut writer = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, &mut file);
         let mut stream = std::pin::pin!(current.into_stream());
         let mut broke = None;
         while let Some(chunk) = stream.next().await {
@@ -199,7 +204,8 @@ async fn fetch_range(
                 Ok(chunk) => {
                     let room = (end - position) as usize;
                     let chunk = &chunk[..chunk.len().min(room)];
-                    file.write_all(chunk)
+                    writer
+                        .write_all(chunk)
                         .await
                         .map_err(|err| io_error(err, "writing", temp))?;
                     position += chunk.len() as u64;
@@ -213,6 +219,11 @@ async fn fetch_range(
                 }
             }
         }
+        writer
+            .flush()
+            .await
+            .map_err(|err| io_error(err, "writing", temp))?;
+        drop(writer);
         if position >= end {
             break;
         }

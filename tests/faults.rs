@@ -396,8 +396,17 @@ async fn a_file_changed_mid_download_is_detected() {
         .parse()
         .unwrap();
     let proxy = FaultProxy::start(addr).await;
-    let ctx = Context::new(moto.connection().with_endpoint_url(proxy.endpoint())).unwrap();
-    // The second range breaks off after a pause; meanwhile the object is replaced.
+    let options = ClientOptions {
+        read_timeout: Duration::from_secs(3),
+        ..ClientOptions::default()
+    };
+    let client = S3Client::with_options(
+        moto.connection().with_endpoint_url(proxy.endpoint()),
+        options,
+    );
+    let ctx = Context::from_client(client.unwrap());
+    // The second range stalls until the read timeout (3 s) and is resumed; meanwhile the
+    // object is replaced.
     proxy.inject_once(
         Match::get(),
         Fault::Stall {
@@ -409,7 +418,7 @@ async fn a_file_changed_mid_download_is_detected() {
         Match::get(),
         Fault::Stall {
             after_bytes: 0,
-            for_: Duration::from_millis(800),
+            for_: Duration::from_secs(10),
         },
     );
     let dest = dir.path().join("doc.copy");

@@ -22,6 +22,10 @@ fn checked_in_files_match_the_code() {
 #[test]
 fn every_schema_is_valid_draft_2020_12() {
     for (path, content) in manifest::generated_files(Registry::global()) {
+        // The OpenAPI document is checked by an OpenAPI validator (tests/service.rs).
+        if path.ends_with("openapi.json") {
+            continue;
+        }
         let value: serde_json::Value = serde_json::from_str(&content).unwrap();
         let schemas: Vec<serde_json::Value> = if path.starts_with("manifest") {
             let mut all = vec![value["connection"].clone()];

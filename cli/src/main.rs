@@ -5,6 +5,7 @@ use connector_core::profile::AwsConfig;
 use connector_core::{Connection, Context, Error, ErrorKind, Registry};
 use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
 use s3_connector::progress::TerminalProgress;
+use s3_connector::serve::{self, ServeConfig};
 use s3_connector::{demo, manifest};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -150,6 +151,27 @@ enum Command {
         #[arg(long, default_value = LOCAL_SECRET_KEY)]
         secret_key: String,
     },
+    /// Serve the modules over HTTP (with OpenAPI) and the scenario-builder page, until Ctrl-C.
+    Serve {
+        /// Where to listen. Anything but loopback needs --token.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// A bearer token every API request must carry (at least 16 characters).
+        #[arg(long, env = "S3C_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Where stored connections (encrypted) and their key file live.
+        #[arg(long, env = "S3C_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+        /// Also start the embedded local store, with a stored connection named `local`.
+        #[arg(long)]
+        local: bool,
+        /// The longest one module may run, in seconds.
+        #[arg(long, default_value_t = 900)]
+        request_timeout: u64,
+        /// The most requests handled at once.
+        #[arg(long, default_value_t = 256)]
+        max_concurrency: usize,
+    },
     /// Start a local store and run the six baseline modules against it, printing each step.
     Demo,
 }
@@ -157,10 +179,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("S3C_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            std::env::var("S3C_LOG").unwrap_or_else(|_| "warn".to_owned()) + s3_connector::LOG_CAPS,
+        ))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -318,6 +339,33 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             tokio::signal::ctrl_c().await?;
             store.stop().await;
         }
+        Command::Serve {
+            addr,
+            token,
+            state_dir,
+            local,
+            request_timeout,
+            max_concurrency,
+        } => {
+            let mut config =
+                ServeConfig::new(addr, state_dir.unwrap_or_else(serve::default_state_dir));
+            config.token = token;
+            config.master_key = std::env::var(serve::store::MASTER_KEY_VAR).ok();
+            config.local = local;
+            config.request_timeout = std::time::Duration::from_secs(request_timeout);
+            config.max_concurrency = max_concurrency.max(1);
+            let server = serve::start(config).await?;
+            out!(
+                "{}",
+                serde_json::to_string(&json!({"url": server.url()})).expect("JSON")
+            );
+            eprintln!(
+                "Serving {} (Ctrl-C to stop; the page is at {}/)",
+                server.url(),
+                server.url()
+            );
+            server.run_until(shutdown_signal()).await;
+        }
         Command::Demo => {
             demo::run(|step, module, input, output| {
                 out!("# Step {step}: {module}");
@@ -330,6 +378,22 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
 }
 
 /// The connection of `run` and `options`: a file, else like the AWS CLI.

@@ -61,6 +61,10 @@ pub fn generated_files(registry: &Registry) -> Vec<(PathBuf, String)> {
             render(&connector_manifest(registry)),
         ),
         (
+            PathBuf::from("manifest/openapi.json"),
+            render(&crate::openapi::openapi(registry)),
+        ),
+        (
             PathBuf::from("schemas/connection.json"),
             render(&schema_of::<Connection>()),
         ),

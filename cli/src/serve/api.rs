@@ -1,0 +1,272 @@
+//! The HTTP API's handlers: modules, option lists, connections, manifest, OpenAPI, the page.
+
+use super::AppState;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use connector_core::{Connection, Context, Error, ErrorKind};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// An error as the API answers it: `{"error": {...}}` with a status by kind.
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        ApiError(err)
+    }
+}
+
+/// The HTTP status of an error kind.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorKind::Auth => StatusCode::UNAUTHORIZED,
+        ErrorKind::SignatureMismatch | ErrorKind::AccessDenied => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Server | ErrorKind::Network => StatusCode::BAD_GATEWAY,
+        ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.0.kind());
+        (status, Json(json!({"error": self.0.to_json()}))).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError(Error::invalid_input(
+            "body",
+            format!(
+                "the request body is not the expected JSON: {}",
+                rejection.body_text()
+            ),
+        ))
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// How a request names its connection.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithConnection {
+    #[serde(default)]
+    connection: Option<Value>,
+    #[serde(default)]
+    connection_id: Option<String>,
+    #[serde(default)]
+    input: Option<Value>,
+}
+
+impl AppState {
+    /// The connection a request names: stored (by id) or inline.
+    fn connection(&self, request: &WithConnection) -> Result<Option<Connection>, Error> {
+        match (&request.connection, &request.connection_id) {
+            (Some(_), Some(_)) => Err(Error::invalid_input(
+                "connection_id",
+                "give either a connection or a connection_id, not both",
+            )),
+            (Some(inline), None) => Connection::from_json(&inline.to_string()).map(Some),
+            (None, Some(id)) => self.store.connection(id).map(Some).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("no stored connection has the id {id:?}"),
+                )
+                .with_field("connection_id")
+            }),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+pub async fn page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../assets/index.html"),
+    )
+}
+
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../assets/app.js"),
+    )
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../assets/app.css"),
+    )
+}
+
+pub async fn openapi(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(state.openapi.clone())
+}
+
+pub async fn manifest(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(state.manifest.clone())
+}
+
+pub async fn modules(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let list: Vec<Value> = state
+        .registry
+        .modules()
+        .map(|m| json!({"name": m.name(), "label": m.label(), "kind": m.kind(), "description": m.description()}))
+        .collect();
+    Json(Value::Array(list))
+}
+
+pub async fn module(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let module = state.registry.get(&name).ok_or_else(|| {
+        Error::new(ErrorKind::NotFound, format!("no module is called {name:?}")).with_field("name")
+    })?;
+    Ok(Json(json!({
+        "name": module.name(), "label": module.label(), "kind": module.kind(),
+        "description": module.description(),
+        "input": module.input_schema(), "output": module.output_schema(),
+    })))
+}
+
+pub async fn run(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    body: Result<Json<WithConnection>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let Json(request) = body?;
+    if state.registry.get(&name).is_none() {
+        return Err(
+            Error::new(ErrorKind::NotFound, format!("no module is called {name:?}"))
+                .with_field("name")
+                .into(),
+        );
+    }
+    let input = request.input.clone().unwrap_or_else(|| json!({}));
+    // The input is checked before the connection: a typo is reported first.
+    state.registry.check(&name, &input)?;
+    let connection = state.connection(&request)?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::Auth,
+            "give a connection_id (or a connection) to run a module",
+        )
+        .with_field("connection_id")
+    })?;
+    let ctx = Context::new(connection)?;
+    let invocation = state.registry.invoke(&ctx, &name, input);
+    match tokio::time::timeout(state.request_timeout, invocation).await {
+        Ok(output) => Ok(Json(output?)),
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{name} did not finish within {} s",
+                state.request_timeout.as_secs()
+            ),
+        )
+        .into()),
+    }
+}
+
+pub async fn options(
+    State(state): State<Arc<AppState>>,
+    Path(provider): Path<String>,
+    body: Result<Json<WithConnection>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let Json(request) = body?;
+    let input = request.input.clone().unwrap_or_else(|| json!({}));
+    let options_provider = state.registry.options_provider(&provider)?;
+    options_provider.check(&input)?;
+    let ctx = match state.connection(&request)? {
+        Some(connection) => Some(Context::new(connection)?),
+        None => None,
+    };
+    let items = state
+        .registry
+        .options(ctx.as_ref(), &provider, &input)
+        .await?;
+    Ok(Json(serde_json::to_value(items).expect("JSON")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewConnection {
+    #[serde(default)]
+    name: Option<String>,
+    connection: Value,
+}
+
+pub async fn store_connection(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<NewConnection>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(request) = body?;
+    let connection = Connection::from_json(&request.connection.to_string())?;
+    let name = request
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| connection.access_key_id.clone());
+    let summary = state.store.insert(name, &connection)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(summary).expect("JSON")),
+    ))
+}
+
+pub async fn connections(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(serde_json::to_value(state.store.list()).expect("JSON"))
+}
+
+pub async fn connection(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let summary = state.store.summary(&id).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("no stored connection has the id {id:?}"),
+        )
+    })?;
+    Ok(Json(serde_json::to_value(summary).expect("JSON")))
+}
+
+pub async fn delete_connection(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if state.store.remove(&id)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::new(
+            ErrorKind::NotFound,
+            format!("no stored connection has the id {id:?}"),
+        )
+        .into())
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError(Error::new(
+        ErrorKind::NotFound,
+        "no such endpoint; see /openapi.json",
+    ))
+}

@@ -57,6 +57,35 @@ struct Cli {
     command: Command,
 }
 
+/// A JSON input: a file, standard input, or inline.
+#[derive(Debug, clap::Args)]
+struct InputArgs {
+    /// The JSON input: a file, or `-` for standard input.
+    #[arg(short, long, value_name = "FILE|-", conflicts_with = "json")]
+    input: Option<PathBuf>,
+    /// The JSON input, inline: '{"bucket": "my-bucket"}'.
+    #[arg(long, value_name = "JSON")]
+    json: Option<String>,
+}
+
+/// Where the connection comes from.
+#[derive(Debug, clap::Args)]
+struct ConnectionArgs {
+    /// A connection file (JSON). Default: the AWS environment variables, else the shared AWS
+    /// config and credentials files.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        env = "S3C_CONNECTION",
+        conflicts_with = "profile"
+    )]
+    connection: Option<PathBuf>,
+    /// A profile of the shared AWS config and credentials files (like `aws --profile`).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the modules: name, kind and label.
@@ -77,25 +106,10 @@ enum Command {
     Run {
         /// The module, e.g. list_files (see `s3-connector modules`).
         name: String,
-        /// The JSON input: a file, or `-` for standard input.
-        #[arg(short, long, value_name = "FILE|-", conflicts_with = "json")]
-        input: Option<PathBuf>,
-        /// The JSON input, inline: '{"bucket": "my-bucket"}'.
-        #[arg(long, value_name = "JSON")]
-        json: Option<String>,
-        /// A connection file (JSON). Default: the AWS environment variables, else the shared
-        /// AWS config and credentials files.
-        #[arg(
-            short,
-            long,
-            value_name = "FILE",
-            env = "S3C_CONNECTION",
-            conflicts_with = "profile"
-        )]
-        connection: Option<PathBuf>,
-        /// A profile of the shared AWS config and credentials files (like `aws --profile`).
-        #[arg(long, value_name = "NAME")]
-        profile: Option<String>,
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        connection: ConnectionArgs,
         /// Send nothing: print the first request the module would send, signed (secrets
         /// redacted), with an equivalent curl command.
         #[arg(long)]
@@ -108,24 +122,11 @@ enum Command {
     Options {
         /// The list: buckets, regions, folders (see `s3-connector manifest`).
         name: String,
-        /// The form's current values as JSON (a file or `-`), e.g. {"bucket": "b"} for folders.
-        #[arg(short, long, value_name = "FILE|-", conflicts_with = "json")]
-        input: Option<PathBuf>,
-        /// The form's current values, inline.
-        #[arg(long, value_name = "JSON")]
-        json: Option<String>,
-        /// A connection file (JSON). Default: as for `run`.
-        #[arg(
-            short,
-            long,
-            value_name = "FILE",
-            env = "S3C_CONNECTION",
-            conflicts_with = "profile"
-        )]
-        connection: Option<PathBuf>,
-        /// A profile of the shared AWS config and credentials files.
-        #[arg(long, value_name = "NAME")]
-        profile: Option<String>,
+        /// The form's current values (e.g. {"bucket": "b"} for folders).
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        connection: ConnectionArgs,
     },
     /// Write manifest/connector.json and schemas/*.json from the code (or check them).
     Manifest {
@@ -239,23 +240,14 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         Command::Run {
             name,
             input,
-            json,
             connection,
-            profile,
             dry_run,
             quiet,
         } => {
-            let input = read_input(input, json)?;
+            let input = read_input(input)?;
             // Check the input before looking for credentials: a typo is reported first.
             registry.check(&name, &input)?;
-            let connection = match connection {
-                Some(path) => Connection::from_file(&path)?,
-                None => {
-                    AwsConfig::from_process()
-                        .connection(profile.as_deref())
-                        .await?
-                }
-            };
+            let connection = load_connection(connection).await?;
             let mut ctx = if dry_run {
                 Context::dry_run(connection)?
             } else {
@@ -270,15 +262,13 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         Command::Options {
             name,
             input,
-            json,
             connection,
-            profile,
         } => {
-            let input = read_input(input, json)?;
+            let input = read_input(input)?;
             let provider = registry.options_provider(&name)?;
             provider.check(&input)?;
             let ctx = if provider.needs_connection() {
-                Some(Context::new(load_connection(connection, profile).await?)?)
+                Some(Context::new(load_connection(connection).await?)?)
             } else {
                 None
             };
@@ -397,23 +387,20 @@ async fn shutdown_signal() {
 }
 
 /// The connection of `run` and `options`: a file, else like the AWS CLI.
-async fn load_connection(
-    file: Option<PathBuf>,
-    profile: Option<String>,
-) -> Result<Connection, Error> {
-    match file {
+async fn load_connection(args: ConnectionArgs) -> Result<Connection, Error> {
+    match args.connection {
         Some(path) => Connection::from_file(&path),
         None => {
             AwsConfig::from_process()
-                .connection(profile.as_deref())
+                .connection(args.profile.as_deref())
                 .await
         }
     }
 }
 
 /// The JSON input of `run`: a file, standard input, inline text, or `{}` when none is given.
-fn read_input(path: Option<PathBuf>, inline: Option<String>) -> Result<Value, Error> {
-    let text = match (path, inline) {
+fn read_input(args: InputArgs) -> Result<Value, Error> {
+    let text = match (args.input, args.json) {
         (Some(path), _) if path.as_os_str() == "-" => {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text)?;

@@ -122,29 +122,17 @@ impl Signer {
         credentials: &Credentials,
         time: SystemTime,
     ) -> Result<Vec<(&'static str, String)>> {
-        let identity = credentials.identity();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name(self.service)
-            .time(time)
-            .settings(Self::presign_settings(expires_in))
-            .build()
-            .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
-            .into();
-        let signable = SignableRequest::new(
+        let request = SignRequest {
             method,
             url,
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-            SignableBody::UnsignedPayload,
-        )
-        .map_err(|err| Error::invalid_input("url", format!("cannot sign this URL: {err}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
+            headers,
+            payload_sha256: "",
+        };
+        let settings = Self::presign_settings(expires_in);
+        let body = SignableBody::UnsignedPayload;
+        let (_, params) = self
+            .instructions(&request, body, settings, credentials, time)?
             .into_parts();
-        let (_, params) = instructions.into_parts();
         let mut params: Vec<(&'static str, String)> = params
             .into_iter()
             .map(|(name, value)| (name, value.into_owned()))
@@ -152,6 +140,43 @@ impl Signer {
         // The signature goes last, as AWS's SDKs write it.
         params.sort_by_key(|(name, _)| *name == "X-Amz-Signature");
         Ok(params)
+    }
+
+    /// What aws-sigv4 says to add to `request` to sign it with `settings`.
+    fn instructions(
+        &self,
+        request: &SignRequest<'_>,
+        body: SignableBody<'_>,
+        settings: SigningSettings,
+        credentials: &Credentials,
+        time: SystemTime,
+    ) -> Result<aws_sigv4::http_request::SigningInstructions> {
+        let identity = credentials.identity();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(self.service)
+            .time(time)
+            .settings(settings)
+            .build()
+            .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
+            .into();
+        let headers = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()));
+        let signable =
+            SignableRequest::new(request.method, request.url, headers, body).map_err(|err| {
+                Error::invalid_input("url", format!("cannot sign this request: {err}"))
+                    .with_source(err)
+            })?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|err| {
+                Error::new(ErrorKind::Auth, format!("cannot sign this request: {err}"))
+                    .with_source(err)
+            })?
+            .into_parts();
+        Ok(instructions)
     }
 
     /// The SigV4 signing key of `credentials` for `time` (the day), this region and service.
@@ -183,35 +208,10 @@ impl Signer {
         credentials: &Credentials,
         time: SystemTime,
     ) -> Result<Vec<(&'static str, String)>> {
-        let identity = credentials.identity();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name(self.service)
-            .time(time)
-            .settings(Self::settings())
-            .build()
-            .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
-            .into();
-        let signable = SignableRequest::new(
-            request.method,
-            request.url,
-            request
-                .headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-            SignableBody::Precomputed(request.payload_sha256.to_owned()),
-        )
-        .map_err(|err| {
-            Error::invalid_input("url", format!("cannot sign this request: {err}")).with_source(err)
-        })?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|err| {
-                Error::new(ErrorKind::Auth, format!("cannot sign this request: {err}"))
-                    .with_source(err)
-            })?
+        let body = SignableBody::Precomputed(request.payload_sha256.to_owned());
+        let (headers, _) = self
+            .instructions(request, body, Self::settings(), credentials, time)?
             .into_parts();
-        let (headers, _) = instructions.into_parts();
         Ok(headers
             .into_iter()
             .map(|header| (header.name(), header.value().to_owned()))

@@ -393,6 +393,12 @@ async fn force_deletes_every_version_and_unfinished_upload() {
     let Some(moto) = Moto::start() else { return };
     moto.ok("create_bucket", json!({"bucket": "versioned"}))
         .await;
+    // A "null" version, stored before versioning is enabled.
+    moto.ok(
+        "upload_file",
+        json!({"bucket": "versioned", "file_name": "old.txt", "source": {"text": "before"}}),
+    )
+    .await;
     moto.ok(
         "make_api_call",
         json!({"method": "PUT", "url": "/versioned?versioning",
@@ -430,8 +436,8 @@ async fn force_deletes_every_version_and_unfinished_upload() {
         .await;
     assert_eq!(forced["deleted"], true);
     assert_eq!(
-        forced["objects_deleted"], 4,
-        "three versions and a delete marker"
+        forced["objects_deleted"], 5,
+        "a null version, three versions and a delete marker"
     );
     assert_eq!(forced["uploads_aborted"], 1);
 }

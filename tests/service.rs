@@ -211,10 +211,15 @@ async fn every_endpoint_answers_with_json_and_statuses_by_kind() {
         assert_eq!(got_status, status, "{module} {body}: {error}");
         assert_eq!(error["error"]["kind"], kind, "{error}");
     }
+    // No JSON body at all: 415, with the error JSON.
     let (status, error) = c
         .call(reqwest::Method::POST, &run("list_files"), None)
         .await;
-    assert_eq!(status, 400, "{error}");
+    assert_eq!(
+        (status, error["error"]["field"].clone()),
+        (415, json!("body")),
+        "{error}"
+    );
     let (status, error) = c
         .post(
             &run("create_bucket"),
@@ -410,6 +415,98 @@ async fn a_bounded_load_test_has_no_errors() {
         results.len(),
         elapsed.as_secs_f64(),
         results.len() as f64 / elapsed.as_secs_f64()
+    );
+    server.shutdown().await;
+}
+
+/// Without a token the service answers only requests addressed to a loopback name (no DNS
+/// rebinding), from no foreign web origin; local files are off unless a folder is given; a body
+/// over the limit is 413.
+#[tokio::test]
+async fn the_service_keeps_to_itself() {
+    let t = TestStore::start().await;
+    t.bucket("guarded").await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("in.txt"), b"from the files folder").unwrap();
+    let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
+    config.files_dir = Some(files.path().to_owned());
+    config.body_limit = 1024 * 1024;
+    let server = serve::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/modules", server.url());
+
+    let rebound = http
+        .get(&url)
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 401);
+    let foreign = http
+        .get(&url)
+        .header("origin", "https://attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 401);
+    let local = http
+        .get(&url)
+        .header("origin", server.url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 200);
+
+    let c = Client::new(&server);
+    let run = |input: Value| json!({"connection": connection_json(&t), "input": input});
+    let (status, error) = c
+        .post(
+            "/v1/modules/upload_file/run",
+            run(json!({"bucket": "guarded", "file_name": "x", "source": {"path": "/etc/passwd"}})),
+        )
+        .await;
+    assert_eq!(status, 403, "{error}");
+    assert_eq!(error["error"]["field"], "source.path");
+    let (status, up) = c
+        .post(
+            "/v1/modules/upload_file/run",
+            run(json!({"bucket": "guarded", "file_name": "in.txt", "source": {"path": "in.txt"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{up}");
+    let (status, error) = c
+        .post(
+            "/v1/modules/get_file/run",
+            run(json!({"bucket": "guarded", "key": "in.txt", "save_to": "../out.txt"})),
+        )
+        .await;
+    assert_eq!(
+        (status, error["error"]["field"].clone()),
+        (403, json!("save_to"))
+    );
+    let (status, got) = c
+        .post(
+            "/v1/modules/get_file/run",
+            run(json!({"bucket": "guarded", "key": "in.txt", "save_to": "copies/"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        std::fs::read(files.path().join("copies/in.txt")).unwrap(),
+        b"from the files folder"
+    );
+
+    let big = "x".repeat(2 * 1024 * 1024);
+    let (status, error) = c
+        .post(
+            "/v1/modules/upload_file/run",
+            run(json!({"bucket": "guarded", "file_name": "big", "source": {"text": big}})),
+        )
+        .await;
+    assert_eq!(
+        (status, error["error"]["field"].clone()),
+        (413, json!("body"))
     );
     server.shutdown().await;
 }

@@ -119,43 +119,53 @@ async fn single_part_objects_are_verified_after_a_parallel_download() {
     assert_eq!(std::fs::read(&dest).unwrap().len(), 0);
 }
 
-/// A source of unknown length (a named pipe) is read part by part.
+/// A source of unknown length (a named pipe) is read part by part — also when the multipart
+/// threshold is not a whole number of parts.
 #[tokio::test]
 async fn streams_of_unknown_length_are_uploaded() {
     let t = TestStore::start().await;
     t.bucket("pipes").await;
-    let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("pipe");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let bytes = data(11 * MIB + 99, 3);
-    let writer = {
-        let (fifo, bytes) = (fifo.clone(), bytes.clone());
-        std::thread::spawn(move || {
-            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
-            for chunk in bytes.chunks(64 * 1024) {
-                pipe.write_all(chunk).unwrap();
-            }
-        })
-    };
-    let up = t
-        .ok(
-            "upload_file",
-            json!({"bucket": "pipes", "file_name": "streamed.bin", "source": {"path": fifo},
-                   "transfer": small_parts()}),
+    for (len, transfer, parts) in [
+        (11 * MIB + 99, small_parts(), 3),
+        (
+            23 * MIB + 1,
+            json!({"multipart_threshold_mib": 7, "part_size_mib": 5}),
+            5,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = data(len, 3);
+        let writer = {
+            let (fifo, bytes) = (fifo.clone(), bytes.clone());
+            std::thread::spawn(move || {
+                let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+                for chunk in bytes.chunks(64 * 1024) {
+                    pipe.write_all(chunk).unwrap();
+                }
+            })
+        };
+        let up = t
+            .ok(
+                "upload_file",
+                json!({"bucket": "pipes", "file_name": "streamed.bin", "source": {"path": fifo},
+                       "transfer": transfer}),
+            )
+            .await;
+        writer.join().unwrap();
+        assert_eq!(up["size"], bytes.len());
+        assert_eq!(up["parts"], parts);
+        let dest = dir.path().join("streamed.copy");
+        t.ok(
+            "get_file",
+            json!({"bucket": "pipes", "key": "streamed.bin", "save_to": dest}),
         )
         .await;
-    writer.join().unwrap();
-    assert_eq!(up["size"], bytes.len());
-    assert_eq!(up["parts"], 3);
-    let dest = dir.path().join("streamed.copy");
-    t.ok(
-        "get_file",
-        json!({"bucket": "pipes", "key": "streamed.bin", "save_to": dest}),
-    )
-    .await;
-    assert!(std::fs::read(&dest).unwrap() == bytes);
+        assert!(std::fs::read(&dest).unwrap() == bytes);
+    }
 }

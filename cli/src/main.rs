@@ -166,11 +166,15 @@ enum Command {
         /// Also start the embedded local store, with a stored connection named `local`.
         #[arg(long)]
         local: bool,
+        /// Let modules read and write local files (source.path, save_to) in this folder only.
+        /// Default: no local files (content goes as text or base64).
+        #[arg(long, value_name = "DIR")]
+        files_dir: Option<PathBuf>,
         /// The longest one module may run, in seconds.
         #[arg(long, default_value_t = 900)]
         request_timeout: u64,
         /// The most requests handled at once.
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = 64)]
         max_concurrency: usize,
     },
     /// Start a local store and run the six baseline modules against it, printing each step.
@@ -244,7 +248,14 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             dry_run,
             quiet,
         } => {
+            let input_from_stdin = input.input.as_deref() == Some(std::path::Path::new("-"));
             let input = read_input(input)?;
+            if input_from_stdin && input["source"]["path"] == "-" {
+                return Err(Error::invalid_input(
+                    "source.path",
+                    "standard input already carries the JSON input: give the file's path, or pass the input with --json",
+                ));
+            }
             // Check the input before looking for credentials: a typo is reported first.
             registry.check(&name, &input)?;
             let connection = load_connection(connection).await?;
@@ -334,6 +345,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             token,
             state_dir,
             local,
+            files_dir,
             request_timeout,
             max_concurrency,
         } => {
@@ -342,6 +354,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             config.token = token;
             config.master_key = std::env::var(serve::store::MASTER_KEY_VAR).ok();
             config.local = local;
+            config.files_dir = files_dir;
             config.request_timeout = std::time::Duration::from_secs(request_timeout);
             config.max_concurrency = max_concurrency.max(1);
             let server = serve::start(config).await?;

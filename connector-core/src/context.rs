@@ -3,6 +3,7 @@
 use crate::client::S3Client;
 use crate::connection::Connection;
 use crate::error::Result;
+use crate::local_files::LocalFiles;
 use crate::transfer::{Progress, SharedProgress};
 
 /// The context of one invocation.
@@ -10,6 +11,7 @@ use crate::transfer::{Progress, SharedProgress};
 pub struct Context {
     client: S3Client,
     progress: Option<SharedProgress>,
+    local_files: LocalFiles,
 }
 
 impl Context {
@@ -18,6 +20,7 @@ impl Context {
         Ok(Context {
             client: S3Client::new(connection)?,
             progress: None,
+            local_files: LocalFiles::default(),
         })
     }
 
@@ -27,6 +30,7 @@ impl Context {
         Ok(Context {
             client: S3Client::new_dry_run(connection)?,
             progress: None,
+            local_files: LocalFiles::default(),
         })
     }
 
@@ -35,6 +39,7 @@ impl Context {
         Context {
             client,
             progress: None,
+            local_files: LocalFiles::default(),
         }
     }
 
@@ -42,6 +47,17 @@ impl Context {
     pub fn with_progress(mut self, progress: SharedProgress) -> Self {
         self.progress = Some(progress);
         self
+    }
+
+    /// Limits the local files modules may use.
+    pub fn with_local_files(mut self, local_files: LocalFiles) -> Self {
+        self.local_files = local_files;
+        self
+    }
+
+    /// The local path a module may use for `path` given in `field`.
+    pub fn local_path(&self, field: &str, path: &std::path::Path) -> Result<std::path::PathBuf> {
+        self.local_files.resolve(field, path)
     }
 
     /// Where long transfers report their progress, if anywhere.

@@ -53,9 +53,7 @@ pub async fn save_atomically(
             format!("the download ended after {written} of {expected} bytes; nothing was saved"),
         ));
     }
-    temp_path
-        .persist(dest)
-        .map_err(|err| io_error(err.error, "moving the finished download to", dest))?;
+    put_in_place(temp_path, dest)?;
     Ok(written)
 }
 
@@ -73,6 +71,17 @@ pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, tempfile::
         .tempfile_in(&dir)
         .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
     Ok(temp.into_parts())
+}
+
+/// Renames a finished download into place, readable as a file created normally would be
+/// (temporary files are created owner-only).
+pub(crate) fn put_in_place(temp: tempfile::TempPath, dest: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644))
+        .map_err(|err| io_error(err, "finishing", dest))?;
+    temp.persist(dest)
+        .map_err(|err| io_error(err.error, "moving the finished download to", dest))?;
+    Ok(())
 }
 
 pub(crate) fn io_error(err: std::io::Error, doing: &str, path: &Path) -> Error {

@@ -133,7 +133,9 @@ pub async fn delete_all_versions(client: &S3Client, bucket: &str) -> Result<Opti
                 } else {
                     v.key
                 },
-                version_id: v.version_id.filter(|id| id != "null"),
+                // "null" names the version stored before versioning was enabled: it is sent as
+                // is (without a version, S3 would only add a delete marker).
+                version_id: v.version_id,
             })
             .collect();
         merge(&mut report, delete_objects(client, bucket, objects).await?);

@@ -106,7 +106,11 @@ impl Endpoint {
         let Some(host) = parsed.host_str() else {
             return Err(Error::invalid_input(field, "the endpoint URL has no host"));
         };
-        if parsed.path() != "/" || parsed.query().is_some() || !parsed.username().is_empty() {
+        if parsed.path() != "/"
+            || parsed.query().is_some()
+            || !parsed.username().is_empty()
+            || parsed.password().is_some()
+        {
             return Err(Error::invalid_input(
                 field,
                 "the endpoint URL must be only scheme, host and port (no path, query or user)",
@@ -259,7 +263,13 @@ mod tests {
 
     #[test]
     fn bad_endpoints_are_refused() {
-        for bad in ["not a url", "ftp://x", "http://h/path", "http://u:p@h"] {
+        for bad in [
+            "not a url",
+            "ftp://x",
+            "http://h/path",
+            "http://u:p@h",
+            "http://:pw@h",
+        ] {
             let err = Endpoint::parse_custom(bad).unwrap_err();
             assert_eq!(err.field(), Some("connection.endpoint_url"), "{bad}");
         }

@@ -5,7 +5,7 @@
 //! verified before the temporary file is renamed into place.
 
 use crate::client::S3Client;
-use crate::download::{io_error, temp_file_beside};
+use crate::download::{io_error, put_in_place, temp_file_beside};
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
 use crate::response::Response;
@@ -58,9 +58,7 @@ pub async fn fetch_to_path(
         progress.finish();
     }
     let fetched = result?;
-    temp_path
-        .persist(dest)
-        .map_err(|err| io_error(err.error, "moving the finished download to", dest))?;
+    put_in_place(temp_path, dest)?;
     Ok(fetched)
 }
 
@@ -87,7 +85,12 @@ async fn fetch_into(
                 "a partial answer without a usable Content-Range",
             )
         })?,
-        _ => first.content_length().unwrap_or(0),
+        _ => first.content_length().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                "the store's answer has no Content-Length; nothing was saved",
+            )
+        })?,
     };
     if let Some(progress) = progress {
         progress.start(&source.key, Some(total));
@@ -192,7 +195,27 @@ async fn fetch_range(
     while position < end {
         let current = match response.take() {
             Some(response) => response,
-            None => get(client, source, Some((position, end - 1)), etag).await?,
+            None => {
+                let answer = get(client, source, Some((position, end - 1)), etag).await?;
+                let starts_here = answer
+                    .header("content-range")
+                    .is_some_and(|range| range.starts_with(&format!("bytes {position}-")));
+                if answer.status().as_u16() != 206 || !starts_here {
+                    return Err(Error::new(
+                        ErrorKind::Server,
+                        format!(
+                            "asked for bytes {position}-{} of {}, the store answered {} {}: nothing was saved",
+                            end - 1,
+                            source.key,
+                            answer.status().as_u16(),
+                            answer
+                                .header("content-range")
+                                .unwrap_or("without a Content-Range")
+                        ),
+                    ));
+                }
+                answer
+            }
         };
         file.seek(SeekFrom::Start(position)).await?;
         // Written in large blocks: one write per network chunk costs a syscall each.

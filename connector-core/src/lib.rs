@@ -25,6 +25,7 @@ pub mod fetch;
 pub mod headers;
 pub mod keys;
 pub mod listing;
+pub mod local_files;
 pub mod module;
 pub mod options;
 pub mod prepared;

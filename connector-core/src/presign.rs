@@ -9,7 +9,7 @@
 use crate::client::S3Client;
 use crate::credentials::Credentials;
 use crate::encode::{encode_query, query_string};
-use crate::endpoint::Target;
+use crate::endpoint::{Endpoint, Target};
 use crate::error::{Error, Result};
 use crate::signer::{Signer, amz_date};
 use base64::Engine as _;
@@ -30,6 +30,17 @@ pub fn check_expires_in(field: &str, seconds: u64) -> Result<Duration> {
         ));
     }
     Ok(Duration::from_secs(seconds))
+}
+
+/// The endpoint and signer for `bucket`: its region when a redirect taught the client one.
+fn for_bucket(client: &S3Client, bucket: &str) -> (Endpoint, Signer) {
+    match client.bucket_region(bucket) {
+        Some(region) => (client.endpoint().in_region(&region), Signer::s3(region)),
+        None => (
+            client.endpoint().clone(),
+            Signer::s3(&client.connection().region),
+        ),
+    }
 }
 
 /// A URL to presign.
@@ -56,16 +67,14 @@ pub fn url_with(
     request: &UrlRequest,
     time: SystemTime,
 ) -> Result<String> {
-    let mut url = client
-        .endpoint()
-        .url(&Target::object(&request.bucket, &request.key));
+    let (endpoint, signer) = for_bucket(client, &request.bucket);
+    let mut url = endpoint.url(&Target::object(&request.bucket, &request.key));
     if !request.params.is_empty() {
         url.push('?');
         url.push_str(&query_string(
             request.params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         ));
     }
-    let signer = Signer::s3(&client.connection().region);
     let auth = signer.presign(
         request.method.as_str(),
         &url,
@@ -123,7 +132,7 @@ pub fn post_with(
     request: &PostRequest,
     time: SystemTime,
 ) -> Result<PresignedPost> {
-    let signer = Signer::s3(&client.connection().region);
+    let (endpoint, signer) = for_bucket(client, &request.bucket);
     let date = amz_date(time);
     let scope = signer.credential_scope(credentials, time);
     let mut conditions = request.conditions.clone();
@@ -155,7 +164,7 @@ pub fn post_with(
     fields.push(("policy".to_owned(), policy_b64));
     fields.push(("x-amz-signature".to_owned(), signature));
     Ok(PresignedPost {
-        url: client.endpoint().url(&Target::bucket(&request.bucket)),
+        url: endpoint.url(&Target::bucket(&request.bucket)),
         fields,
         policy_json,
     })

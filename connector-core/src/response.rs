@@ -109,8 +109,12 @@ impl Response {
         Ok(out.freeze())
     }
 
-    /// Parses an XML body into `T`.
+    /// Parses an XML body into `T`. An `<Error>` document is an error even in a `200 OK`
+    /// answer (S3 sends those for CopyObject, CompleteMultipartUpload, DeleteObjects when it
+    /// fails after it started answering).
     pub async fn xml<T: DeserializeOwned>(self) -> Result<T> {
+        let status = self.status;
+        let headers = self.headers.clone();
         let bytes = self
             .bytes_capped(crate::xml::MAX_XML_BYTES, "the XML answer")
             .await?;
@@ -120,6 +124,9 @@ impl Response {
                 "the store answered with XML that is not UTF-8",
             )
         })?;
+        if is_error_document(text) {
+            return Err(s3_error::from_response(status, &headers, &bytes));
+        }
         crate::xml::parse(text)
     }
 
@@ -155,6 +162,18 @@ impl Response {
             .buffered_error()
             .expect("the body was just read")
     }
+}
+
+/// Whether an XML document's root element is `<Error>`.
+pub(crate) fn is_error_document(text: &str) -> bool {
+    let mut rest = text.trim_start();
+    if let Some(after) = rest.strip_prefix("<?xml") {
+        rest = after
+            .split_once("?>")
+            .map_or("", |(_, tail)| tail)
+            .trim_start();
+    }
+    rest.starts_with("<Error>") || rest.starts_with("<Error ")
 }
 
 /// A body stream that fails when it does not deliver exactly the declared length.
@@ -206,4 +225,23 @@ fn length_error(received: u64, expected: u64) -> Error {
         ErrorKind::Network,
         format!("the answer's body had {received} bytes where {expected} were announced"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_documents() {
+        assert!(is_error_document(
+            "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code></Error>"
+        ));
+        assert!(is_error_document(
+            "  <Error xmlns=\"x\"><Code>SlowDown</Code></Error>"
+        ));
+        assert!(!is_error_document(
+            "<DeleteResult><Error><Key>a</Key></Error></DeleteResult>"
+        ));
+        assert!(!is_error_document("<CopyObjectResult/>"));
+    }
 }

@@ -129,7 +129,12 @@ pub async fn upload_reader(
         progress.start(&target.key, None);
     }
     let part_size = options.part_size_for(0);
-    let threshold = options.multipart_threshold.max(part_size);
+    // A whole number of parts, so that every part cut from it is full-sized.
+    let threshold = options
+        .multipart_threshold
+        .max(part_size)
+        .div_ceil(part_size)
+        * part_size;
     let first = read_up_to(&mut reader, threshold).await?;
     let result = if (first.len() as u64) < threshold {
         let size = first.len() as u64;
@@ -140,31 +145,36 @@ pub async fn upload_reader(
         uploaded
     } else {
         // The first read is cut into parts; the rest is read part by part as parts finish.
-        let mut pending: Vec<Bytes> = first
-            .chunks(part_size as usize)
-            .map(Bytes::copy_from_slice)
+        let mut pending: Vec<Bytes> = (0..first.len())
+            .step_by(part_size as usize)
+            .map(|start| first.slice(start..(start + part_size as usize).min(first.len())))
             .collect();
         pending.reverse();
         let bodies = futures_util::stream::unfold(
             (reader, pending, 1u32, false),
             move |(mut reader, mut pending, number, done)| {
                 Box::pin(async move {
-                    let chunk = match pending.pop() {
-                        Some(chunk) => chunk,
-                        None if done => return None,
-                        None => match read_up_to(&mut reader, part_size).await {
-                            Ok(chunk) if chunk.is_empty() => return None,
-                            Ok(chunk) => chunk,
-                            Err(err) => {
-                                return Some((ready_err(err), (reader, pending, number, true)));
-                            }
-                        },
-                    };
-                    let last = (chunk.len() as u64) < part_size;
-                    Some((
-                        ready_part(number, chunk),
-                        (reader, pending, number + 1, done || last),
-                    ))
+                    if let Some(chunk) = pending.pop() {
+                        return Some((
+                            ready_part(number, chunk),
+                            (reader, pending, number + 1, done),
+                        ));
+                    }
+                    if done {
+                        return None;
+                    }
+                    match read_up_to(&mut reader, part_size).await {
+                        Ok(chunk) if chunk.is_empty() => None,
+                        Ok(chunk) => {
+                            // A short read from the source is its end.
+                            let last = (chunk.len() as u64) < part_size;
+                            Some((
+                                ready_part(number, chunk),
+                                (reader, pending, number + 1, last),
+                            ))
+                        }
+                        Err(err) => Some((ready_err(err), (reader, pending, number, true))),
+                    }
                 })
             },
         )
@@ -254,11 +264,10 @@ struct CompleteMultipartUploadResult {
     etag: Option<String>,
 }
 
-/// A part that was stored: its number, ETag, MD5 and size.
+/// A part that was stored: its number, ETag and size.
 struct StoredPart {
     number: u32,
     etag: String,
-    md5: [u8; 16],
     size: u64,
 }
 
@@ -281,9 +290,21 @@ async fn multipart(
     }
     let started: InitiateMultipartUploadResult = create.send().await?.xml().await?;
     let upload_id = started.upload_id;
+    // If this future is dropped half-way (a timeout, Ctrl-C), the upload is aborted anyway.
+    let mut guard = AbortOnDrop {
+        client: client.clone(),
+        bucket: target.bucket.clone(),
+        key: target.key.clone(),
+        upload_id: Some(upload_id.clone()),
+    };
     let result = upload_parts(client, target, &upload_id, bodies, concurrency, progress).await;
+    guard.upload_id = None;
     match result {
-        Ok(uploaded) => Ok(uploaded),
+        Ok((uploaded, None)) => Ok(uploaded),
+        // Completed, so nothing to abort: the object is there, but not as it should be.
+        Ok((_, Some(mismatch))) => {
+            Err(Error::new(ErrorKind::Server, mismatch).with_retryable(false))
+        }
         Err(err) => {
             let aborted = client
                 .request(Method::DELETE, Target::object(&target.bucket, &target.key))
@@ -303,6 +324,33 @@ async fn multipart(
     }
 }
 
+/// Aborts a multipart upload whose future was dropped before it finished or was aborted.
+struct AbortOnDrop {
+    client: S3Client,
+    bucket: String,
+    key: String,
+    upload_id: Option<String>,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let Some(upload_id) = self.upload_id.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (client, bucket, key) = (self.client.clone(), self.bucket.clone(), self.key.clone());
+        runtime.spawn(async move {
+            let _ = client
+                .request(Method::DELETE, Target::object(&bucket, &key))
+                .query("uploadId", &upload_id)
+                .send()
+                .await;
+        });
+    }
+}
+
 async fn upload_parts<'a>(
     client: &'a S3Client,
     target: &'a PutTarget,
@@ -310,7 +358,7 @@ async fn upload_parts<'a>(
     bodies: PartStream,
     concurrency: usize,
     progress: Option<&'a dyn Progress>,
-) -> Result<Uploaded> {
+) -> Result<(Uploaded, Option<String>)> {
     let part_headers: Vec<&'a (String, String)> = target
         .headers
         .iter()
@@ -356,27 +404,27 @@ async fn upload_parts<'a>(
     let xml = crate::xml::to_string("CompleteMultipartUpload", &document)?;
     let completed = complete(client, target, upload_id, xml).await?;
     let etag = completed.0.etag.as_deref().map(unquote_etag);
-    if let Some(etag) = &etag
-        && looks_like_multipart_etag(etag)
-        && !target
-            .headers
-            .iter()
-            .any(|(name, _)| name.starts_with("x-amz-server-side-encryption"))
-        && *etag != expected_etag
-    {
-        return Err(Error::new(
-            ErrorKind::Server,
-            format!(
-                "S3 assembled an object with ETag {etag}, but the parts sent make {expected_etag}"
-            ),
-        ));
-    }
-    Ok(Uploaded {
-        etag,
-        version_id: completed.1,
-        size,
-        parts: parts.len() as u32,
-    })
+    let mismatch = match (&etag, expected_etag) {
+        (Some(etag), Some(expected))
+            if !completed.2 && looks_like_multipart_etag(etag) && *etag != expected =>
+        {
+            Some(format!(
+                "S3 completed {} with ETag {etag}, but the parts it acknowledged make {expected}: \
+                 the stored object may not be what was sent (it was not deleted)",
+                target.key
+            ))
+        }
+        _ => None,
+    };
+    Ok((
+        Uploaded {
+            etag,
+            version_id: completed.1,
+            size,
+            parts: parts.len() as u32,
+        },
+        mismatch,
+    ))
 }
 
 /// UploadPart: one part, with its own SHA-256 and Content-MD5.
@@ -390,7 +438,6 @@ async fn send_part(
 ) -> Result<StoredPart> {
     let (number, body) = body.await?;
     let size = body.len();
-    let md5 = body.md5();
     let mut request = client
         .request(Method::PUT, Target::object(&target.bucket, &target.key))
         .query("partNumber", number.to_string())
@@ -410,12 +457,7 @@ async fn send_part(
     if let Some(progress) = progress {
         progress.advance(size);
     }
-    Ok(StoredPart {
-        number,
-        etag,
-        md5,
-        size,
-    })
+    Ok(StoredPart { number, etag, size })
 }
 
 /// CompleteMultipartUpload, which may answer `200 OK` with an `<Error>` body: that is an error,
@@ -425,7 +467,7 @@ async fn complete(
     target: &PutTarget,
     upload_id: &str,
     xml: String,
-) -> Result<(CompleteMultipartUploadResult, Option<String>)> {
+) -> Result<(CompleteMultipartUploadResult, Option<String>, bool)> {
     let mut attempt: u32 = 1;
     loop {
         let mut request = client
@@ -442,6 +484,10 @@ async fn complete(
         let status = response.status();
         let headers = response.headers().clone();
         let version_id = response.header("x-amz-version-id").map(str::to_owned);
+        // With SSE-KMS (or DSSE) ETags are not digests of the content.
+        let kms = response
+            .header("x-amz-server-side-encryption")
+            .is_some_and(|sse| sse.starts_with("aws:kms"));
         let body = response
             .bytes_capped(crate::xml::MAX_XML_BYTES, "the completion answer")
             .await?;
@@ -462,17 +508,22 @@ async fn complete(
                 .context("completing the multipart upload")
                 .with_retryable(transient));
         }
-        return Ok((crate::xml::parse(&text)?, version_id));
+        return Ok((crate::xml::parse(&text)?, version_id, kms));
     }
 }
 
-/// S3's ETag of a multipart object: the MD5 of the parts' MD5s, then `-` and the part count.
-fn multipart_etag(parts: &[StoredPart]) -> String {
+/// S3's ETag of a multipart object: the MD5 of the parts' binary ETags, then `-` and the part
+/// count; `None` when a part's ETag is not an MD5-sized hex value.
+fn multipart_etag(parts: &[StoredPart]) -> Option<String> {
     let mut md5 = Md5::new();
     for part in parts {
-        md5.update(part.md5);
+        let bytes = hex::decode(part.etag.trim_matches('"')).ok()?;
+        if bytes.len() != 16 {
+            return None;
+        }
+        md5.update(bytes);
     }
-    format!("{}-{}", hex::encode(md5.finalize()), parts.len())
+    Some(format!("{}-{}", hex::encode(md5.finalize()), parts.len()))
 }
 
 fn looks_like_multipart_etag(etag: &str) -> bool {
@@ -491,12 +542,17 @@ mod tests {
     fn multipart_etags() {
         let part = |bytes: &[u8], number| StoredPart {
             number,
-            etag: String::new(),
-            md5: Md5::digest(bytes).into(),
+            etag: format!("\"{}\"", hex::encode(Md5::digest(bytes))),
             size: bytes.len() as u64,
         };
-        let etag = multipart_etag(&[part(b"a", 1), part(b"b", 2)]);
+        let etag = multipart_etag(&[part(b"a", 1), part(b"b", 2)]).unwrap();
         assert!(etag.ends_with("-2") && looks_like_multipart_etag(&etag));
+        let kms = StoredPart {
+            number: 1,
+            etag: "opaque".into(),
+            size: 1,
+        };
+        assert_eq!(multipart_etag(&[kms]), None);
         assert!(!looks_like_multipart_etag(
             "9b2cf535f27731c974343645a3985328"
         ));

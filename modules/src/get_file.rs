@@ -159,9 +159,14 @@ impl Module for GetFile {
 
     async fn run(&self, ctx: &Context, input: GetFileInput) -> Result<GetFileOutput> {
         let client = ctx.client();
+        // Where the file goes, checked before anything is sent.
+        let dest = input
+            .save_to
+            .as_ref()
+            .map(|save_to| ctx.local_path("save_to", &download::destination(save_to, &input.key)))
+            .transpose()?;
         // A whole file saved to disk: in parallel ranges, resumed, verified.
-        if let (Some(save_to), None) = (&input.save_to, &input.range) {
-            let dest = download::destination(save_to, &input.key);
+        if let (Some(dest), None) = (&dest, &input.range) {
             let source = ObjectSource {
                 bucket: input.bucket.clone(),
                 key: input.key.clone(),
@@ -169,7 +174,7 @@ impl Module for GetFile {
             };
             let options = input.transfer.unwrap_or_default().options();
             let fetched =
-                fetch::fetch_to_path(client, &source, &dest, &options, ctx.progress()).await?;
+                fetch::fetch_to_path(client, &source, dest, &options, ctx.progress()).await?;
             let mut output = describe(&input, &fetched.headers);
             output.content_range = None;
             output.size = fetched.size;
@@ -188,9 +193,8 @@ impl Module for GetFile {
         let mut output = describe(&input, response.headers());
         let length = response.content_length();
 
-        if let Some(save_to) = &input.save_to {
-            let dest = download::destination(save_to, &input.key);
-            output.size = download::save_atomically(response.into_stream(), length, &dest).await?;
+        if let Some(dest) = &dest {
+            output.size = download::save_atomically(response.into_stream(), length, dest).await?;
             output.saved_to = Some(dest.display().to_string());
             return Ok(output);
         }

@@ -195,6 +195,7 @@ impl Module for UploadFile {
         let client = ctx.client();
         let uploaded = match &input.source {
             Source::Path(path) => {
+                let path = &ctx.local_path("source.path", path)?;
                 upload::upload_path(client, &target, path, &options, ctx.progress())
                     .await
                     .map_err(|err| match err.kind() {

@@ -12,11 +12,17 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// An error as the API answers it: `{"error": {...}}` with a status by kind.
-pub struct ApiError(pub Error);
+pub struct ApiError {
+    err: Error,
+    status: StatusCode,
+}
 
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
-        ApiError(err)
+        ApiError {
+            status: status_of(err.kind()),
+            err,
+        }
     }
 }
 
@@ -36,20 +42,31 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = status_of(self.0.kind());
-        (status, Json(json!({"error": self.0.to_json()}))).into_response()
+        (self.status, Json(json!({"error": self.err.to_json()}))).into_response()
     }
 }
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        ApiError(Error::invalid_input(
-            "body",
+        let message = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than the service accepts (send large files with \
+             presigned URLs instead)"
+                .to_owned()
+        } else {
             format!(
                 "the request body is not the expected JSON: {}",
                 rejection.body_text()
-            ),
-        ))
+            )
+        };
+        // Too large and not JSON keep their own statuses; any other bad body is invalid input.
+        let status = match rejection.status() {
+            status @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => status,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError {
+            err: Error::invalid_input("body", message),
+            status,
+        }
     }
 }
 
@@ -172,7 +189,7 @@ pub async fn run(
         )
         .with_field("connection_id")
     })?;
-    let ctx = Context::new(connection)?;
+    let ctx = Context::new(connection)?.with_local_files(state.local_files.clone());
     let invocation = state.registry.invoke(&ctx, &name, input);
     match tokio::time::timeout(state.request_timeout, invocation).await {
         Ok(output) => Ok(Json(output?)),
@@ -265,8 +282,5 @@ pub async fn delete_connection(
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError(Error::new(
-        ErrorKind::NotFound,
-        "no such endpoint; see /openapi.json",
-    ))
+    Error::new(ErrorKind::NotFound, "no such endpoint; see /openapi.json").into()
 }

@@ -11,6 +11,7 @@ use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use connector_core::local_files::LocalFiles;
 use connector_core::{Error, ErrorKind, Registry, Result};
 use serde_json::Value;
 use std::future::Future;
@@ -42,6 +43,9 @@ pub struct ServeConfig {
     pub body_limit: usize,
     /// Also start the embedded local store, with a stored connection named `local` to it.
     pub local: bool,
+    /// The folder modules may read and write local files in (`source.path`, `save_to`);
+    /// `None`: no local files.
+    pub files_dir: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -53,9 +57,10 @@ impl ServeConfig {
             state_dir,
             master_key: None,
             request_timeout: Duration::from_secs(15 * 60),
-            max_concurrency: 256,
+            max_concurrency: 64,
             body_limit: 64 * 1024 * 1024,
             local: false,
+            files_dir: None,
         }
     }
 }
@@ -65,6 +70,7 @@ pub struct AppState {
     registry: &'static Registry,
     store: ConnectionStore,
     token: Option<String>,
+    local_files: LocalFiles,
     request_timeout: Duration,
     manifest: Value,
     openapi: Value,
@@ -149,6 +155,10 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
         registry,
         store,
         token: config.token.clone(),
+        local_files: match &config.files_dir {
+            Some(dir) => LocalFiles::Under(dir.clone()),
+            None => LocalFiles::Nowhere,
+        },
         request_timeout: config.request_timeout,
         manifest: crate::manifest::connector_manifest(registry),
         openapi: crate::openapi::openapi(registry),
@@ -205,30 +215,88 @@ fn router(state: Arc<AppState>, config: &ServeConfig) -> Router {
 }
 
 /// With a token configured, every API request must carry `Authorization: Bearer TOKEN`
-/// (compared in constant time).
+/// (compared in constant time). Without one (loopback only), requests must name the service by
+/// a loopback host and come from no other web origin: a web page elsewhere cannot reach it
+/// through DNS rebinding or a cross-site request.
 async fn require_token(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(token) = &state.token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        let same: bool = given.as_bytes().ct_eq(token.as_bytes()).into();
-        if !same {
-            return api::ApiError(
-                Error::new(
-                    ErrorKind::Auth,
-                    "send Authorization: Bearer TOKEN (the service's token)",
-                )
-                .with_field("authorization"),
-            )
-            .into_response();
+    let refuse = |message: &str| {
+        api::ApiError::from(Error::new(ErrorKind::Auth, message).with_field("authorization"))
+            .into_response()
+    };
+    match &state.token {
+        Some(token) => {
+            let given = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            let same: bool = given.as_bytes().ct_eq(token.as_bytes()).into();
+            if !same {
+                return refuse("send Authorization: Bearer TOKEN (the service's token)");
+            }
+        }
+        None => {
+            let header_text = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+            let host_ok = header_text(header::HOST).is_some_and(is_loopback_authority);
+            let origin_ok = header_text(header::ORIGIN).is_none_or(|origin| {
+                origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"))
+                    .is_some_and(is_loopback_authority)
+            });
+            if !host_ok || !origin_ok {
+                return refuse(
+                    "this service answers only requests addressed to it by a loopback name \
+                     (127.0.0.1, localhost, [::1]); to serve others, start it with --token",
+                );
+            }
         }
     }
     next.run(request).await
+}
+
+/// `127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT` (the port optional).
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => {
+            host
+        }
+        _ => authority,
+    };
+    matches!(host, "localhost" | "[::1]")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_authorities() {
+        for good in [
+            "127.0.0.1:8080",
+            "localhost:1",
+            "localhost",
+            "[::1]:9",
+            "127.0.0.2:80",
+        ] {
+            assert!(is_loopback_authority(good), "{good}");
+        }
+        for bad in [
+            "attacker.example",
+            "attacker.example:8080",
+            "10.0.0.1:80",
+            "localhost.evil.com",
+            "::1",
+        ] {
+            assert!(!is_loopback_authority(bad), "{bad}");
+        }
+    }
 }

@@ -245,9 +245,14 @@ impl ConnectionStore {
         let mut temp = tempfile::NamedTempFile::new_in(dir)
             .map_err(|err| store_error(format!("cannot write the store: {err}")))?;
         std::io::Write::write_all(&mut temp, &text)
+            .and_then(|()| temp.as_file().sync_all())
             .map_err(|err| store_error(format!("cannot write the store: {err}")))?;
         temp.persist(&self.path)
             .map_err(|err| store_error(format!("cannot write the store: {}", err.error)))?;
+        // The rename itself reaches the disk with the folder.
+        if let Ok(folder) = std::fs::File::open(dir) {
+            let _ = folder.sync_all();
+        }
         Ok(())
     }
 
@@ -344,6 +349,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
         .open(path)
         .map_err(|err| store_error(format!("cannot create {}: {err}", path.display())))?;
     file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
         .map_err(|err| store_error(format!("cannot write {}: {err}", path.display())))
 }
 

@@ -3,17 +3,8 @@
 
 use connector_core::{Context, ErrorKind, Registry};
 use futures_util::StreamExt;
-use integration_tests::{Ministack, Moto, TestStore};
+use integration_tests::{Ministack, Moto, TestStore, column};
 use serde_json::{Value, json};
-
-fn names(listing: &Value, field: &str, item: &str) -> Vec<String> {
-    listing[field]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry[item].as_str().unwrap().to_owned())
-        .collect()
-}
 
 async fn upload(t: &TestStore, bucket: &str, folder: &str, name: &str, text: &str) {
     t.ok(
@@ -68,7 +59,7 @@ async fn buckets_in_other_regions_are_followed() {
         .invoke(&america, "list_files", json!({"bucket": "eu-bucket"}))
         .await
         .unwrap();
-    assert_eq!(names(&listing, "files", "key"), ["a.txt"]);
+    assert_eq!(column(&listing, "files", "key"), ["a.txt"]);
 
     let fresh = Context::new(server.connection("us-east-1")).unwrap();
     let region = registry
@@ -97,7 +88,7 @@ async fn buckets_regions_and_folders_on_s3s_fs() {
     }
     let all = t.ok("list_buckets", json!({})).await;
     assert_eq!(
-        names(&all, "buckets", "name"),
+        column(&all, "buckets", "name"),
         ["alpha-bucket", "beta-bucket", "beta-other"]
     );
     assert!(
@@ -108,11 +99,11 @@ async fn buckets_regions_and_folders_on_s3s_fs() {
     );
     let beta = t.ok("list_buckets", json!({"prefix": "beta-"})).await;
     assert_eq!(
-        names(&beta, "buckets", "name"),
+        column(&beta, "buckets", "name"),
         ["beta-bucket", "beta-other"]
     );
     let first = t.ok("list_buckets", json!({"limit": 1})).await;
-    assert_eq!(names(&first, "buckets", "name"), ["alpha-bucket"]);
+    assert_eq!(column(&first, "buckets", "name"), ["alpha-bucket"]);
     assert_eq!(first["truncated"], true);
 
     let region = t
@@ -148,14 +139,14 @@ async fn empty_folders_are_listed_as_folders() {
         .await;
     assert_eq!(folder["key"], "reports/2026/");
     let top = moto.ok("list_folders", json!({"bucket": "folders"})).await;
-    assert_eq!(names(&top, "folders", "name"), ["reports"]);
+    assert_eq!(column(&top, "folders", "name"), ["reports"]);
     let inner = moto
         .ok(
             "list_folders",
             json!({"bucket": "folders", "prefix": "reports"}),
         )
         .await;
-    assert_eq!(names(&inner, "folders", "prefix"), ["reports/2026/"]);
+    assert_eq!(column(&inner, "folders", "prefix"), ["reports/2026/"]);
     let files = moto
         .ok(
             "list_files",
@@ -182,7 +173,7 @@ async fn searching_files_by_name_size_and_time() {
 
     let pdfs = search(json!({"bucket": "archive", "prefix": "invoices", "suffix": ".pdf"})).await;
     assert_eq!(
-        names(&pdfs, "files", "key"),
+        column(&pdfs, "files", "key"),
         [
             "invoices/2025/inv-001.pdf",
             "invoices/2025/inv-002.PDF",
@@ -191,17 +182,20 @@ async fn searching_files_by_name_size_and_time() {
     );
     let globbed = search(json!({"bucket": "archive", "name_glob": "inv-00[13].pdf"})).await;
     assert_eq!(
-        names(&globbed, "files", "name"),
+        column(&globbed, "files", "name"),
         ["inv-001.pdf", "inv-003.pdf"]
     );
     let any_case =
         search(json!({"bucket": "archive", "name_glob": "*.pdf", "ignore_case": true})).await;
     assert_eq!(any_case["files"].as_array().unwrap().len(), 3);
     let sized = search(json!({"bucket": "archive", "min_size": 4, "max_size": 5})).await;
-    assert_eq!(names(&sized, "files", "name"), ["inv-003.pdf", "notes.txt"]);
+    assert_eq!(
+        column(&sized, "files", "name"),
+        ["inv-003.pdf", "notes.txt"]
+    );
     let top_only =
         search(json!({"bucket": "archive", "prefix": "photos", "recursive": false})).await;
-    assert_eq!(names(&top_only, "files", "name"), ["IMG_0001.jpg"]);
+    assert_eq!(column(&top_only, "files", "name"), ["IMG_0001.jpg"]);
     let recent =
         search(json!({"bucket": "archive", "modified_after": "2000-01-01T00:00:00Z"})).await;
     assert_eq!(recent["files"].as_array().unwrap().len(), 5);
@@ -216,7 +210,7 @@ async fn searching_files_by_name_size_and_time() {
     let token = first["next_continuation_token"].as_str().unwrap();
     let rest =
         search(json!({"bucket": "archive", "suffix": ".pdf", "continuation_token": token})).await;
-    assert_eq!(names(&rest, "files", "name"), ["inv-003.pdf"]);
+    assert_eq!(column(&rest, "files", "name"), ["inv-003.pdf"]);
     assert_eq!(rest["truncated"], false);
 
     let before = t.requests();
@@ -350,7 +344,7 @@ async fn deleting_folders_in_batches_with_a_dry_run() {
             json!({"bucket": "cleanup", "recursive": true}),
         )
         .await;
-    assert_eq!(names(&left, "files", "key"), ["tmp.txt", "tmp2/keep.txt"]);
+    assert_eq!(column(&left, "files", "key"), ["tmp.txt", "tmp2/keep.txt"]);
 
     let err = t
         .run("delete_folder", json!({"bucket": "cleanup", "folder": "/"}))

@@ -28,6 +28,17 @@ pub const SPECIAL_KEYS: [&str; 7] = [
     "emoji 🎉.txt",
 ];
 
+/// The `item` of every entry of the list `field` of a module's output (e.g. every `key` of
+/// `files`).
+pub fn column(output: &Value, field: &str, item: &str) -> Vec<String> {
+    output[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {field} in {output}"))
+        .iter()
+        .map(|entry| entry[item].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 /// A running test server with a connection to it.
 pub struct TestStore {
     /// The server.

@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use connector_core::{ErrorKind, Registry};
 use futures_util::StreamExt;
-use integration_tests::{Moto, SPECIAL_KEYS, TEST_SECRET_KEY, TestStore, s3_modules};
+use integration_tests::{Moto, SPECIAL_KEYS, TEST_SECRET_KEY, TestStore, column, s3_modules};
 use serde_json::{Value, json};
 
 fn b64(bytes: &[u8]) -> String {
@@ -26,15 +26,6 @@ async fn upload_text(t: &TestStore, bucket: &str, key: &str, text: &str) -> Valu
         json!({"bucket": bucket, "folder": folder, "file_name": file_name, "source": {"text": text}}),
     )
     .await
-}
-
-fn keys_of(listing: &Value, field: &str, item: &str) -> Vec<String> {
-    listing[field]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry[item].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[test]
@@ -129,7 +120,7 @@ async fn special_keys_round_trip_exactly() {
             json!({"bucket": "special", "recursive": true}),
         )
         .await;
-    let listed = keys_of(&listing, "files", "key");
+    let listed = column(&listing, "files", "key");
     for key in [
         "with space.txt",
         "unicode/ünïcödé/日本語/файл.txt",
@@ -178,14 +169,14 @@ async fn special_keys_round_trip_and_list_exactly_on_moto() {
             json!({"bucket": "special", "recursive": true}),
         )
         .await;
-    let mut listed = keys_of(&listing, "files", "key");
+    let mut listed = column(&listing, "files", "key");
     listed.sort();
     keys.sort();
     assert_eq!(listed, keys);
     let folders = moto.ok("list_folders", json!({"bucket": "special"})).await;
     // "double//slash.txt" is in the folder "double/" (whose subfolder has an empty name).
     assert_eq!(
-        keys_of(&folders, "folders", "prefix"),
+        column(&folders, "folders", "prefix"),
         ["/", "double/", "punct/", "unicode/"]
     );
 
@@ -197,16 +188,16 @@ async fn special_keys_round_trip_and_list_exactly_on_moto() {
     )
     .await;
     let top = moto.ok("list_files", json!({"bucket": "special"})).await;
-    assert!(!keys_of(&top, "files", "key").contains(&"empty/".to_owned()));
+    assert!(!column(&top, "files", "key").contains(&"empty/".to_owned()));
     let all = moto
         .ok(
             "list_files",
             json!({"bucket": "special", "recursive": true}),
         )
         .await;
-    assert!(!keys_of(&all, "files", "key").contains(&"empty/".to_owned()));
+    assert!(!column(&all, "files", "key").contains(&"empty/".to_owned()));
     let folders = moto.ok("list_folders", json!({"bucket": "special"})).await;
-    assert!(keys_of(&folders, "folders", "prefix").contains(&"empty/".to_owned()));
+    assert!(column(&folders, "folders", "prefix").contains(&"empty/".to_owned()));
 }
 
 #[tokio::test]
@@ -225,14 +216,14 @@ async fn listing_folders_nested_three_deep() {
     }
 
     let top = t.ok("list_files", json!({"bucket": "tree"})).await;
-    assert_eq!(keys_of(&top, "files", "key"), ["root.txt"]);
+    assert_eq!(column(&top, "files", "key"), ["root.txt"]);
     assert_eq!(top["truncated"], false);
 
     let a = t
         .ok("list_files", json!({"bucket": "tree", "prefix": "a"}))
         .await;
-    assert_eq!(keys_of(&a, "files", "key"), ["a/top.txt"]);
-    assert_eq!(keys_of(&a, "files", "name"), ["top.txt"]);
+    assert_eq!(column(&a, "files", "key"), ["a/top.txt"]);
+    assert_eq!(column(&a, "files", "name"), ["top.txt"]);
 
     let deep = t
         .ok(
@@ -241,7 +232,7 @@ async fn listing_folders_nested_three_deep() {
         )
         .await;
     assert_eq!(
-        keys_of(&deep, "files", "key"),
+        column(&deep, "files", "key"),
         [
             "a/b/c/deep.txt",
             "a/b/c/deeper.txt",
@@ -254,17 +245,17 @@ async fn listing_folders_nested_three_deep() {
     assert!(first["last_modified"].as_str().unwrap().starts_with("20"));
 
     let root_folders = t.ok("list_folders", json!({"bucket": "tree"})).await;
-    assert_eq!(keys_of(&root_folders, "folders", "prefix"), ["a/", "x/"]);
+    assert_eq!(column(&root_folders, "folders", "prefix"), ["a/", "x/"]);
     let in_a = t
         .ok("list_folders", json!({"bucket": "tree", "prefix": "a"}))
         .await;
-    assert_eq!(keys_of(&in_a, "folders", "prefix"), ["a/b/"]);
-    assert_eq!(keys_of(&in_a, "folders", "name"), ["b"]);
+    assert_eq!(column(&in_a, "folders", "prefix"), ["a/b/"]);
+    assert_eq!(column(&in_a, "folders", "name"), ["b"]);
     // Folders that exist only because files are stored under them.
     let implicit = t
         .ok("list_folders", json!({"bucket": "tree", "prefix": "x/y"}))
         .await;
-    assert_eq!(keys_of(&implicit, "folders", "prefix"), ["x/y/z/"]);
+    assert_eq!(column(&implicit, "folders", "prefix"), ["x/y/z/"]);
 }
 
 #[tokio::test]
@@ -312,7 +303,7 @@ async fn listings_page_past_a_thousand_keys() {
             json!({"bucket": "many", "prefix": "d", "recursive": true, "continuation_token": token}),
         )
         .await;
-    let rest_keys = keys_of(&rest, "files", "key");
+    let rest_keys = column(&rest, "files", "key");
     assert_eq!(rest_keys.len(), total - 1001);
     assert_eq!(rest_keys[0], format!("d/f{:04}/x.txt", 1001));
 
@@ -326,7 +317,7 @@ async fn listings_page_past_a_thousand_keys() {
             json!({"bucket": "many", "prefix": "d", "limit": 10}),
         )
         .await;
-    assert_eq!(keys_of(&some, "folders", "name")[9], "f0009");
+    assert_eq!(column(&some, "folders", "name")[9], "f0009");
     assert_eq!(some["truncated"], true);
 }
 

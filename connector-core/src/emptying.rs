@@ -6,7 +6,7 @@ use crate::delete_objects::{DeleteReport, ObjectId, delete_objects};
 use crate::encode::decode_listing_key;
 use crate::endpoint::Target;
 use crate::error::{Error, Result};
-use crate::listing::{ListRequest, MAX_KEYS_PER_PAGE, list_objects_v2};
+use crate::listing::{ListRequest, MAX_KEYS_PER_PAGE, Pages, list_objects_v2};
 use http::Method;
 use serde::Deserialize;
 
@@ -14,30 +14,20 @@ use serde::Deserialize;
 /// versions), listing and deleting one page of up to 1,000 keys at a time.
 pub async fn delete_prefix(client: &S3Client, bucket: &str, prefix: &str) -> Result<DeleteReport> {
     let mut report = DeleteReport::default();
-    let mut request = ListRequest {
-        prefix: prefix.to_owned(),
-        max_keys: MAX_KEYS_PER_PAGE,
-        ..ListRequest::default()
-    };
-    loop {
-        let page = list_objects_v2(client, bucket, &request).await?;
+    let mut pages = Pages::under(client, bucket, prefix);
+    while let Some(page) = pages.next().await? {
         let objects: Vec<ObjectId> = page
             .objects
             .into_iter()
             .map(|o| ObjectId::key(o.key))
             .collect();
         let deleted_before = report.deleted.len();
-        merge(
-            &mut report,
-            delete_objects(client, bucket, objects)
-                .await
-                .map_err(|err| err.context(format!("after deleting {deleted_before} objects")))?,
-        );
-        match page.next_continuation_token {
-            Some(token) => request.continuation_token = Some(token),
-            None => return Ok(report),
-        }
+        let deleted = delete_objects(client, bucket, objects)
+            .await
+            .map_err(|err| err.context(format!("after deleting {deleted_before} objects")))?;
+        merge(&mut report, deleted);
     }
+    Ok(report)
 }
 
 /// Whether `bucket` holds any object: (0 or 1, the first key).
@@ -60,21 +50,13 @@ pub async fn preview_prefix(
 ) -> Result<(u64, Vec<String>)> {
     let mut count = 0u64;
     let mut keys = Vec::new();
-    let mut request = ListRequest {
-        prefix: prefix.to_owned(),
-        max_keys: MAX_KEYS_PER_PAGE,
-        ..ListRequest::default()
-    };
-    loop {
-        let page = list_objects_v2(client, bucket, &request).await?;
+    let mut pages = Pages::under(client, bucket, prefix);
+    while let Some(page) = pages.next().await? {
         count += page.objects.len() as u64;
         let room = keep.saturating_sub(keys.len());
         keys.extend(page.objects.into_iter().take(room).map(|o| o.key));
-        match page.next_continuation_token {
-            Some(token) => request.continuation_token = Some(token),
-            None => return Ok((count, keys)),
-        }
     }
+    Ok((count, keys))
 }
 
 #[derive(Debug, Deserialize)]

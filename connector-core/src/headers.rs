@@ -5,6 +5,68 @@ use aws_smithy_types::date_time::Format;
 use http::HeaderMap;
 use std::collections::BTreeMap;
 
+/// What S3's answer headers say about an object (GET and HEAD).
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
+pub struct ObjectInfo {
+    /// The content type stored with the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The ETag, without quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// When the file was last changed, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// The version ID (versioned buckets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// The storage class, e.g. `STANDARD` or `GLACIER` (S3 names it only when it is not
+    /// `STANDARD`).
+    pub storage_class: String,
+    /// User metadata (the `x-amz-meta-*` headers, without the prefix).
+    pub metadata: BTreeMap<String, String>,
+    /// `Cache-Control` stored with the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    /// `Content-Disposition` stored with the file (e.g. `attachment; filename="a.pdf"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    /// `Content-Encoding` stored with the file (e.g. `gzip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    /// `Content-Language` stored with the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    /// `Expires` stored with the file: RFC 3339 when it is a date, else as S3 returned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The server-side encryption, e.g. `AES256` or `aws:kms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_side_encryption: Option<String>,
+}
+
+impl ObjectInfo {
+    /// Reads the object's description from an answer's headers.
+    pub fn from_headers(h: &HeaderMap) -> Self {
+        let owned = |name: &str| text(h, name).map(str::to_owned);
+        ObjectInfo {
+            content_type: owned("content-type"),
+            etag: text(h, "etag").map(crate::listing::unquote_etag),
+            last_modified: text(h, "last-modified").and_then(http_date_to_rfc3339),
+            version_id: owned("x-amz-version-id"),
+            storage_class: owned("x-amz-storage-class").unwrap_or_else(|| "STANDARD".to_owned()),
+            metadata: user_metadata(h),
+            cache_control: owned("cache-control"),
+            content_disposition: owned("content-disposition"),
+            content_encoding: owned("content-encoding"),
+            content_language: owned("content-language"),
+            expires: text(h, "expires")
+                .map(|value| http_date_to_rfc3339(value).unwrap_or_else(|| value.to_owned())),
+            server_side_encryption: owned("x-amz-server-side-encryption"),
+        }
+    }
+}
+
 /// The prefix of user-defined metadata headers.
 pub const META_PREFIX: &str = "x-amz-meta-";
 

@@ -128,6 +128,53 @@ pub async fn collect<T>(
     }
 }
 
+/// The pages of a listing, one at a time (`while let Some(page) = pages.next().await? {…}`),
+/// for work done page by page in bounded memory.
+pub struct Pages<'a> {
+    client: &'a S3Client,
+    bucket: &'a str,
+    request: ListRequest,
+    done: bool,
+}
+
+impl<'a> Pages<'a> {
+    /// The pages of `bucket` for `request` (from its continuation token or start key, if any).
+    pub fn new(client: &'a S3Client, bucket: &'a str, request: ListRequest) -> Self {
+        Pages {
+            client,
+            bucket,
+            request,
+            done: false,
+        }
+    }
+
+    /// The pages of every key under `prefix`, 1,000 at a time.
+    pub fn under(client: &'a S3Client, bucket: &'a str, prefix: &str) -> Self {
+        let request = ListRequest {
+            prefix: prefix.to_owned(),
+            max_keys: MAX_KEYS_PER_PAGE,
+            ..ListRequest::default()
+        };
+        Self::new(client, bucket, request)
+    }
+
+    /// The next page, or `None` after the last.
+    pub async fn next(&mut self) -> Result<Option<ListPage>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = list_objects_v2(self.client, self.bucket, &self.request).await?;
+        match &page.next_continuation_token {
+            Some(token) => {
+                self.request.continuation_token = Some(token.clone());
+                self.request.start_after = None;
+            }
+            None => self.done = true,
+        }
+        Ok(Some(page))
+    }
+}
+
 /// Strips the quotes S3 puts around ETags.
 pub fn unquote_etag(etag: &str) -> String {
     etag.trim_matches('"').to_owned()

@@ -2,14 +2,14 @@
 
 use base64::Engine as _;
 use connector_core::fetch::{self, ObjectSource};
+use connector_core::headers::ObjectInfo;
 use connector_core::transfer::TransferSettings;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait, download,
-    headers, listing::unquote_etag, register_module, s3_error, validate,
+    headers, register_module, s3_error, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The default most bytes returned inline (without `save_to`): 16 MiB.
 pub const DEFAULT_MAX_INLINE_BYTES: u64 = 16 * 1024 * 1024;
@@ -67,23 +67,12 @@ pub struct GetFileOutput {
     pub key: String,
     /// Size in bytes of what was downloaded (of the range, for a range).
     pub size: u64,
-    /// The content type S3 stored with the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-    /// The ETag, without quotes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    /// When the file was last changed, RFC 3339.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
-    /// The version ID (versioned buckets).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
+    /// The file's type, dates, storage class and metadata.
+    #[serde(flatten)]
+    pub info: ObjectInfo,
     /// For a range: which bytes these are, e.g. `bytes 0-99/5000`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_range: Option<String>,
-    /// User metadata (the `x-amz-meta-*` headers, without the prefix).
-    pub metadata: BTreeMap<String, String>,
     /// Where the file was saved, with `save_to`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub saved_to: Option<String>,
@@ -224,12 +213,8 @@ fn describe(input: &GetFileInput, h: &connector_core::http::HeaderMap) -> GetFil
         bucket: input.bucket.clone(),
         key: input.key.clone(),
         size: 0,
-        content_type: headers::text(h, "content-type").map(str::to_owned),
-        etag: headers::text(h, "etag").map(unquote_etag),
-        last_modified: headers::text(h, "last-modified").and_then(headers::http_date_to_rfc3339),
-        version_id: headers::text(h, "x-amz-version-id").map(str::to_owned),
+        info: ObjectInfo::from_headers(h),
         content_range: headers::text(h, "content-range").map(str::to_owned),
-        metadata: headers::user_metadata(h),
         saved_to: None,
         content_base64: None,
         content_text: None,

@@ -3,7 +3,7 @@
 
 use crate::list_files::{FileEntry, check_listing};
 use connector_core::headers::parse_rfc3339;
-use connector_core::listing::{self, ListRequest, ListedObject};
+use connector_core::listing::{self, ListRequest, ListedObject, Pages};
 use connector_core::{
     Context, Error, Module, ModuleKind, Result, async_trait, keys, register_module,
 };
@@ -215,7 +215,7 @@ impl Module for SearchFiles {
             },
             None => (None, None),
         };
-        let mut request = ListRequest {
+        let request = ListRequest {
             prefix: keys::folder_prefix(input.prefix.as_deref().unwrap_or("")),
             delimiter: (!input.recursive).then(|| "/".to_owned()),
             max_keys: listing::MAX_KEYS_PER_PAGE,
@@ -225,8 +225,11 @@ impl Module for SearchFiles {
         // Full pages are read whatever the limit (matches may be rare); when the limit is
         // reached inside a page, the search resumes after the last file returned.
         let mut files = Vec::new();
+        let mut pages = Pages::new(ctx.client(), &input.bucket, request);
         let next = 'pages: loop {
-            let page = listing::list_objects_v2(ctx.client(), &input.bucket, &request).await?;
+            let Some(page) = pages.next().await? else {
+                break None;
+            };
             let last_page = page.next_continuation_token.is_none();
             let count = page.objects.len();
             for (index, object) in page.objects.into_iter().enumerate() {
@@ -239,13 +242,6 @@ impl Module for SearchFiles {
                     let at_end = last_page && index + 1 == count;
                     break 'pages (!at_end).then(|| resume_token(&key));
                 }
-            }
-            match page.next_continuation_token {
-                Some(token) => {
-                    request.continuation_token = Some(token);
-                    request.start_after = None;
-                }
-                None => break None,
             }
         };
         Ok(SearchFilesOutput {

@@ -431,7 +431,7 @@ async fn the_service_keeps_to_itself() {
     std::fs::write(files.path().join("in.txt"), b"from the files folder").unwrap();
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
     config.files_dir = Some(files.path().to_owned());
-    config.body_limit = 1024 * 1024;
+    config.content_body_limit = 1024 * 1024;
     let server = serve::start(config).await.unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/v1/modules", server.url());

@@ -1,6 +1,7 @@
 //! The s3-connector program as a library: the embedded local store, the manifest writer and
 //! the demo, shared by the binary and the integration tests.
 
+pub mod bounded_json;
 pub mod demo;
 pub mod local_store;
 pub mod manifest;

@@ -5,7 +5,7 @@ use connector_core::profile::AwsConfig;
 use connector_core::{Connection, Context, Error, ErrorKind, Registry};
 use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
 use s3_connector::progress::TerminalProgress;
-use s3_connector::serve::{self, ServeConfig};
+use s3_connector::serve;
 use s3_connector::{demo, manifest};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -153,30 +153,7 @@ enum Command {
         secret_key: String,
     },
     /// Serve the modules over HTTP (with OpenAPI) and the scenario-builder page, until Ctrl-C.
-    Serve {
-        /// Where to listen. Anything but loopback needs --token.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// A bearer token every API request must carry (at least 16 characters).
-        #[arg(long, env = "S3C_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// Where stored connections (encrypted) and their key file live.
-        #[arg(long, env = "S3C_STATE_DIR")]
-        state_dir: Option<PathBuf>,
-        /// Also start the embedded local store, with a stored connection named `local`.
-        #[arg(long)]
-        local: bool,
-        /// Let modules read and write local files (source.path, save_to) in this folder only.
-        /// Default: no local files (content goes as text or base64).
-        #[arg(long, value_name = "DIR")]
-        files_dir: Option<PathBuf>,
-        /// The longest one module may run, in seconds.
-        #[arg(long, default_value_t = 900)]
-        request_timeout: u64,
-        /// The most requests handled at once.
-        #[arg(long, default_value_t = 64)]
-        max_concurrency: usize,
-    },
+    Serve(serve::ServeArgs),
     /// Start a local store and run the six baseline modules against it, printing each step.
     Demo,
 }
@@ -340,23 +317,8 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             tokio::signal::ctrl_c().await?;
             store.stop().await;
         }
-        Command::Serve {
-            addr,
-            token,
-            state_dir,
-            local,
-            files_dir,
-            request_timeout,
-            max_concurrency,
-        } => {
-            let mut config =
-                ServeConfig::new(addr, state_dir.unwrap_or_else(serve::default_state_dir));
-            config.token = token;
-            config.master_key = std::env::var(serve::store::MASTER_KEY_VAR).ok();
-            config.local = local;
-            config.files_dir = files_dir;
-            config.request_timeout = std::time::Duration::from_secs(request_timeout);
-            config.max_concurrency = max_concurrency.max(1);
+        Command::Serve(args) => {
+            let config = args.into_config();
             let server = serve::start(config).await?;
             out!(
                 "{}",

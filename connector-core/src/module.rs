@@ -35,6 +35,9 @@ pub trait Module: Send + Sync + 'static {
     const KIND: ModuleKind;
     /// One or two sentences on what it does.
     const DESCRIPTION: &'static str;
+    /// Whether its input may carry a file's content (text or base64), so that front ends
+    /// accept larger requests for it than for the others.
+    const TAKES_CONTENT: bool = false;
 
     /// Checks the input beyond what its schema says (bucket naming rules, key length, …),
     /// before anything is sent. The error names the field.
@@ -57,6 +60,8 @@ pub trait DynModule: Send + Sync {
     fn kind(&self) -> ModuleKind;
     /// What it does.
     fn description(&self) -> &'static str;
+    /// Whether its input may carry a file's content.
+    fn takes_content(&self) -> bool;
     /// The JSON Schema (2020-12) of its input.
     fn input_schema(&self) -> Value;
     /// The JSON Schema (2020-12) of its output.
@@ -128,6 +133,9 @@ impl<M: Module> DynModule for M {
     }
     fn description(&self) -> &'static str {
         M::DESCRIPTION
+    }
+    fn takes_content(&self) -> bool {
+        M::TAKES_CONTENT
     }
     fn input_schema(&self) -> Value {
         titled_schema_of::<M::Input>(M::LABEL.to_owned())

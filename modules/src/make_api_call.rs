@@ -179,6 +179,7 @@ impl Module for MakeApiCall {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Performs any S3 REST API call against the connection's \
         endpoint, signed for you (see the Amazon S3 API Reference).";
+    const TAKES_CONTENT: bool = true;
 
     fn validate(&self, input: &MakeApiCallInput) -> Result<()> {
         split_url(&input.url)?;

@@ -150,6 +150,7 @@ impl Module for UploadFile {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str =
         "Uploads a file to a bucket folder, from a local file, text or base64 content.";
+    const TAKES_CONTENT: bool = true;
 
     fn validate(&self, input: &UploadFileInput) -> Result<()> {
         validate::bucket_name("bucket", &input.bucket)?;

@@ -26,6 +26,15 @@ impl From<Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The same error answered with another status than its kind's (503 when the service is
+    /// busy, 408 for a body that came too slowly, …).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+}
+
 /// The HTTP status of an error kind.
 pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {

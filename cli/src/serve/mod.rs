@@ -2,17 +2,19 @@
 //! encrypted connections store — bound to loopback unless a bearer token guards it.
 
 mod api;
+mod args;
+mod guard;
+mod limits;
+mod listener;
 pub mod store;
 
 use crate::local_store::{LocalStore, LocalStoreConfig};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{get, post};
 use connector_core::local_files::LocalFiles;
-use connector_core::{Error, ErrorKind, Registry, Result};
+use connector_core::{Error, Registry, Result};
 use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,9 +22,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use store::ConnectionStore;
-use subtle::ConstantTimeEq;
 
 pub use api::status_of;
+pub use args::ServeArgs;
 
 /// How to run the service.
 #[derive(Debug, Clone)]
@@ -37,10 +39,22 @@ pub struct ServeConfig {
     pub master_key: Option<String>,
     /// The longest one module may run.
     pub request_timeout: Duration,
-    /// The most requests handled at once.
+    /// The most module runs (and option lists) at once; more are answered 503 at once.
     pub max_concurrency: usize,
+    /// The most open connections; more wait to be accepted.
+    pub max_connections: usize,
+    /// The longest a client may take to send a request's headers (or stay idle between
+    /// requests) before its connection is closed.
+    pub header_timeout: Duration,
+    /// The longest a request body may take to arrive.
+    pub body_timeout: Duration,
     /// The largest request body, in bytes.
     pub body_limit: usize,
+    /// The largest body of a run of a module that takes file content (upload_file,
+    /// make_api_call), in bytes.
+    pub content_body_limit: usize,
+    /// Bytes of request bodies held at once by all requests together.
+    pub body_memory: usize,
     /// Also start the embedded local store, with a stored connection named `local` to it.
     pub local: bool,
     /// The folder modules may read and write local files in (`source.path`, `save_to`);
@@ -58,7 +72,12 @@ impl ServeConfig {
             master_key: None,
             request_timeout: Duration::from_secs(15 * 60),
             max_concurrency: 64,
-            body_limit: 64 * 1024 * 1024,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(60),
+            body_limit: 1024 * 1024,
+            content_body_limit: 64 * 1024 * 1024,
+            body_memory: 512 * 1024 * 1024,
             local: false,
             files_dir: None,
         }
@@ -72,6 +91,7 @@ pub struct AppState {
     token: Option<String>,
     local_files: LocalFiles,
     request_timeout: Duration,
+    limits: limits::Limits,
     manifest: Value,
     openapi: Value,
 }
@@ -80,7 +100,7 @@ pub struct AppState {
 pub struct Server {
     addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<()>,
     _local: Option<LocalStore>,
 }
 
@@ -160,20 +180,20 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
             None => LocalFiles::Nowhere,
         },
         request_timeout: config.request_timeout,
+        limits: limits::Limits::new(&config),
         manifest: crate::manifest::connector_manifest(registry),
         openapi: crate::openapi::openapi(registry),
     });
-    let app = router(state, &config);
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await
-    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let connection_limits = listener::ConnectionLimits {
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        shutdown_grace: Duration::from_secs(30),
+    };
+    let task = tokio::spawn(listener::serve(listener, app, connection_limits, stopped));
     tracing::info!(%addr, "serving");
     Ok(Server {
         addr,
@@ -183,13 +203,22 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     })
 }
 
-fn router(state: Arc<AppState>, config: &ServeConfig) -> Router {
+/// The routes, and the checks in front of them: the token (or loopback) check first, so that
+/// nothing of a stranger's request is read; then its body, within the limits; then, for what
+/// runs modules, a run slot.
+fn router(state: Arc<AppState>) -> Router {
+    let runs = Router::new()
+        .route("/v1/modules/{name}/run", post(api::run))
+        .route("/v1/options/{provider}", post(api::options))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::run_slot,
+        ));
     let api = Router::new()
         .route("/v1/manifest", get(api::manifest))
         .route("/v1/modules", get(api::modules))
         .route("/v1/modules/{name}", get(api::module))
-        .route("/v1/modules/{name}/run", post(api::run))
-        .route("/v1/options/{provider}", post(api::options))
+        .merge(runs)
         .route(
             "/v1/connections",
             get(api::connections).post(api::store_connection),
@@ -200,103 +229,22 @@ fn router(state: Arc<AppState>, config: &ServeConfig) -> Router {
         )
         .route("/openapi.json", get(api::openapi))
         .fallback(api::not_found)
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::read_body,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_token,
+        ));
     Router::new()
         .route("/", get(api::page))
         .route("/assets/app.js", get(api::script))
         .route("/assets/app.css", get(api::stylesheet))
         .merge(api)
-        .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(
-            config.max_concurrency,
-        ))
+        // The bodies were read within their limits already.
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(guard::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// With a token configured, every API request must carry `Authorization: Bearer TOKEN`
-/// (compared in constant time). Without one (loopback only), requests must name the service by
-/// a loopback host and come from no other web origin: a web page elsewhere cannot reach it
-/// through DNS rebinding or a cross-site request.
-async fn require_token(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let refuse = |message: &str| {
-        api::ApiError::from(Error::new(ErrorKind::Auth, message).with_field("authorization"))
-            .into_response()
-    };
-    match &state.token {
-        Some(token) => {
-            let given = request
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .unwrap_or("");
-            let same: bool = given.as_bytes().ct_eq(token.as_bytes()).into();
-            if !same {
-                return refuse("send Authorization: Bearer TOKEN (the service's token)");
-            }
-        }
-        None => {
-            let header_text = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
-            let host_ok = header_text(header::HOST).is_some_and(is_loopback_authority);
-            let origin_ok = header_text(header::ORIGIN).is_none_or(|origin| {
-                origin
-                    .strip_prefix("http://")
-                    .or_else(|| origin.strip_prefix("https://"))
-                    .is_some_and(is_loopback_authority)
-            });
-            if !host_ok || !origin_ok {
-                return refuse(
-                    "this service answers only requests addressed to it by a loopback name \
-                     (127.0.0.1, localhost, [::1]); to serve others, start it with --token",
-                );
-            }
-        }
-    }
-    next.run(request).await
-}
-
-/// `127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT` (the port optional).
-fn is_loopback_authority(authority: &str) -> bool {
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(':') => {
-            host
-        }
-        _ => authority,
-    };
-    matches!(host, "localhost" | "[::1]")
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_authorities() {
-        for good in [
-            "127.0.0.1:8080",
-            "localhost:1",
-            "localhost",
-            "[::1]:9",
-            "127.0.0.2:80",
-        ] {
-            assert!(is_loopback_authority(good), "{good}");
-        }
-        for bad in [
-            "attacker.example",
-            "attacker.example:8080",
-            "10.0.0.1:80",
-            "localhost.evil.com",
-            "::1",
-        ] {
-            assert!(!is_loopback_authority(bad), "{bad}");
-        }
-    }
 }

@@ -30,7 +30,8 @@ pub struct ClientOptions {
     /// Where requests may go (default: anywhere the connection points). A service that runs
     /// connections given by others sets a restricted policy; a connection whose endpoint it
     /// does not allow is refused when the client is made, and every request is checked again
-    /// before it is sent and when its host name is resolved.
+    /// before it is sent and when its host name is resolved. Presigning sends nothing and is
+    /// not restricted.
     pub egress: EgressPolicy,
 }
 

@@ -32,7 +32,12 @@ use std::sync::Arc;
 /// The input field a refusal names: the place requests go is the connection's endpoint.
 const FIELD: &str = "connection.endpoint_url";
 
-/// Where requests may go.
+/// Where requests may go: anywhere ([`unrestricted`](Self::unrestricted), the default), or only
+/// to Amazon S3 and STS plus the endpoints the operator allowed
+/// ([`allowing`](Self::allowing)). Give it to a client with
+/// [`ClientOptions::egress`](crate::client::ClientOptions::egress) or to a context with
+/// [`Context::with_egress_policy`](crate::Context::with_egress_policy). Presigning is not
+/// restricted: it sends nothing.
 ///
 /// ```
 /// use connector_core::egress::EgressPolicy;
@@ -397,18 +402,17 @@ fn classify(ip: IpAddr) -> AddressClass {
 }
 
 fn classify_v4(ip: Ipv4Addr) -> AddressClass {
-    let [a, b, ..] = ip.octets();
-    if ip.is_link_local() {
-        AddressClass::LinkLocal
-    } else if ip.is_loopback()
+    let [a, b, c, _] = ip.octets();
+    let internal = ip.is_loopback()
         || ip.is_private()
         || a == 0 // "this network", 0.0.0.0 included
-        || (a == 100 && (64..128).contains(&b)) // CGNAT, RFC 6598
-        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 100 && (64..128).contains(&b)) // CGNAT (RFC 6598)
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
         || (a == 198 && (18..20).contains(&b)) // benchmarking
-        || a >= 224
-    // multicast, reserved, broadcast
-    {
+        || a >= 224; // multicast, reserved, broadcast
+    if ip.is_link_local() {
+        AddressClass::LinkLocal
+    } else if internal {
         AddressClass::Internal
     } else {
         AddressClass::Public
@@ -424,6 +428,10 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         let [.., a, b, c, d] = ip.octets();
         Ipv4Addr::new(a, b, c, d)
     };
+    let internal = ip.is_unique_local()
+        || ip.is_multicast()
+        || segments[0] & 0xffc0 == 0xfec0 // site-local (deprecated)
+        || segments[..3] == [0x64, 0xff9b, 1]; // local-use NAT64
     if ip == AWS_METADATA_V6 || ip.is_unicast_link_local() {
         AddressClass::LinkLocal
     } else if let Some(v4) = ip.to_ipv4_mapped() {
@@ -437,12 +445,7 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         // 6to4: the IPv4 address is in the next 32 bits.
         let [_, _, a, b, c, d, ..] = ip.octets();
         classify_v4(Ipv4Addr::new(a, b, c, d))
-    } else if ip.is_unique_local()
-        || ip.is_multicast()
-        || segments[0] & 0xffc0 == 0xfec0 // site-local (deprecated)
-        || segments[..3] == [0x64, 0xff9b, 1]
-    // local-use NAT64
-    {
+    } else if internal {
         AddressClass::Internal
     } else {
         AddressClass::Public
@@ -478,11 +481,9 @@ impl Restrictions {
         name: &str,
         found: Vec<SocketAddr>,
     ) -> Result<Vec<SocketAddr>, EgressRefused> {
-        let host = Host::Name(normalize_name(name));
+        let name = normalize_name(name);
+        let host = Host::Name(name.clone());
         let named_by_operator = self.allowed.iter().any(|endpoint| endpoint.covers(&host));
-        let Host::Name(name) = host else {
-            unreachable!("built as a name")
-        };
         if !named_by_operator && !is_aws_host(&name) {
             return Err(EgressRefused::not_allowed(&name));
         }
@@ -545,8 +546,8 @@ impl EgressRefused {
                  (--allow-endpoint http://ADDRESS)"
             }
             _ => {
-                "the operator must allow this endpoint by name (--allow-endpoint URL) for it \
-                 to reach a local or private address"
+                "only an endpoint the operator allowed by name (--allow-endpoint URL) may lead \
+                 to a local or private address"
             }
         };
         EgressRefused {

@@ -4,6 +4,7 @@
 
 use crate::connection::Connection;
 use crate::credentials::Credentials;
+use crate::egress::EgressPolicy;
 use crate::endpoint::{Endpoint, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::prepared::PreparedRequest;
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-/// How a client talks to S3: timeouts and retries.
+/// How a client talks to S3: timeouts, retries, and where requests may go.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// How long to wait for a TCP/TLS connection (default 10 s).
@@ -26,6 +27,12 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     /// How many attempts a request gets in all (default 3, as the AWS SDKs).
     pub max_attempts: u32,
+    /// Where requests may go (default: anywhere the connection points). A service that runs
+    /// connections given by others sets a restricted policy; a connection whose endpoint it
+    /// does not allow is refused when the client is made, and every request is checked again
+    /// before it is sent and when its host name is resolved. Presigning sends nothing and is
+    /// not restricted.
+    pub egress: EgressPolicy,
 }
 
 impl Default for ClientOptions {
@@ -34,6 +41,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             max_attempts: 3,
+            egress: EgressPolicy::default(),
         }
     }
 }
@@ -52,6 +60,8 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
     pub(crate) quota: RetryQuota,
+    /// Where requests may go; checked before each one is sent.
+    pub(crate) egress: EgressPolicy,
     /// Server time − local time, in milliseconds, learned from skew errors.
     clock_skew_ms: AtomicI64,
     source: CredentialSource,
@@ -90,7 +100,9 @@ impl S3Client {
         Self::build(connection, ClientOptions::default(), false)
     }
 
-    /// A client with other timeouts or retries.
+    /// A client with other timeouts, retries or egress policy. With a restricted policy, a
+    /// connection whose endpoint (or, with a role, STS endpoint) the policy does not allow is
+    /// refused here (`access_denied`, field `connection.endpoint_url`), before anything is sent.
     pub fn with_options(connection: Connection, options: ClientOptions) -> Result<Self> {
         Self::build(connection, options, false)
     }
@@ -104,19 +116,27 @@ impl S3Client {
     fn build(connection: Connection, options: ClientOptions, dry_run: bool) -> Result<Self> {
         connection.validate()?;
         let endpoint = Endpoint::for_connection(&connection)?;
-        let http = reqwest::Client::builder()
+        options.egress.check_connection(&connection)?;
+        // Redirects are never followed by the HTTP client: each request's URL is checked
+        // against the egress policy before it is sent, and a redirect would bypass that.
+        let mut http = reqwest::Client::builder()
             .user_agent(concat!("s3-connector/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|err| {
-                Error::new(
-                    ErrorKind::Network,
-                    format!("cannot start the HTTP client: {err}"),
-                )
-            })?;
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(resolver) = options.egress.resolver() {
+            // Names are resolved by the policy's resolver, which drops the addresses they may
+            // not reach. A proxy from the environment would resolve them itself, out of the
+            // policy's sight, so a restricted client connects directly.
+            http = http.dns_resolver(resolver).no_proxy();
+        }
+        let http = http.build().map_err(|err| {
+            Error::new(
+                ErrorKind::Network,
+                format!("cannot start the HTTP client: {err}"),
+            )
+        })?;
         let base = connection.credentials();
         let source = match &connection.role_arn {
             Some(role_arn) => CredentialSource::AssumeRole(Box::new(RoleSource {
@@ -142,6 +162,7 @@ impl S3Client {
                 http,
                 retry: RetryPolicy::standard().with_max_attempts(options.max_attempts),
                 quota: RetryQuota::default(),
+                egress: options.egress,
                 clock_skew_ms: AtomicI64::new(0),
                 source,
                 dry_run: dry_run.then(|| Mutex::new(None)),

@@ -1,7 +1,8 @@
 //! What a running module gets: the client of its connection.
 
-use crate::client::S3Client;
+use crate::client::{ClientOptions, S3Client};
 use crate::connection::Connection;
+use crate::egress::EgressPolicy;
 use crate::error::Result;
 use crate::local_files::LocalFiles;
 use crate::transfer::{Progress, SharedProgress};
@@ -22,6 +23,26 @@ impl Context {
             progress: None,
             local_files: LocalFiles::default(),
         })
+    }
+
+    /// A context whose requests may go only where `policy` allows (a service sets the policy
+    /// its operator chose). A connection whose endpoint the policy does not allow is refused
+    /// here, before anything is sent: `access_denied`, field `connection.endpoint_url`.
+    pub fn with_egress_policy(connection: Connection, policy: EgressPolicy) -> Result<Self> {
+        Self::with_client_options(
+            connection,
+            ClientOptions {
+                egress: policy,
+                ..ClientOptions::default()
+            },
+        )
+    }
+
+    /// A context whose client has other timeouts, retries or egress policy.
+    pub fn with_client_options(connection: Connection, options: ClientOptions) -> Result<Self> {
+        Ok(Context::from_client(S3Client::with_options(
+            connection, options,
+        )?))
     }
 
     /// A context in which nothing is sent: modules stop at their first request, which

@@ -4,6 +4,7 @@ use crate::body::Body;
 use crate::client::S3Client;
 use crate::credentials::Credentials;
 use crate::diagnose;
+use crate::egress::EgressRefused;
 use crate::encode::query_string;
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
@@ -316,6 +317,9 @@ impl<'a> S3Request<'a> {
         }
         let url = reqwest::Url::parse(&prepared.url)
             .map_err(|err| Error::invalid_input("url", format!("cannot build the URL: {err}")))?;
+        // Every URL is checked, not only the connection's endpoint: region redirects and STS
+        // build URLs of their own. The resolver checks the addresses names lead to.
+        inner.egress.check(&url)?;
         tracing::debug!(method = %prepared.method, path = url.path(), "sending");
         let response = inner
             .http
@@ -323,7 +327,11 @@ impl<'a> S3Request<'a> {
             .headers(headers)
             .body(prepared.body.to_reqwest().await?)
             .send()
-            .await?;
+            .await
+            .map_err(|err| match EgressRefused::in_chain(&err) {
+                Some(refused) => Error::from(refused),
+                None => Error::from(err),
+            })?;
         tracing::debug!(status = response.status().as_u16(), "answered");
         Ok(Response::streaming(
             response,

@@ -2,6 +2,7 @@
 //! token, the encrypted store across restarts, secrets never in a response or a log line, the
 //! OpenAPI document checked by an independent validator, and a bounded load test.
 
+use connector_core::AllowedEndpoint;
 use futures_util::StreamExt;
 use integration_tests::{PYTHON_VAR, TEST_SECRET_KEY, TestStore};
 use s3_connector::serve::{self, ServeConfig, Server};
@@ -39,11 +40,18 @@ impl std::io::Write for LogWriter {
     }
 }
 
-async fn start(state_dir: &std::path::Path, token: Option<&str>) -> Server {
+/// Starts the service; modules may send requests to the `stores` given (and Amazon S3).
+async fn start(state_dir: &std::path::Path, token: Option<&str>, stores: &[&TestStore]) -> Server {
     logs();
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), state_dir.to_owned());
     config.token = token.map(str::to_owned);
+    config.allowed_endpoints = stores.iter().map(|t| allowed(t)).collect();
     serve::start(config).await.expect("start the service")
+}
+
+/// The `--allow-endpoint` of a test store.
+fn allowed(t: &TestStore) -> AllowedEndpoint {
+    t.store.endpoint().parse().unwrap()
 }
 
 struct Client {
@@ -94,7 +102,7 @@ fn connection_json(t: &TestStore) -> Value {
 async fn every_endpoint_answers_with_json_and_statuses_by_kind() {
     let t = TestStore::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), None).await;
+    let server = start(dir.path(), None, &[&t]).await;
     let c = Client::new(&server);
 
     let (status, page) = c.get("/").await;
@@ -253,7 +261,7 @@ async fn a_token_guards_the_api_and_other_addresses_need_one() {
     assert!(err.message().contains("token"));
 
     let token = "a-long-enough-test-token";
-    let server = start(dir.path(), Some(token)).await;
+    let server = start(dir.path(), Some(token), &[]).await;
     let mut c = Client::new(&server);
     let (status, error) = c.get("/v1/modules").await;
     assert_eq!(status, 401);
@@ -273,7 +281,7 @@ async fn a_token_guards_the_api_and_other_addresses_need_one() {
 async fn stored_connections_survive_a_restart_encrypted_and_secrets_never_show() {
     let t = TestStore::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), None).await;
+    let server = start(dir.path(), None, &[&t]).await;
     let c = Client::new(&server);
     let secret_connection = json!({"access_key_id": t.store.access_key(), "secret_access_key": TEST_SECRET_KEY,
         "session_token": "session-token-never-shown", "endpoint_url": t.store.endpoint()});
@@ -306,7 +314,7 @@ async fn stored_connections_survive_a_restart_encrypted_and_secrets_never_show()
         );
     }
 
-    let again = start(dir.path(), None).await;
+    let again = start(dir.path(), None, &[&t]).await;
     let c = Client::new(&again);
     let (_, list) = c.get("/v1/connections").await;
     assert_eq!(list[0]["id"], id.as_str());
@@ -369,7 +377,7 @@ async fn a_bounded_load_test_has_no_errors() {
         .await;
     }
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), None).await;
+    let server = start(dir.path(), None, &[&t]).await;
     let c = Client::new(&server);
     let (_, stored) = c
         .post(
@@ -432,6 +440,7 @@ async fn the_service_keeps_to_itself() {
     let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_owned());
     config.files_dir = Some(files.path().to_owned());
     config.content_body_limit = 1024 * 1024;
+    config.allowed_endpoints = vec![allowed(&t)];
     let server = serve::start(config).await.unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/v1/modules", server.url());
@@ -508,5 +517,69 @@ async fn the_service_keeps_to_itself() {
         (status, error["error"]["field"].clone()),
         (413, json!("body"))
     );
+    server.shutdown().await;
+}
+
+/// The service sends requests only to Amazon S3 and the endpoints its operator allowed: an
+/// inline or stored connection naming anything else (a loopback service, the cloud metadata
+/// address) is refused before a byte is sent.
+#[tokio::test]
+async fn the_service_sends_only_where_the_operator_allows() {
+    let t = TestStore::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), None, &[&t]).await;
+    let c = Client::new(&server);
+    let to = |endpoint: &str| {
+        json!({"access_key_id": "AKIDELSEWHERE", "secret_access_key": "elsewhere-secret",
+               "endpoint_url": endpoint})
+    };
+    for endpoint in [
+        elsewhere.as_str(),
+        "http://169.254.169.254",
+        "http://localhost:9",
+    ] {
+        let (status, error) = c
+            .post(
+                "/v1/modules/make_api_call/run",
+                json!({"connection": to(endpoint), "input": {"method": "PUT",
+                       "url": "/latest/api/token"}}),
+            )
+            .await;
+        assert_eq!(status, 403, "{endpoint}: {error}");
+        assert_eq!(error["error"]["kind"], "access_denied");
+        assert_eq!(error["error"]["field"], "connection.endpoint_url");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-endpoint"),
+            "{error}"
+        );
+        let (status, error) = c
+            .post("/v1/options/buckets", json!({"connection": to(endpoint)}))
+            .await;
+        assert_eq!(
+            (status, error["error"]["kind"].clone()),
+            (403, json!("access_denied"))
+        );
+        let (status, _) = c
+            .post("/v1/connections", json!({"connection": to(endpoint)}))
+            .await;
+        assert_eq!(status, 403, "{endpoint} was stored");
+    }
+    // Nothing reached the other service.
+    let accepted =
+        tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
+    assert!(accepted.is_err(), "the service connected to {elsewhere}");
+    // The allowed store works.
+    let (status, _) = c
+        .post(
+            "/v1/modules/create_bucket/run",
+            json!({"connection": connection_json(&t), "input": {"bucket": "allowed"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
     server.shutdown().await;
 }

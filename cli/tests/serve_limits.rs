@@ -65,10 +65,11 @@ async fn post(server: &Server, path: &str, body: Value) -> reqwest::Response {
 #[tokio::test]
 async fn module_runs_share_one_limit_and_a_full_service_answers_503_at_once() {
     let state = tempfile::tempdir().unwrap();
+    let staller = Staller::start().await;
     let mut config = config(state.path());
     config.max_concurrency = 2;
+    config.allowed_endpoints = vec![format!("http://{}", staller.addr).parse().unwrap()];
     let server = serve::start(config).await.unwrap();
-    let staller = Staller::start().await;
     let stalled = |module: &str, input: Value| {
         let url = format!("{}/v1/modules/{module}/run", server.url());
         let body = json!({"connection": staller.connection(), "input": input});

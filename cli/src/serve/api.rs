@@ -198,7 +198,8 @@ pub async fn run(
         )
         .with_field("connection_id")
     })?;
-    let ctx = Context::new(connection)?.with_local_files(state.local_files.clone());
+    let ctx = Context::with_egress_policy(connection, state.egress.clone())?
+        .with_local_files(state.local_files.clone());
     let invocation = state.registry.invoke(&ctx, &name, input);
     match tokio::time::timeout(state.request_timeout, invocation).await {
         Ok(output) => Ok(Json(output?)),
@@ -223,7 +224,10 @@ pub async fn options(
     let options_provider = state.registry.options_provider(&provider)?;
     options_provider.check(&input)?;
     let ctx = match state.connection(&request)? {
-        Some(connection) => Some(Context::new(connection)?),
+        Some(connection) => Some(Context::with_egress_policy(
+            connection,
+            state.egress.clone(),
+        )?),
         None => None,
     };
     let items = state
@@ -247,6 +251,8 @@ pub async fn store_connection(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(request) = body?;
     let connection = Connection::from_json(&request.connection.to_string())?;
+    // Refused now rather than at its first use: the service may not send requests there.
+    state.egress.check_connection(&connection)?;
     let name = request
         .name
         .filter(|n| !n.trim().is_empty())

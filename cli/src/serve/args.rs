@@ -23,6 +23,17 @@ pub struct ServeArgs {
     /// Default: no local files (content goes as text or base64).
     #[arg(long, value_name = "DIR")]
     pub files_dir: Option<PathBuf>,
+    /// Let modules send requests to this S3-compatible endpoint (scheme, host and port, e.g.
+    /// http://127.0.0.1:9000 or https://minio.example.com). Repeatable. Amazon S3 and STS are
+    /// always allowed (--local also allows its own store); anything else is refused before a
+    /// byte is sent, including names that resolve to internal addresses.
+    #[arg(
+        long = "allow-endpoint",
+        value_name = "URL",
+        env = "S3C_ALLOW_ENDPOINTS",
+        value_delimiter = ','
+    )]
+    pub allow_endpoints: Vec<connector_core::AllowedEndpoint>,
     /// The longest one module may run, in seconds.
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     pub request_timeout: u64,
@@ -59,6 +70,7 @@ impl ServeArgs {
         config.master_key = std::env::var(super::store::MASTER_KEY_VAR).ok();
         config.local = self.local;
         config.files_dir = self.files_dir;
+        config.allowed_endpoints = self.allow_endpoints;
         config.request_timeout = Duration::from_secs(self.request_timeout);
         config.max_concurrency = self.max_concurrency.max(1);
         config.max_connections = self.max_connections.max(1);

@@ -14,7 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use connector_core::local_files::LocalFiles;
-use connector_core::{Error, Registry, Result};
+use connector_core::{AllowedEndpoint, EgressPolicy, Error, Registry, Result};
 use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -60,6 +60,9 @@ pub struct ServeConfig {
     /// The folder modules may read and write local files in (`source.path`, `save_to`);
     /// `None`: no local files.
     pub files_dir: Option<PathBuf>,
+    /// The endpoints modules may send requests to besides Amazon S3 and STS (and, with
+    /// `local`, the embedded store); requests anywhere else are refused before a byte is sent.
+    pub allowed_endpoints: Vec<AllowedEndpoint>,
 }
 
 impl ServeConfig {
@@ -80,6 +83,7 @@ impl ServeConfig {
             body_memory: 512 * 1024 * 1024,
             local: false,
             files_dir: None,
+            allowed_endpoints: Vec::new(),
         }
     }
 }
@@ -90,6 +94,7 @@ pub struct AppState {
     store: ConnectionStore,
     token: Option<String>,
     local_files: LocalFiles,
+    egress: EgressPolicy,
     request_timeout: Duration,
     limits: limits::Limits,
     manifest: Value,
@@ -171,6 +176,15 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     } else {
         None
     };
+    let mut egress = config
+        .allowed_endpoints
+        .iter()
+        .cloned()
+        .fold(EgressPolicy::aws_only(), EgressPolicy::allow);
+    if let Some(local) = &local {
+        egress = egress.allow_url(&local.endpoint())?;
+    }
+    tracing::info!(allowed = ?egress, "modules may send requests to Amazon S3 and STS and these");
     let state = Arc::new(AppState {
         registry,
         store,
@@ -179,6 +193,7 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
             Some(dir) => LocalFiles::Under(dir.clone()),
             None => LocalFiles::Nowhere,
         },
+        egress,
         request_timeout: config.request_timeout,
         limits: limits::Limits::new(&config),
         manifest: crate::manifest::connector_manifest(registry),

@@ -306,7 +306,13 @@ async fn stored_connections_survive_a_restart_encrypted_and_secrets_never_show()
     responses.push(created.to_string());
     server.shutdown().await;
 
-    let on_disk = std::fs::read_to_string(dir.path().join("connections.json")).unwrap();
+    // Every file of the state folder (the database, its write-ahead log, the key file).
+    let on_disk: String = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|file| {
+            String::from_utf8_lossy(&std::fs::read(file.unwrap().path()).unwrap()).into_owned()
+        })
+        .collect();
     for text in responses.iter().chain([&on_disk]) {
         assert!(
             !text.contains(TEST_SECRET_KEY) && !text.contains("session-token-never-shown"),

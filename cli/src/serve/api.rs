@@ -95,20 +95,24 @@ pub struct WithConnection {
 
 impl AppState {
     /// The connection a request names: stored (by id) or inline.
-    fn connection(&self, request: &WithConnection) -> Result<Option<Connection>, Error> {
+    async fn connection(&self, request: &WithConnection) -> Result<Option<Connection>, Error> {
         match (&request.connection, &request.connection_id) {
             (Some(_), Some(_)) => Err(Error::invalid_input(
                 "connection_id",
                 "give either a connection or a connection_id, not both",
             )),
             (Some(inline), None) => Connection::from_json(&inline.to_string()).map(Some),
-            (None, Some(id)) => self.store.connection(id).map(Some).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("no stored connection has the id {id:?}"),
-                )
-                .with_field("connection_id")
-            }),
+            (None, Some(id)) => {
+                let key = id.clone();
+                let stored = self.store.run(move |s| s.connection(&key)).await?;
+                stored.map(Some).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::NotFound,
+                        format!("no stored connection has the id {id:?}"),
+                    )
+                    .with_field("connection_id")
+                })
+            }
             (None, None) => Ok(None),
         }
     }
@@ -191,7 +195,7 @@ pub async fn run(
     let input = request.input.clone().unwrap_or_else(|| json!({}));
     // The input is checked before the connection: a typo is reported first.
     state.registry.check(&name, &input)?;
-    let connection = state.connection(&request)?.ok_or_else(|| {
+    let connection = state.connection(&request).await?.ok_or_else(|| {
         Error::new(
             ErrorKind::Auth,
             "give a connection_id (or a connection) to run a module",
@@ -223,7 +227,7 @@ pub async fn options(
     let input = request.input.clone().unwrap_or_else(|| json!({}));
     let options_provider = state.registry.options_provider(&provider)?;
     options_provider.check(&input)?;
-    let ctx = match state.connection(&request)? {
+    let ctx = match state.connection(&request).await? {
         Some(connection) => Some(Context::with_egress_policy(
             connection,
             state.egress.clone(),
@@ -257,22 +261,28 @@ pub async fn store_connection(
         .name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| connection.access_key_id.clone());
-    let summary = state.store.insert(name, &connection)?;
+    let summary = state
+        .store
+        .run(move |s| s.insert(name, &connection))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(summary).expect("JSON")),
     ))
 }
 
-pub async fn connections(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(serde_json::to_value(state.store.list()).expect("JSON"))
+pub async fn connections(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let list = state.store.run(|s| s.list()).await?;
+    Ok(Json(serde_json::to_value(list).expect("JSON")))
 }
 
 pub async fn connection(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let summary = state.store.summary(&id).ok_or_else(|| {
+    let key = id.clone();
+    let summary = state.store.run(move |s| s.summary(&key)).await?;
+    let summary = summary.ok_or_else(|| {
         Error::new(
             ErrorKind::NotFound,
             format!("no stored connection has the id {id:?}"),
@@ -285,7 +295,8 @@ pub async fn delete_connection(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.store.remove(&id)? {
+    let key = id.clone();
+    if state.store.run(move |s| s.remove(&key)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::new(

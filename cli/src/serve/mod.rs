@@ -168,7 +168,7 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     let store = ConnectionStore::open(&config.state_dir, config.master_key.as_deref())?;
     let local = if config.local {
         let local = LocalStore::start(LocalStoreConfig::default()).await?;
-        for old in store.list().into_iter().filter(|c| c.name == "local") {
+        for old in store.list()?.into_iter().filter(|c| c.name == "local") {
             store.remove(&old.id)?;
         }
         store.insert("local".into(), &local.connection())?;

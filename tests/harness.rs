@@ -10,6 +10,7 @@ use serde_json::Value;
 pub use s3_modules;
 
 pub mod fault_proxy;
+pub mod hostile_server;
 
 /// The fixed test keys the server accepts (made up for these tests).
 pub const TEST_ACCESS_KEY: &str = "AKIDS3CONNECTORTEST";

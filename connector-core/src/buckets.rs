@@ -3,6 +3,8 @@
 use crate::client::S3Client;
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
+use crate::listing::PageGuard;
+use crate::xml::XmlAnswer;
 use http::Method;
 use serde::Deserialize;
 
@@ -33,6 +35,10 @@ struct ListAllMyBucketsResult {
     buckets: Option<BucketsXml>,
     #[serde(default)]
     continuation_token: Option<String>,
+}
+
+impl XmlAnswer for ListAllMyBucketsResult {
+    const ROOT: &'static str = "ListAllMyBucketsResult";
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +77,62 @@ pub async fn list_buckets(
     Ok(page_from(result, prefix))
 }
 
+/// The pages of the account's buckets, one at a time (`while let Some(page) =
+/// pages.next(1000).await? {…}`). A store whose listing never ends is stopped with a `server`
+/// error (see [`PageGuard`]).
+pub struct BucketPages<'a> {
+    client: &'a S3Client,
+    prefix: Option<String>,
+    continuation_token: Option<String>,
+    done: bool,
+    guard: PageGuard,
+}
+
+impl<'a> BucketPages<'a> {
+    /// The pages of the buckets whose names start with `prefix` (all when `None`), from
+    /// `continuation_token` when resuming a listing.
+    pub fn new(
+        client: &'a S3Client,
+        prefix: Option<&str>,
+        continuation_token: Option<&str>,
+    ) -> Self {
+        BucketPages {
+            client,
+            prefix: prefix.map(str::to_owned),
+            continuation_token: continuation_token.map(str::to_owned),
+            done: false,
+            guard: PageGuard::new("continuation token", continuation_token.map(|t| [t])),
+        }
+    }
+
+    /// Reads at most `max_pages` pages (instead of
+    /// [`DEFAULT_MAX_PAGES`](crate::listing::DEFAULT_MAX_PAGES)).
+    pub fn max_pages(mut self, max_pages: u64) -> Self {
+        self.guard = self.guard.max_pages(max_pages);
+        self
+    }
+
+    /// The next page of at most `max_buckets` (1 to 1,000) buckets, or `None` after the last.
+    pub async fn next(&mut self, max_buckets: u32) -> Result<Option<BucketPage>> {
+        if self.done {
+            return Ok(None);
+        }
+        // After an error nothing moves on: asking again fails again, never reads as the end.
+        let page = list_buckets(
+            self.client,
+            self.prefix.as_deref(),
+            self.continuation_token.as_deref(),
+            max_buckets,
+        )
+        .await?;
+        let next = page.continuation_token.as_deref();
+        self.guard.next_page(next.map(|token| [token]))?;
+        self.continuation_token = page.continuation_token.clone();
+        self.done = self.continuation_token.is_none();
+        Ok(Some(page))
+    }
+}
+
 fn page_from(result: ListAllMyBucketsResult, prefix: Option<&str>) -> BucketPage {
     let buckets = result
         .buckets
@@ -95,6 +157,10 @@ fn page_from(result: ListAllMyBucketsResult, prefix: Option<&str>) -> BucketPage
 struct LocationConstraint {
     #[serde(rename = "$text", default)]
     region: Option<String>,
+}
+
+impl XmlAnswer for LocationConstraint {
+    const ROOT: &'static str = "LocationConstraint";
 }
 
 /// The region `bucket` lives in: from `HEAD` (S3 names it in `x-amz-bucket-region`, even

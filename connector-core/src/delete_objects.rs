@@ -257,6 +257,10 @@ struct DeleteResultXml {
     entries: Vec<ResultEntry>,
 }
 
+impl crate::xml::XmlAnswer for DeleteResultXml {
+    const ROOT: &'static str = "DeleteResult";
+}
+
 #[derive(Debug, Deserialize)]
 enum ResultEntry {
     Error(ErrorEntry),

@@ -6,7 +6,10 @@ use crate::delete_objects::{DeleteReport, ObjectId, delete_objects};
 use crate::encode::decode_listing_key;
 use crate::endpoint::Target;
 use crate::error::{Error, Result};
-use crate::listing::{ListRequest, MAX_KEYS_PER_PAGE, Pages, list_objects_v2};
+use crate::listing::{
+    ListRequest, MAX_KEYS_PER_PAGE, PageGuard, Pages, list_objects_v2, truncated_without,
+};
+use crate::xml::XmlAnswer;
 use http::Method;
 use serde::Deserialize;
 
@@ -76,6 +79,10 @@ struct ListVersionsResult {
     encoding_type: Option<String>,
 }
 
+impl XmlAnswer for ListVersionsResult {
+    const ROOT: &'static str = "ListVersionsResult";
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct VersionXml {
@@ -88,6 +95,7 @@ struct VersionXml {
 pub async fn delete_all_versions(client: &S3Client, bucket: &str) -> Result<Option<DeleteReport>> {
     let mut report = DeleteReport::default();
     let mut markers: Option<(String, Option<String>)> = None;
+    let mut guard = PageGuard::<2>::new("key and version markers", None);
     loop {
         let (key_marker, version_marker) = markers.clone().unzip();
         let answer = client
@@ -105,34 +113,58 @@ pub async fn delete_all_versions(client: &S3Client, bucket: &str) -> Result<Opti
             Err(err) => return Err(err),
         };
         let encoded = page.encoding_type.as_deref() == Some("url");
+        let decode = |key: String| {
+            if encoded {
+                decode_listing_key(&key)
+            } else {
+                key
+            }
+        };
+        markers = next_markers(
+            page.is_truncated,
+            page.next_key_marker.map(decode),
+            page.next_version_id_marker,
+            "NextKeyMarker",
+        )?;
+        guard.next_page(markers.as_ref().map(marker_parts))?;
         let objects: Vec<ObjectId> = page
             .version
             .into_iter()
             .chain(page.delete_marker)
             .map(|v| ObjectId {
-                key: if encoded {
-                    decode_listing_key(&v.key)
-                } else {
-                    v.key
-                },
+                key: decode(v.key),
                 // "null" names the version stored before versioning was enabled: it is sent as
                 // is (without a version, S3 would only add a delete marker).
                 version_id: v.version_id,
             })
             .collect();
         merge(&mut report, delete_objects(client, bucket, objects).await?);
-        match (page.is_truncated, page.next_key_marker) {
-            (Some(true), Some(key)) => {
-                let key = if encoded {
-                    decode_listing_key(&key)
-                } else {
-                    key
-                };
-                markers = Some((key, page.next_version_id_marker));
-            }
-            _ => return Ok(Some(report)),
+        if markers.is_none() {
+            return Ok(Some(report));
         }
     }
+}
+
+/// Where a marker-paged listing goes on: `None` after the last page; a truncated page without
+/// a key marker is an error, not the end.
+fn next_markers(
+    truncated: Option<bool>,
+    key_marker: Option<String>,
+    second_marker: Option<String>,
+    key_marker_name: &str,
+) -> Result<Option<(String, Option<String>)>> {
+    if truncated != Some(true) {
+        return Ok(None);
+    }
+    match key_marker.filter(|key| !key.is_empty()) {
+        Some(key) => Ok(Some((key, second_marker))),
+        None => Err(truncated_without(key_marker_name)),
+    }
+}
+
+/// A pair of markers as the page guard knows them.
+fn marker_parts((key, second): &(String, Option<String>)) -> [&str; 2] {
+    [key.as_str(), second.as_deref().unwrap_or("")]
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +180,10 @@ struct ListMultipartUploadsResult {
     next_upload_id_marker: Option<String>,
 }
 
+impl XmlAnswer for ListMultipartUploadsResult {
+    const ROOT: &'static str = "ListMultipartUploadsResult";
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct UploadXml {
@@ -160,6 +196,7 @@ struct UploadXml {
 pub async fn abort_all_uploads(client: &S3Client, bucket: &str) -> Result<Option<u64>> {
     let mut aborted = 0;
     let mut markers: Option<(String, Option<String>)> = None;
+    let mut guard = PageGuard::<2>::new("key and upload ID markers", None);
     loop {
         let (key_marker, upload_marker) = markers.clone().unzip();
         let answer = client
@@ -174,6 +211,13 @@ pub async fn abort_all_uploads(client: &S3Client, bucket: &str) -> Result<Option
             Err(err) if not_implemented(&err) => return Ok(None),
             Err(err) => return Err(err),
         };
+        markers = next_markers(
+            page.is_truncated,
+            page.next_key_marker,
+            page.next_upload_id_marker,
+            "NextKeyMarker",
+        )?;
+        guard.next_page(markers.as_ref().map(marker_parts))?;
         for upload in page.upload {
             client
                 .request(Method::DELETE, Target::object(bucket, &upload.key))
@@ -182,9 +226,8 @@ pub async fn abort_all_uploads(client: &S3Client, bucket: &str) -> Result<Option
                 .await?;
             aborted += 1;
         }
-        match (page.is_truncated, page.next_key_marker) {
-            (Some(true), Some(key)) => markers = Some((key, page.next_upload_id_marker)),
-            _ => return Ok(Some(aborted)),
+        if markers.is_none() {
+            return Ok(Some(aborted));
         }
     }
 }

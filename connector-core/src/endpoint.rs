@@ -90,7 +90,10 @@ impl Endpoint {
         let parsed = reqwest::Url::parse(url.trim()).map_err(|err| {
             Error::invalid_input(
                 field,
-                format!("{url:?} is not a URL ({err}); write it like http://127.0.0.1:9000"),
+                format!(
+                    "{:?} is not a URL ({err}); write it like http://127.0.0.1:9000",
+                    without_userinfo(url)
+                ),
             )
         })?;
         let scheme = match parsed.scheme() {
@@ -194,6 +197,20 @@ impl Endpoint {
     }
 }
 
+/// `url` as an error may show it: everything between the scheme and the last `@` (a user
+/// name and password, even one holding `/` or `@`) replaced by `***`. Works on text that is
+/// not a valid URL too.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    match rest.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
 /// A bucket name that can be a DNS label under a TLS wildcard certificate.
 fn dns_compatible_without_dots(bucket: &str) -> bool {
     (3..=63).contains(&bucket.len())
@@ -273,5 +290,29 @@ mod tests {
             let err = Endpoint::parse_custom(bad).unwrap_err();
             assert_eq!(err.field(), Some("connection.endpoint_url"), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_never_repeat_a_password() {
+        for bad in [
+            "http://user:secret@host name",
+            "http://user:secret@[::1",
+            "user:secret@host:9000",
+            "http://user:secret@host:99999",
+            "http://a@b:secret@host:99999/x",
+            "http://user:se/cret@host name",
+        ] {
+            let err = Endpoint::parse_custom(bad).unwrap_err();
+            assert!(!format!("{err:?}").contains("secret"), "{bad}: {err:?}");
+        }
+        let err = Endpoint::parse_custom("http://user:secret@host name").unwrap_err();
+        assert!(
+            err.message()
+                .contains("\"http://***@host name\" is not a URL"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(without_userinfo("http://u:p@h x/"), "http://***@h x/");
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 }

@@ -9,7 +9,7 @@ use crate::download::{io_error, put_in_place, temp_file_beside};
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
 use crate::response::Response;
-use crate::transfer::{Progress, TransferOptions};
+use crate::transfer::{MAX_OBJECT_SIZE, Progress, TransferOptions};
 use futures_util::{StreamExt, TryStreamExt};
 use http::{HeaderMap, Method};
 use md5::{Digest, Md5};
@@ -78,34 +78,16 @@ async fn fetch_into(
     };
     let headers = first.headers().clone();
     let etag = first.header("etag").map(str::to_owned);
-    let total = match first.status().as_u16() {
-        206 => total_of(first.header("content-range")).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Server,
-                "a partial answer without a usable Content-Range",
-            )
-        })?,
-        _ => first.content_length().ok_or_else(|| {
-            Error::new(
-                ErrorKind::Server,
-                "the store's answer has no Content-Length; nothing was saved",
-            )
-        })?,
-    };
+    // The object's size, as the answer states it; the file grows only with what arrives.
+    let (total, first_end) = first_extent(&first, part)?;
     if let Some(progress) = progress {
         progress.start(&source.key, Some(total));
     }
-    let file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
-    file.set_len(total).await?;
-    drop(file);
-    let first_end = first.content_length().map_or(total, |len| len.min(total));
-    let mut ranges = vec![(0, first_end, Some(first))];
-    let mut start = first_end;
-    while start < total {
-        let end = (start + part).min(total);
-        ranges.push((start, end, None));
-        start = end;
-    }
+    // The ranges after the first are made as they are needed, not all up front.
+    let rest = (first_end..total)
+        .step_by(part as usize)
+        .map(|start| (start, (start + part).min(total), None));
+    let ranges = std::iter::once((0, first_end, Some(first))).chain(rest);
     futures_util::stream::iter(ranges)
         .map(|(start, end, response)| {
             fetch_range(
@@ -113,8 +95,7 @@ async fn fetch_into(
                 source,
                 etag.as_deref(),
                 temp,
-                start,
-                end,
+                Span { start, end, total },
                 response,
                 progress,
             )
@@ -125,6 +106,13 @@ async fn fetch_into(
 
     let file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
     file.sync_all().await?;
+    let written = file.metadata().await?.len();
+    if written != total {
+        return Err(Error::new(
+            ErrorKind::Network,
+            format!("the download ended at {written} of {total} bytes; nothing was saved"),
+        ));
+    }
     if let Some(expected) = plain_md5_etag(&headers) {
         let path = temp.to_owned();
         let actual = tokio::task::spawn_blocking(move || md5_of_file(&path))
@@ -175,19 +163,26 @@ async fn get(
         })
 }
 
-/// Writes bytes `start..end` of the object at their place in `temp`, from `response` if given,
-/// resuming from the byte reached when the transfer breaks off.
-#[allow(clippy::too_many_arguments)]
+/// Bytes `start..end` of an object of `total` bytes.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+    total: u64,
+}
+
+/// Writes the bytes of `span` at their place in `temp`, from `response` if given, resuming
+/// from the byte reached when the transfer breaks off.
 async fn fetch_range(
     client: &S3Client,
     source: &ObjectSource,
     etag: Option<&str>,
     temp: &Path,
-    start: u64,
-    end: u64,
+    span: Span,
     response: Option<Response>,
     progress: Option<&dyn Progress>,
 ) -> Result<()> {
+    let Span { start, end, total } = span;
     let mut file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
     let mut position = start;
     let mut response = response;
@@ -197,23 +192,7 @@ async fn fetch_range(
             Some(response) => response,
             None => {
                 let answer = get(client, source, Some((position, end - 1)), etag).await?;
-                let starts_here = answer
-                    .header("content-range")
-                    .is_some_and(|range| range.starts_with(&format!("bytes {position}-")));
-                if answer.status().as_u16() != 206 || !starts_here {
-                    return Err(Error::new(
-                        ErrorKind::Server,
-                        format!(
-                            "asked for bytes {position}-{} of {}, the store answered {} {}: nothing was saved",
-                            end - 1,
-                            source.key,
-                            answer.status().as_u16(),
-                            answer
-                                .header("content-range")
-                                .unwrap_or("without a Content-Range")
-                        ),
-                    ));
-                }
+                check_range(&answer, position, end, total, &source.key)?;
                 answer
             }
         };
@@ -270,9 +249,106 @@ async fn fetch_range(
     Ok(())
 }
 
-/// The total of `bytes START-END/TOTAL`.
-fn total_of(content_range: Option<&str>) -> Option<u64> {
-    content_range?.rsplit_once('/')?.1.trim().parse().ok()
+/// The object's size and where the first answer's bytes end: a `206` must state a range
+/// from byte 0 that its `Content-Length` agrees with, a `200` its length; either way at most
+/// S3's largest object ([`MAX_OBJECT_SIZE`], 5 TiB), asked for `part` bytes at most.
+fn first_extent(first: &Response, part: u64) -> Result<(u64, u64)> {
+    let length = first.content_length();
+    let (total, first_end) = if first.status().as_u16() == 206 {
+        let raw = first.header("content-range");
+        let range = raw.and_then(ContentRange::parse);
+        let agrees = range.is_some_and(|r| {
+            r.start == 0 && r.end < part && length.is_none_or(|len| len == r.len())
+        });
+        match range {
+            Some(range) if agrees => (range.total, range.end + 1),
+            _ => {
+                return Err(forged(format!(
+                    "asked for bytes 0-{}, the store answered 206 with Content-Range {} and \
+                     Content-Length {}, which do not agree",
+                    part - 1,
+                    raw.unwrap_or("(none)"),
+                    length.map_or("(none)".to_owned(), |len| len.to_string())
+                )));
+            }
+        }
+    } else {
+        let total = length.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                "the store's answer has no Content-Length; nothing was saved",
+            )
+        })?;
+        (total, total)
+    };
+    if total > MAX_OBJECT_SIZE {
+        return Err(forged(format!(
+            "the store says the object has {total} bytes, more than S3's largest object (5 TiB)"
+        )));
+    }
+    Ok((total, first_end))
+}
+
+/// Checks that the answer to a request for bytes `position..end` of an object of `total`
+/// bytes is a `206` of a range that starts there, ends within it, is of the same object size,
+/// and is as long as its `Content-Length`.
+fn check_range(answer: &Response, position: u64, end: u64, total: u64, key: &str) -> Result<()> {
+    let raw = answer.header("content-range");
+    let fits = raw.and_then(ContentRange::parse).is_some_and(|range| {
+        range.start == position
+            && range.end < end
+            && range.total == total
+            && answer.content_length().is_none_or(|len| len == range.len())
+    });
+    if answer.status().as_u16() == 206 && fits {
+        return Ok(());
+    }
+    Err(forged(format!(
+        "asked for bytes {position}-{} of {key} ({total} bytes), the store answered {} {}",
+        end - 1,
+        answer.status().as_u16(),
+        raw.unwrap_or("without a Content-Range")
+    )))
+}
+
+/// A refusal of an answer that contradicts itself or what came before.
+fn forged(what: String) -> Error {
+    Error::new(ErrorKind::Server, format!("{what}: nothing was saved")).with_retryable(false)
+}
+
+/// `Content-Range: bytes START-END/TOTAL` of a partial answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ContentRange {
+    start: u64,
+    end: u64,
+    total: u64,
+}
+
+impl ContentRange {
+    /// Parses a satisfied range (`bytes */TOTAL` is not one), with `START <= END < TOTAL`.
+    fn parse(text: &str) -> Option<ContentRange> {
+        let (range, total) = text.trim().strip_prefix("bytes ")?.split_once('/')?;
+        let (start, end) = range.split_once('-')?;
+        // Digits only: `parse` would also take a sign.
+        let number = |digits: &str| -> Option<u64> {
+            let digits = digits.trim();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse().ok()
+        };
+        let range = ContentRange {
+            start: number(start)?,
+            end: number(end)?,
+            total: number(total)?,
+        };
+        (range.start <= range.end && range.end < range.total).then_some(range)
+    }
+
+    /// How many bytes the range holds.
+    fn len(&self) -> u64 {
+        self.end - self.start + 1
+    }
 }
 
 /// The object's MD5 when its ETag is one: a single-part object stored without SSE-KMS or
@@ -306,10 +382,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges_and_etags() {
-        assert_eq!(total_of(Some("bytes 0-99/5000")), Some(5000));
-        assert_eq!(total_of(Some("bytes */5000")), Some(5000));
-        assert_eq!(total_of(None), None);
+    fn content_ranges() {
+        let range = |start, end, total| Some(ContentRange { start, end, total });
+        assert_eq!(ContentRange::parse("bytes 0-99/5000"), range(0, 99, 5000));
+        assert_eq!(ContentRange::parse("bytes 7-7/8"), range(7, 7, 8));
+        assert_eq!(ContentRange::parse("bytes 0-99/5000").unwrap().len(), 100);
+        for bad in [
+            "bytes */5000",
+            "bytes 0-99/*",
+            "bytes 0-99/99",
+            "bytes 5-4/10",
+            "bytes -1-2/10",
+            "bytes 0-1/+3",
+            "bytes 0-1/99999999999999999999999",
+            "items 0-1/10",
+            "",
+        ] {
+            assert_eq!(ContentRange::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn etags() {
         let mut headers = HeaderMap::new();
         headers.insert(
             "etag",

@@ -4,9 +4,9 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::s3_error;
+use crate::xml::XmlAnswer;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use serde::de::DeserializeOwned;
 
 /// The most of an error body that is read and parsed.
 pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -109,25 +109,31 @@ impl Response {
         Ok(out.freeze())
     }
 
-    /// Parses an XML body into `T`. An `<Error>` document is an error even in a `200 OK`
-    /// answer (S3 sends those for CopyObject, CompleteMultipartUpload, DeleteObjects when it
-    /// fails after it started answering).
-    pub async fn xml<T: DeserializeOwned>(self) -> Result<T> {
+    /// Reads an XML body into `T` (see [`crate::xml::parse_answer`]): an `<Error>` document
+    /// is an error even in a `200 OK` answer (S3 sends those for CopyObject,
+    /// CompleteMultipartUpload, DeleteObjects when it fails after it started answering), and a
+    /// document that is not `T`'s is a `server` error, never an empty result.
+    pub async fn xml<T: XmlAnswer>(self) -> Result<T> {
         let status = self.status;
         let headers = self.headers.clone();
+        let cap = crate::xml::MAX_XML_BYTES;
         let bytes = self
-            .bytes_capped(crate::xml::MAX_XML_BYTES, "the XML answer")
-            .await?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
-            Error::new(
-                ErrorKind::Server,
-                "the store answered with XML that is not UTF-8",
-            )
-        })?;
-        if is_error_document(text) {
-            return Err(s3_error::from_response(status, &headers, &bytes));
-        }
-        crate::xml::parse(text)
+            .bytes_capped(cap, "the XML answer")
+            .await
+            .map_err(|err| match err.kind() {
+                // Too large: the store's doing, not the input's.
+                ErrorKind::InvalidInput => Error::new(
+                    ErrorKind::Server,
+                    format!(
+                        "the store's XML answer is larger than {} MiB, far more than any S3 \
+                         answer; it was not read",
+                        cap / (1024 * 1024)
+                    ),
+                )
+                .with_retryable(false),
+                _ => err,
+            })?;
+        crate::xml::parse_answer(status, &headers, &bytes)
     }
 
     /// The body as a stream of chunks. When the answer declared its length, a body that ends
@@ -162,18 +168,6 @@ impl Response {
             .buffered_error()
             .expect("the body was just read")
     }
-}
-
-/// Whether an XML document's root element is `<Error>`.
-pub(crate) fn is_error_document(text: &str) -> bool {
-    let mut rest = text.trim_start();
-    if let Some(after) = rest.strip_prefix("<?xml") {
-        rest = after
-            .split_once("?>")
-            .map_or("", |(_, tail)| tail)
-            .trim_start();
-    }
-    rest.starts_with("<Error>") || rest.starts_with("<Error ")
 }
 
 /// A body stream that fails when it does not deliver exactly the declared length.
@@ -225,23 +219,4 @@ fn length_error(received: u64, expected: u64) -> Error {
         ErrorKind::Network,
         format!("the answer's body had {received} bytes where {expected} were announced"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_documents() {
-        assert!(is_error_document(
-            "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code></Error>"
-        ));
-        assert!(is_error_document(
-            "  <Error xmlns=\"x\"><Code>SlowDown</Code></Error>"
-        ));
-        assert!(!is_error_document(
-            "<DeleteResult><Error><Key>a</Key></Error></DeleteResult>"
-        ));
-        assert!(!is_error_document("<CopyObjectResult/>"));
-    }
 }

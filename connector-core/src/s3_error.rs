@@ -125,10 +125,10 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    // Depth-bounded, and found behind a byte order mark, comments or a DOCTYPE.
     let parsed: Option<ErrorXml> = std::str::from_utf8(body)
         .ok()
-        .filter(|text| text.trim_start().starts_with('<'))
-        .and_then(|text| quick_xml::de::from_str(text).ok());
+        .and_then(|text| crate::xml::deserialize(text).ok());
     let parsed = parsed.unwrap_or_default();
     let code = parsed
         .code
@@ -243,6 +243,26 @@ mod tests {
         let err = from_response(StatusCode::SERVICE_UNAVAILABLE, &headers, b"<html>oops");
         assert_eq!(err.kind(), ErrorKind::Server);
         assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn error_documents_are_read_behind_what_may_precede_them() {
+        for body in [
+            "\u{FEFF}<Error><Code>SlowDown</Code></Error>",
+            "<?xml version=\"1.0\"?><!-- x --><!DOCTYPE Error><Error><Code>SlowDown</Code></Error>",
+        ] {
+            let err = from_response(StatusCode::OK, &HeaderMap::new(), body.as_bytes());
+            assert_eq!(err.code(), Some("SlowDown"), "{body:?}");
+        }
+        // Too deep to read: the status speaks instead, and nothing overflows.
+        let deep = format!(
+            "<Error>{}{}</Error>",
+            "<a>".repeat(9000),
+            "</a>".repeat(9000)
+        );
+        let err = from_response(StatusCode::FORBIDDEN, &HeaderMap::new(), deep.as_bytes());
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        assert_eq!(err.code(), Some("Forbidden"));
     }
 
     #[test]

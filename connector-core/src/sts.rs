@@ -44,6 +44,10 @@ struct AssumeRoleResponse {
     assume_role_result: AssumeRoleResult,
 }
 
+impl crate::xml::XmlAnswer for AssumeRoleResponse {
+    const ROOT: &'static str = "AssumeRoleResponse";
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct AssumeRoleResult {

@@ -241,6 +241,10 @@ struct InitiateMultipartUploadResult {
     upload_id: String,
 }
 
+impl crate::xml::XmlAnswer for InitiateMultipartUploadResult {
+    const ROOT: &'static str = "InitiateMultipartUploadResult";
+}
+
 #[derive(Debug, Serialize)]
 struct CompleteMultipartUpload {
     #[serde(rename = "@xmlns")]
@@ -262,6 +266,10 @@ struct CompletedPart {
 struct CompleteMultipartUploadResult {
     #[serde(default, rename = "ETag")]
     etag: Option<String>,
+}
+
+impl crate::xml::XmlAnswer for CompleteMultipartUploadResult {
+    const ROOT: &'static str = "CompleteMultipartUploadResult";
 }
 
 /// A part that was stored: its number, ETag and size.
@@ -481,19 +489,17 @@ async fn complete(
             }
         }
         let response = request.send().await?;
-        let status = response.status();
-        let headers = response.headers().clone();
         let version_id = response.header("x-amz-version-id").map(str::to_owned);
         // With SSE-KMS (or DSSE) ETags are not digests of the content.
         let kms = response
             .header("x-amz-server-side-encryption")
             .is_some_and(|sse| sse.starts_with("aws:kms"));
-        let body = response
-            .bytes_capped(crate::xml::MAX_XML_BYTES, "the completion answer")
-            .await?;
-        let text = String::from_utf8_lossy(&body);
-        if text.contains("<Error>") {
-            let err = crate::s3_error::from_response(status, &headers, &body);
+        // An error document (an error that carries S3's body) or another document is an error.
+        let err = match response.xml::<CompleteMultipartUploadResult>().await {
+            Ok(result) => return Ok((result, version_id, kms)),
+            Err(err) => err,
+        };
+        if err.s3().is_some() {
             let transient = matches!(
                 err.code(),
                 Some("InternalError" | "SlowDown" | "ServiceUnavailable")
@@ -508,7 +514,7 @@ async fn complete(
                 .context("completing the multipart upload")
                 .with_retryable(transient));
         }
-        return Ok((crate::xml::parse(&text)?, version_id, kms));
+        return Err(err.context("completing the multipart upload"));
     }
 }
 

@@ -1,8 +1,15 @@
-//! XML in and out: S3's typed responses through quick-xml's serde support, and any XML as JSON
+//! XML in and out: S3's typed answers through quick-xml's serde support, and any XML as JSON
 //! for raw API calls. Bodies are size-capped before they reach here; no custom entities are
-//! expanded.
+//! expanded; no document is read that nests deeper than [`MAX_XML_DEPTH`] (whatever a server
+//! sends, reading it neither recurses without bound nor builds a value too deep to drop).
+//!
+//! A typed answer is only read from the document it is meant to be: its real root element
+//! (after any byte order mark, XML declaration, comments, processing instructions and DOCTYPE)
+//! must be the one its type names ([`XmlAnswer::ROOT`]); an `<Error>` root is the S3 error it
+//! describes, even in a `200 OK` answer.
 
 use crate::error::{Error, ErrorKind, Result};
+use http::{HeaderMap, StatusCode};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::de::DeserializeOwned;
@@ -11,14 +18,126 @@ use serde_json::{Map, Value};
 /// The largest XML body the connector parses (a 1,000-key listing is a few hundred KiB).
 pub const MAX_XML_BYTES: usize = 32 * 1024 * 1024;
 
-/// Parses an S3 XML response into `T`.
-pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T> {
+/// The deepest an XML document may nest (S3's answers nest a handful of levels).
+pub const MAX_XML_DEPTH: usize = 256;
+
+/// A typed S3 answer: the document it is read from, named by its root element.
+pub trait XmlAnswer: DeserializeOwned {
+    /// The local name (without namespace prefix) of the root element, e.g. `ListBucketResult`.
+    const ROOT: &'static str;
+}
+
+/// Reads S3's answer `body` (with its `status` and `headers`) into `T`. An `<Error>` document
+/// is the S3 error it describes, whatever the status; a document with another root than
+/// `T`'s, too deep, not UTF-8 or not well-formed is a `server` error.
+pub fn parse_answer<T: XmlAnswer>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T> {
+    let text = std::str::from_utf8(body).map_err(|_| {
+        Error::new(
+            ErrorKind::Server,
+            "the store answered with XML that is not UTF-8",
+        )
+        .with_retryable(false)
+    })?;
+    match document_root(text)? {
+        root if root == "Error" => Err(crate::s3_error::from_response(status, headers, body)),
+        root if root == T::ROOT => deserialize(text),
+        root => Err(Error::new(
+            ErrorKind::Server,
+            format!(
+                "expected <{}>, the store answered <{root}>: it is not the answer to this \
+                 request, so nothing was taken from it",
+                T::ROOT
+            ),
+        )
+        .with_status(status.as_u16())
+        .with_retryable(false)),
+    }
+}
+
+/// [`parse_answer`] for a body on its own (as if S3 had answered `200 OK` with no headers).
+pub fn parse<T: XmlAnswer>(text: &str) -> Result<T> {
+    parse_answer(StatusCode::OK, &HeaderMap::new(), text.as_bytes())
+}
+
+/// Deserializes `text` into `T` whatever its root element (S3's error documents; typed
+/// answers go through [`parse_answer`], which checks the root first). Refuses documents
+/// deeper than [`MAX_XML_DEPTH`] before deserializing.
+pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T> {
+    let text = without_bom(text);
+    document_root(text)?;
     quick_xml::de::from_str(text).map_err(|err| {
         Error::new(
             ErrorKind::Server,
             format!("the store answered with XML that cannot be read: {err}"),
         )
     })
+}
+
+/// The local name of the document's root element: the first element after any byte order
+/// mark, XML declaration, comments, processing instructions, DOCTYPE and whitespace. The
+/// whole document is read on the way (iteratively, without building anything): one that nests
+/// deeper than [`MAX_XML_DEPTH`], is not well-formed, has no element or ends inside one is a
+/// `server` error.
+pub fn document_root(text: &str) -> Result<String> {
+    let mut reader = Reader::from_str(without_bom(text));
+    let mut root: Option<String> = None;
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event().map_err(|e| not_well_formed(&e))? {
+            Event::Start(start) => {
+                depth += 1;
+                check_depth(depth)?;
+                root.get_or_insert_with(|| local_name(&start));
+            }
+            Event::Empty(start) => {
+                check_depth(depth + 1)?;
+                root.get_or_insert_with(|| local_name(&start));
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    match root {
+        Some(root) if depth == 0 => Ok(root),
+        Some(root) => Err(not_well_formed(&format!("it ends inside <{root}>"))),
+        None => Err(not_well_formed(&"it has no element")),
+    }
+}
+
+/// `text` without a leading byte order mark.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{FEFF}').unwrap_or(text)
+}
+
+fn local_name(start: &quick_xml::events::BytesStart<'_>) -> String {
+    String::from_utf8_lossy(start.local_name().as_ref()).into_owned()
+}
+
+fn not_well_formed(err: &dyn std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Server,
+        format!("the store answered with XML that is not well-formed: {err}"),
+    )
+}
+
+/// Refuses an element `depth` levels deep when that is more than [`MAX_XML_DEPTH`].
+fn check_depth(depth: usize) -> Result<()> {
+    if depth <= MAX_XML_DEPTH {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Server,
+        format!(
+            "the store answered with XML nested more than {MAX_XML_DEPTH} elements deep, which \
+             no S3 answer is; it was not read"
+        ),
+    )
+    .with_retryable(false))
 }
 
 /// Serializes `value` as an XML document with the root element `root`.
@@ -35,25 +154,26 @@ pub fn to_string<T: serde::Serialize>(root: &str, value: &T) -> Result<String> {
 
 /// Converts XML to JSON: `{"Root": {...}}`. An element with only text becomes a string, an
 /// empty element `""`, an element with children an object; children that repeat become an
-/// array. Attributes (such as `xmlns`) are dropped.
+/// array. Attributes (such as `xmlns`) are dropped. A document nested deeper than
+/// [`MAX_XML_DEPTH`] is a `server` error (so the JSON is never deeper than twice that).
 pub fn to_json(text: &str) -> Result<Value> {
-    let bad = |err: &dyn std::fmt::Display| {
-        Error::new(ErrorKind::Server, format!("not well-formed XML: {err}"))
-    };
+    let bad = |err: &dyn std::fmt::Display| not_well_formed(err);
     // Text is kept exactly (keys may begin or end with spaces); whitespace between child
     // elements is dropped because an element with children keeps only the children.
-    let mut reader = Reader::from_str(text);
+    let mut reader = Reader::from_str(without_bom(text));
     // Each open element: its name, its children, its text.
     let mut stack: Vec<(String, Map<String, Value>, String)> =
         vec![(String::new(), Map::new(), String::new())];
     loop {
         match reader.read_event().map_err(|e| bad(&e))? {
             Event::Start(start) => {
-                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
-                stack.push((name, Map::new(), String::new()));
+                // The stack holds the document itself below the elements.
+                check_depth(stack.len())?;
+                stack.push((local_name(&start), Map::new(), String::new()));
             }
             Event::Empty(start) => {
-                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+                check_depth(stack.len())?;
+                let name = local_name(&start);
                 let parent = stack.last_mut().ok_or_else(|| bad(&"unbalanced"))?;
                 insert(&mut parent.1, name, Value::String(String::new()));
             }
@@ -142,6 +262,94 @@ mod tests {
         assert!(to_json("<a><b></a>").is_err());
         assert!(to_json("").is_err());
         assert!(to_json("<a>&custom;</a>").is_err());
+    }
+
+    fn nested(depth: usize) -> String {
+        format!(
+            "<R>{}x{}</R>",
+            "<a>".repeat(depth - 1),
+            "</a>".repeat(depth - 1)
+        )
+    }
+
+    #[test]
+    fn depth_is_bounded_everywhere() {
+        #[derive(Debug, serde::Deserialize)]
+        struct R {}
+        for depth in [MAX_XML_DEPTH + 1, 20_000, 100_000] {
+            let text = nested(depth);
+            for err in [
+                to_json(&text).unwrap_err(),
+                document_root(&text).unwrap_err(),
+                deserialize::<R>(&text).unwrap_err(),
+            ] {
+                assert_eq!(err.kind(), ErrorKind::Server);
+                assert!(err.message().contains("256"), "{}", err.message());
+            }
+        }
+        let deepest = nested(MAX_XML_DEPTH);
+        assert!(to_json(&deepest).is_ok());
+        assert_eq!(document_root(&deepest).unwrap(), "R");
+        let empty_too_deep = format!("<R>{}<e/>{}</R>", "<a>".repeat(255), "</a>".repeat(255));
+        assert!(to_json(&empty_too_deep).is_err());
+        assert!(document_root(&empty_too_deep).is_err());
+    }
+
+    #[test]
+    fn the_root_is_found_behind_everything_that_may_come_first() {
+        for text in [
+            "<Error/>",
+            "\u{FEFF}<Error><Code>x</Code></Error>",
+            "<?xml version=\"1.0\"?>\n<!-- a comment -->\n<Error></Error>",
+            "<?xml version=\"1.0\"?><!DOCTYPE Error><?pi x?>  <Error/>",
+            "<s3:Error xmlns:s3=\"x\"/>",
+        ] {
+            assert_eq!(document_root(text).unwrap(), "Error", "{text:?}");
+        }
+        for broken in [
+            "",
+            "<!-- only a comment -->",
+            "<a><b></a>",
+            "<a><b>",
+            "text",
+        ] {
+            let err = document_root(broken).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Server, "{broken:?}");
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Listing {
+        name: String,
+    }
+
+    impl XmlAnswer for Listing {
+        const ROOT: &'static str = "ListBucketResult";
+    }
+
+    #[test]
+    fn typed_answers_come_only_from_their_own_document() {
+        let ok: Listing =
+            parse("\u{FEFF}<!-- c --><ListBucketResult><Name>b</Name></ListBucketResult>").unwrap();
+        assert_eq!(ok.name, "b");
+        let err = parse::<Listing>("<DeleteResult><Name>b</Name></DeleteResult>").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert!(
+            err.message()
+                .contains("expected <ListBucketResult>, the store answered <DeleteResult>"),
+            "{}",
+            err.message()
+        );
+        let err = parse::<Listing>(
+            "<!-- c --><Error><Code>AccessDenied</Code><Message>no</Message></Error>",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        assert_eq!(err.code(), Some("AccessDenied"));
+        let err =
+            parse_answer::<Listing>(StatusCode::OK, &HeaderMap::new(), b"<a>\xff</a>").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Server);
     }
 
     #[test]

@@ -297,19 +297,20 @@ enum Answer {
 }
 
 /// Reads the body of a copy's answer. S3 may send whitespace while it copies, before the
-/// document.
+/// document; its root element decides, as for every typed answer
+/// ([`connector_core::xml::document_root`]).
 fn read_answer(body: &[u8]) -> Answer {
     let text = String::from_utf8_lossy(body);
-    match connector_core::xml::to_json(text.trim()) {
-        Ok(serde_json::Value::Object(mut answer)) => {
-            if answer.contains_key("Error") {
-                return Answer::Error;
-            }
-            match answer.remove("CopyObjectResult") {
-                Some(serde_json::Value::Object(result)) => Answer::Result(result),
-                _ => Answer::Unreadable,
-            }
-        }
+    match connector_core::xml::document_root(&text).as_deref() {
+        Ok("Error") => return Answer::Error,
+        Ok("CopyObjectResult") => {}
+        _ => return Answer::Unreadable,
+    }
+    match connector_core::xml::to_json(&text) {
+        Ok(serde_json::Value::Object(mut answer)) => match answer.remove("CopyObjectResult") {
+            Some(serde_json::Value::Object(result)) => Answer::Result(result),
+            _ => Answer::Unreadable,
+        },
         _ => Answer::Unreadable,
     }
 }

@@ -51,4 +51,8 @@ impl Module for GetBucketCors {
     }
 }
 
+impl connector_core::xml::XmlAnswer for CorsConfigurationXml {
+    const ROOT: &'static str = "CORSConfiguration";
+}
+
 register_module!(GetBucketCors);

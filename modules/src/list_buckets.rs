@@ -82,18 +82,19 @@ impl Module for ListBuckets {
     async fn run(&self, ctx: &Context, input: ListBucketsInput) -> Result<ListBucketsOutput> {
         let client = ctx.client();
         let mut found = Vec::new();
+        let mut pages = buckets::BucketPages::new(
+            client,
+            input.prefix.as_deref(),
+            input.continuation_token.as_deref(),
+        );
         let mut token = input.continuation_token;
         loop {
             let remaining = input
                 .limit
                 .map_or(1000, |l| l.saturating_sub(found.len() as u64));
-            let page = buckets::list_buckets(
-                client,
-                input.prefix.as_deref(),
-                token.as_deref(),
-                remaining.min(1000) as u32,
-            )
-            .await?;
+            let Some(page) = pages.next(remaining.min(1000) as u32).await? else {
+                break;
+            };
             found.extend(page.buckets);
             token = page.continuation_token;
             if token.is_none() || input.limit.is_some_and(|limit| found.len() as u64 >= limit) {

@@ -18,15 +18,11 @@ impl OptionsProvider for Buckets {
     async fn options(&self, ctx: Option<&Context>, _input: &Value) -> Result<Vec<OptionItem>> {
         let client = ctx.expect("checked by the registry").client();
         let mut items = Vec::new();
-        let mut token = None;
-        loop {
-            let page = buckets::list_buckets(client, None, token.as_deref(), 1000).await?;
+        let mut pages = buckets::BucketPages::new(client, None, None);
+        while let Some(page) = pages.next(1000).await? {
             items.extend(page.buckets.into_iter().map(|b| OptionItem::plain(b.name)));
-            token = page.continuation_token;
-            if token.is_none() {
-                return Ok(items);
-            }
         }
+        Ok(items)
     }
 }
 

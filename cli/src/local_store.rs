@@ -2,7 +2,9 @@
 //! 127.0.0.1, for trying the connector without an AWS account and for the tests.
 //!
 //! It checks SigV4 signatures (headers, presigned URLs, POST policies, chunked uploads) and the
-//! payload hash strictly, with one access key pair.
+//! payload hash strictly, with one access key pair. Keys with a `.` or `..` segment are refused
+//! (`400 InvalidArgument`): the store keeps objects as files, and such a key would name a file
+//! of another key, another bucket or the store's own records.
 
 use connector_core::Connection;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -77,6 +79,7 @@ impl LocalStore {
             config.access_key.clone(),
             config.secret_key.clone(),
         ));
+        builder.set_access(PlainKeysOnly);
         let service = builder.build();
 
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
@@ -149,6 +152,78 @@ impl Drop for LocalStore {
     }
 }
 
+/// Lets through signed requests whose object keys are plain paths: no `.` or `..` segment,
+/// in the URL, a copy source, a POST upload's form or a batch delete.
+struct PlainKeysOnly;
+
+/// Refuses `key` if a segment between slashes is `.` or `..`.
+fn plain_key(key: &str) -> s3s::S3Result<()> {
+    if key
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(s3s::s3_error!(
+            InvalidArgument,
+            "Object keys with a '.' or '..' segment are not supported by this local store"
+        ));
+    }
+    Ok(())
+}
+
+fn plain_copy_source(source: &s3s::dto::CopySource) -> s3s::S3Result<()> {
+    match source {
+        s3s::dto::CopySource::Bucket { key, .. }
+        | s3s::dto::CopySource::AccessPoint { key, .. }
+        | s3s::dto::CopySource::Outpost { key, .. } => plain_key(key),
+    }
+}
+
+#[connector_core::async_trait]
+impl s3s::access::S3Access for PlainKeysOnly {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        // As without an access check: a signature is required.
+        if cx.credentials().is_none() {
+            return Err(s3s::s3_error!(AccessDenied, "Signature is required"));
+        }
+        match cx.s3_path() {
+            s3s::path::S3Path::Object { key, .. } => plain_key(key),
+            _ => Ok(()),
+        }
+    }
+
+    async fn put_object(
+        &self,
+        req: &mut s3s::S3Request<s3s::dto::PutObjectInput>,
+    ) -> s3s::S3Result<()> {
+        plain_key(&req.input.key)
+    }
+
+    async fn copy_object(
+        &self,
+        req: &mut s3s::S3Request<s3s::dto::CopyObjectInput>,
+    ) -> s3s::S3Result<()> {
+        plain_copy_source(&req.input.copy_source)
+    }
+
+    async fn upload_part_copy(
+        &self,
+        req: &mut s3s::S3Request<s3s::dto::UploadPartCopyInput>,
+    ) -> s3s::S3Result<()> {
+        plain_copy_source(&req.input.copy_source)
+    }
+
+    async fn delete_objects(
+        &self,
+        req: &mut s3s::S3Request<s3s::dto::DeleteObjectsInput>,
+    ) -> s3s::S3Result<()> {
+        req.input
+            .delete
+            .objects
+            .iter()
+            .try_for_each(|object| plain_key(&object.key))
+    }
+}
+
 async fn serve(
     listener: TcpListener,
     service: s3s::service::S3Service,
@@ -178,4 +253,115 @@ async fn serve(
         while connections.try_join_next().is_some() {}
     }
     connections.abort_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_core::credentials::Credentials;
+    use connector_core::signer::{SignRequest, Signer, sha256_hex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Sends one request signed for the store exactly as written: the path is not normalised
+    /// (HTTP clients built on URL parsers remove `.` and `..` segments before sending).
+    async fn raw_request(
+        store: &LocalStore,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        let url = format!("{}{path}", store.endpoint());
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let hash = sha256_hex(body);
+        let signed = Signer::s3("us-east-1")
+            .sign(
+                &SignRequest {
+                    method,
+                    url: &url,
+                    headers: &headers,
+                    payload_sha256: &hash,
+                },
+                &Credentials::new(store.access_key(), store.secret_key(), None),
+                std::time::SystemTime::now(),
+            )
+            .unwrap();
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+            store.addr(),
+            body.len()
+        );
+        for (name, value) in headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(signed.iter().map(|(n, v)| (*n, v.as_str())))
+        {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut stream = tokio::net::TcpStream::connect(store.addr()).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        (status, answer)
+    }
+
+    #[tokio::test]
+    async fn keys_with_dot_segments_are_refused() {
+        let store = LocalStore::start(LocalStoreConfig::default())
+            .await
+            .unwrap();
+        for bucket in ["/inner", "/other"] {
+            let (status, answer) = raw_request(&store, "PUT", bucket, &[], b"").await;
+            assert_eq!(status, 200, "{answer}");
+        }
+        let (status, answer) = raw_request(&store, "PUT", "/inner/plain", &[], b"kept").await;
+        assert_eq!(status, 200, "{answer}");
+
+        for path in [
+            "/inner/a/../../other/escaped",
+            "/inner/../other/escaped",
+            "/inner/a/./escaped",
+            "/inner/a/../../.upload-escaped.json",
+        ] {
+            let (status, answer) = raw_request(&store, "PUT", path, &[], b"outside").await;
+            assert_eq!(status, 400, "PUT {path}: {answer}");
+            assert!(answer.contains("<Code>InvalidArgument</Code>"), "{answer}");
+            let (status, answer) = raw_request(&store, "GET", path, &[], b"").await;
+            assert_eq!(status, 400, "GET {path}: {answer}");
+        }
+        // Percent-encoded dots are refused too (here already by the signature check, as the
+        // store signs the decoded key).
+        let path = "/inner/a/%2E%2E/%2e%2E/other/escaped";
+        let (status, answer) = raw_request(&store, "PUT", path, &[], b"outside").await;
+        assert!(matches!(status, 400 | 403), "PUT {path}: {answer}");
+        let (status, answer) = raw_request(
+            &store,
+            "PUT",
+            "/other/copy",
+            &[("x-amz-copy-source", "inner/a/../plain")],
+            b"",
+        )
+        .await;
+        assert_eq!(status, 400, "copy: {answer}");
+        assert!(answer.contains("<Code>InvalidArgument</Code>"), "{answer}");
+
+        // Nothing was written outside the keys' own places.
+        assert!(!store.dir().join("other/escaped").exists());
+        assert!(!store.dir().join("inner/escaped").exists());
+        assert!(!store.dir().join(".upload-escaped.json").exists());
+        let (status, answer) = raw_request(&store, "GET", "/inner/plain", &[], b"").await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer.ends_with("kept"), "{answer}");
+    }
 }

@@ -45,9 +45,13 @@ Output: JSON on stdout. On failure, a JSON error on stderr
 ({kind, message, code, request_id, status, field, retryable}) and the exit code
 of its kind: 2 invalid_input, 3 auth, 4 signature_mismatch, 5 access_denied,
 6 not_found, 7 conflict, 8 throttled, 9 server, 10 network, 11 timeout
-(1: the command line itself is wrong).
+(1: the command line itself is wrong). Ctrl-C or SIGTERM stops a `run`: its
+temporary files are removed and an unfinished multipart upload is aborted, then
+it exits with a `cancelled` error, code 130 (Ctrl-C) or 143 (SIGTERM); a second
+Ctrl-C exits at once.
 
-Logs: set S3C_LOG (e.g. S3C_LOG=debug) for logs on stderr; secrets never appear.";
+Logs: set S3C_LOG (else RUST_LOG), e.g. S3C_LOG=debug, for logs on stderr;
+secrets never appear.";
 
 /// Amazon S3 connector for workflow automation: modules invoked by name with JSON.
 #[derive(Debug, Parser)]
@@ -160,12 +164,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            std::env::var("S3C_LOG").unwrap_or_else(|_| "warn".to_owned()) + s3_connector::LOG_CAPS,
-        ))
-        .with_writer(std::io::stderr)
-        .init();
+    s3_connector::init_logging();
     let cli = Cli::parse();
     match execute(cli.command).await {
         Ok(code) => code,
@@ -244,8 +243,18 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             if let Some(progress) = TerminalProgress::for_stderr().filter(|_| !quiet) {
                 ctx = ctx.with_progress(std::sync::Arc::new(progress));
             }
-            let output = registry.invoke(&ctx, &name, input).await?;
-            out!("{}", pretty(&output));
+            let mut interrupts = Interrupts::listen()?;
+            let invocation = registry.invoke(&ctx, &name, input);
+            // On Ctrl-C or SIGTERM the module's future is dropped here, which removes its
+            // temporary files and starts aborting its multipart upload.
+            let outcome = tokio::select! {
+                output = invocation => Ok(output),
+                interrupt = interrupts.next() => Err(interrupt),
+            };
+            match outcome {
+                Ok(output) => out!("{}", pretty(&output?)),
+                Err(interrupt) => stop(&name, interrupt, interrupts).await,
+            }
         }
         Command::Options {
             name,
@@ -343,6 +352,94 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A signal that stops a run.
+#[derive(Debug, Clone, Copy)]
+enum Interrupt {
+    /// SIGINT (Ctrl-C).
+    Int,
+    /// SIGTERM.
+    Term,
+}
+
+impl Interrupt {
+    fn name(self) -> &'static str {
+        match self {
+            Interrupt::Int => "Ctrl-C (SIGINT)",
+            Interrupt::Term => "SIGTERM",
+        }
+    }
+
+    /// 128 + the signal number, as shells report a program a signal ended.
+    fn exit_code(self) -> i32 {
+        match self {
+            Interrupt::Int => 130,
+            Interrupt::Term => 143,
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, caught (from when this is made) instead of ending the process.
+struct Interrupts {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn listen() -> Result<Interrupts, Error> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| {
+            signal(kind).map_err(|err| {
+                Error::new(
+                    ErrorKind::Server,
+                    format!("cannot listen for Ctrl-C and SIGTERM: {err}"),
+                )
+            })
+        };
+        Ok(Interrupts {
+            int: listen(SignalKind::interrupt())?,
+            term: listen(SignalKind::terminate())?,
+        })
+    }
+
+    /// The next one.
+    async fn next(&mut self) -> Interrupt {
+        tokio::select! {
+            _ = self.int.recv() => Interrupt::Int,
+            _ = self.term.recv() => Interrupt::Term,
+        }
+    }
+}
+
+/// The longest an interrupted run waits for its clean-up (aborting a multipart upload).
+const CLEANUP_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Ends the process after `interrupt` stopped the module `name` (already dropped): waits for
+/// its clean-up (at most [`CLEANUP_TIME`]; a second signal ends it at once), then prints a
+/// `cancelled` error and exits with the signal's code.
+async fn stop(name: &str, interrupt: Interrupt, mut interrupts: Interrupts) -> ! {
+    let cleaned = tokio::select! {
+        cleaned = connector_core::cleanup::finish(CLEANUP_TIME) => cleaned,
+        again = interrupts.next() => std::process::exit(again.exit_code()),
+    };
+    let cleanup = if cleaned {
+        "what it had started was cleaned up (temporary files removed, an unfinished multipart \
+         upload aborted)"
+    } else {
+        "its temporary files were removed, but aborting its multipart upload did not finish in \
+         time: its parts may stay stored (and billed) until a lifecycle rule removes them"
+    };
+    let err = Error::new(
+        ErrorKind::Cancelled,
+        format!(
+            "{name} was interrupted by {} before it finished; {cleanup}",
+            interrupt.name()
+        ),
+    );
+    eprintln!("{}", pretty(&err.to_json()));
+    // Exits without waiting for blocking reads still parked on a pipe or standard input.
+    std::process::exit(interrupt.exit_code())
 }
 
 /// Ctrl-C or SIGTERM.

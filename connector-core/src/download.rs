@@ -6,18 +6,50 @@
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
-/// Where a download for `key` goes when the user named `save_to`: a directory (existing, or
-/// written with a trailing `/`) receives the key's file name.
-pub fn destination(save_to: &str, key: &str) -> PathBuf {
-    let path = PathBuf::from(save_to);
-    if save_to.ends_with('/') || save_to.ends_with(std::path::MAIN_SEPARATOR) || path.is_dir() {
-        path.join(crate::keys::file_name(key))
-    } else {
-        path
+/// Where a download of `key` goes when the user asked for `save_to`, once that path has been
+/// resolved to `resolved` (by [`LocalFiles`](crate::local_files::LocalFiles)): a folder, written
+/// with a trailing `/` or existing at `resolved`, receives the key's file name. The answer always
+/// ends in a plain file name, so the temporary file beside it is in the same folder.
+pub fn destination(save_to: &str, resolved: &Path, key: &str) -> Result<PathBuf> {
+    let names_folder = save_to.ends_with('/')
+        || save_to.ends_with(std::path::MAIN_SEPARATOR)
+        || save_to == "."
+        || save_to.ends_with("/.")
+        || resolved.is_dir();
+    if names_folder {
+        let name = crate::keys::file_name(key);
+        return match file_name_alone(name) {
+            Some(name) => Ok(resolved.join(name)),
+            None => Err(Error::invalid_input(
+                "save_to",
+                format!(
+                    "the key {key:?} does not end in a usable file name ({name:?}), so it cannot \
+                     be saved into a folder: give save_to the path of a file"
+                ),
+            )),
+        };
     }
+    match resolved.components().next_back() {
+        Some(Component::Normal(_)) => Ok(resolved.to_owned()),
+        _ => Err(Error::invalid_input(
+            "save_to",
+            format!("{save_to} does not name a file or a folder: give the path of a file"),
+        )),
+    }
+}
+
+/// `name` when joining it to a folder gives a file directly inside that folder: not empty,
+/// not `.` or `..`, without a separator or NUL.
+fn file_name_alone(name: &str) -> Option<&str> {
+    let mut components = Path::new(name).components();
+    let alone = matches!(components.next(), Some(Component::Normal(n)) if n == name)
+        && components.next().is_none()
+        && !name.contains(['/', std::path::MAIN_SEPARATOR, '\0']);
+    alone.then_some(name)
 }
 
 /// Streams `body` into `dest` atomically; `expected_len` (from `Content-Length`) must match
@@ -57,9 +89,29 @@ pub async fn save_atomically(
     Ok(written)
 }
 
+/// A download in progress: a temporary file beside its destination, removed when dropped
+/// unless [`put_in_place`]. It reads as the path of that file.
+#[derive(Debug)]
+pub(crate) struct PartFile {
+    path: tempfile::TempPath,
+    /// The mode of a new file here (`0666` less the umask).
+    new_file_mode: u32,
+}
+
+impl std::ops::Deref for PartFile {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// A new temporary file in `dest`'s folder (created if missing), removed when dropped unless
-/// persisted: a download in progress never sits at the destination itself.
-pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, tempfile::TempPath)> {
+/// put in place: a download in progress never sits at the destination itself.
+///
+/// It is created with mode `0666`, which the kernel narrows by the umask: the mode a new file
+/// gets from `cp` or `curl -o`. (It stays writable by its owner meanwhile, whatever the umask.)
+pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, PartFile)> {
     let dir = match dest.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
@@ -68,18 +120,40 @@ pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, tempfile::
     let temp = tempfile::Builder::new()
         .prefix(".s3c-download-")
         .suffix(".part")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(&dir)
         .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
-    Ok(temp.into_parts())
+    let (file, path) = temp.into_parts();
+    let new_file_mode = file
+        .metadata()
+        .map_err(|err| io_error(err, "creating a temporary file in", &dir))?
+        .permissions()
+        .mode()
+        & 0o777;
+    if new_file_mode & 0o600 != 0o600 {
+        file.set_permissions(std::fs::Permissions::from_mode(new_file_mode | 0o600))
+            .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
+    }
+    Ok((
+        file,
+        PartFile {
+            path,
+            new_file_mode,
+        },
+    ))
 }
 
-/// Renames a finished download into place, readable as a file created normally would be
-/// (temporary files are created owner-only).
-pub(crate) fn put_in_place(temp: tempfile::TempPath, dest: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o644))
+/// Renames a finished download into place. A file it replaces keeps its mode (its permission
+/// bits); a new file gets the mode of new files (`0666` less the umask).
+pub(crate) fn put_in_place(part: PartFile, dest: &Path) -> Result<()> {
+    let mode = match std::fs::symlink_metadata(dest) {
+        Ok(existing) if existing.is_file() => existing.permissions().mode() & 0o777,
+        _ => part.new_file_mode,
+    };
+    std::fs::set_permissions(&part.path, std::fs::Permissions::from_mode(mode))
         .map_err(|err| io_error(err, "finishing", dest))?;
-    temp.persist(dest)
+    part.path
+        .persist(dest)
         .map_err(|err| io_error(err.error, "moving the finished download to", dest))?;
     Ok(())
 }
@@ -139,14 +213,75 @@ mod tests {
     }
 
     #[test]
-    fn directories_receive_the_file_name() {
+    fn folders_receive_the_file_name() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        assert_eq!(destination(d, "a/b/c.txt"), dir.path().join("c.txt"));
+        let dest = |save_to: &str, key: &str| destination(save_to, Path::new(save_to), key);
+        assert_eq!(dest(d, "a/b/c.txt").unwrap(), dir.path().join("c.txt"));
         assert_eq!(
-            destination("x/y.txt", "a/b/c.txt"),
+            dest("x/y.txt", "a/b/c.txt").unwrap(),
             PathBuf::from("x/y.txt")
         );
-        assert_eq!(destination("x/", "a/b/c.txt"), PathBuf::from("x/c.txt"));
+        assert_eq!(dest("x/", "a/b/c.txt").unwrap(), PathBuf::from("x/c.txt"));
+        assert_eq!(dest("x/", "a/b/").unwrap(), PathBuf::from("x/b"));
+    }
+
+    #[test]
+    fn the_folder_test_is_made_on_the_resolved_path() {
+        // A folder that exists where save_to was resolved (under a files folder), not in the
+        // working directory.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let resolved = dir.path().join("sub");
+        assert_eq!(
+            destination("sub", &resolved, "k/c.txt").unwrap(),
+            resolved.join("c.txt")
+        );
+    }
+
+    #[test]
+    fn a_destination_always_ends_in_a_file_name_inside_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        std::fs::create_dir(&root).unwrap();
+        // Keys whose last segment is no file name: the destination would be the folder itself,
+        // and its temporary file would go to the folder's parent.
+        for key in ["/", "a//", "//", "a/.", "a/..", "."] {
+            for save_to in [".", "./", "files/"] {
+                let err = destination(save_to, &root, key).unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidInput, "{key:?} {save_to:?}");
+                assert_eq!(err.field(), Some("save_to"));
+            }
+        }
+        // A path that names no file (ends in `..`) and is no existing folder.
+        let missing = dir.path().join("missing/..");
+        assert!(destination("missing/..", &missing, "k").is_err());
+        for key in ["a/b.txt", "b.txt", "a/b/", "a\\b"] {
+            let dest = destination(".", &root, key).unwrap();
+            assert_eq!(dest.parent(), Some(root.as_path()), "{key:?}");
+        }
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn a_replaced_file_keeps_its_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("private.txt");
+        std::fs::write(&dest, b"old").unwrap();
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600)).unwrap();
+        save_atomically(chunks(vec![Ok(b"new")]), Some(3), &dest)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"new");
+        assert_eq!(mode(&dest), 0o600);
+
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let (file, part) = temp_file_beside(&dest).unwrap();
+        drop(file);
+        put_in_place(part, &dest).unwrap();
+        assert_eq!(mode(&dest), 0o640);
     }
 }

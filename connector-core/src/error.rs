@@ -36,6 +36,9 @@ pub enum ErrorKind {
     Network,
     /// The request or the transfer took too long.
     Timeout,
+    /// The run was stopped before it finished (Ctrl-C, SIGTERM); what it had started was cleaned
+    /// up as far as possible.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Server => "server",
             ErrorKind::Network => "network",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 
@@ -68,11 +72,13 @@ impl ErrorKind {
             ErrorKind::Server => 9,
             ErrorKind::Network => 10,
             ErrorKind::Timeout => 11,
+            // 128 + SIGINT, as shells report a program stopped by Ctrl-C.
+            ErrorKind::Cancelled => 130,
         }
     }
 
     /// Every kind, in a stable order (for documentation and tests).
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::InvalidInput,
         ErrorKind::Auth,
         ErrorKind::SignatureMismatch,
@@ -83,6 +89,7 @@ impl ErrorKind {
         ErrorKind::Server,
         ErrorKind::Network,
         ErrorKind::Timeout,
+        ErrorKind::Cancelled,
     ];
 }
 

@@ -10,6 +10,7 @@ pub mod acl;
 pub mod body;
 pub mod buckets;
 pub mod canonical;
+pub mod cleanup;
 pub mod client;
 pub mod connection;
 pub mod context;

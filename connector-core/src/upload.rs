@@ -63,7 +63,7 @@ fn header_use(name: &str) -> HeaderUse {
 }
 
 /// Uploads the file at `path` (`-`: standard input; a pipe or other non-regular file is read
-/// as a stream).
+/// as a stream). A folder is refused as `invalid_input` before anything is sent.
 pub async fn upload_path(
     client: &S3Client,
     target: &PutTarget,
@@ -75,6 +75,12 @@ pub async fn upload_path(
         return upload_reader(client, target, tokio::io::stdin(), options, progress).await;
     }
     let metadata = tokio::fs::metadata(path).await?;
+    if metadata.is_dir() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is a folder: give the path of a file", path.display()),
+        ));
+    }
     if !metadata.is_file() {
         let file = tokio::fs::File::open(path).await?;
         return upload_reader(client, target, file, options, progress).await;
@@ -306,19 +312,24 @@ async fn multipart(
         upload_id: Some(upload_id.clone()),
     };
     let result = upload_parts(client, target, &upload_id, bodies, concurrency, progress).await;
-    guard.upload_id = None;
     match result {
-        Ok((uploaded, None)) => Ok(uploaded),
+        Ok((uploaded, None)) => {
+            guard.upload_id = None;
+            Ok(uploaded)
+        }
         // Completed, so nothing to abort: the object is there, but not as it should be.
         Ok((_, Some(mismatch))) => {
+            guard.upload_id = None;
             Err(Error::new(ErrorKind::Server, mismatch).with_retryable(false))
         }
         Err(err) => {
+            // The guard stays armed while aborting: dropped during the abort, it aborts anyway.
             let aborted = client
                 .request(Method::DELETE, Target::object(&target.bucket, &target.key))
                 .query("uploadId", &upload_id)
                 .send()
                 .await;
+            guard.upload_id = None;
             let note = match aborted {
                 Ok(_) => "the multipart upload was aborted; nothing was stored".to_owned(),
                 Err(abort) => format!(
@@ -332,7 +343,8 @@ async fn multipart(
     }
 }
 
-/// Aborts a multipart upload whose future was dropped before it finished or was aborted.
+/// Aborts a multipart upload whose future was dropped before it finished or was aborted, in a
+/// [`cleanup`](crate::cleanup) task that a program about to exit waits for.
 struct AbortOnDrop {
     client: S3Client,
     bucket: String,
@@ -345,16 +357,16 @@ impl Drop for AbortOnDrop {
         let Some(upload_id) = self.upload_id.take() else {
             return;
         };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         let (client, bucket, key) = (self.client.clone(), self.bucket.clone(), self.key.clone());
-        runtime.spawn(async move {
-            let _ = client
+        crate::cleanup::spawn(async move {
+            let aborted = client
                 .request(Method::DELETE, Target::object(&bucket, &key))
                 .query("uploadId", &upload_id)
                 .send()
                 .await;
+            if let Err(err) = aborted {
+                tracing::warn!(%bucket, %key, error = %err, "aborting an interrupted multipart upload failed");
+            }
         });
     }
 }

@@ -148,12 +148,16 @@ impl Module for GetFile {
 
     async fn run(&self, ctx: &Context, input: GetFileInput) -> Result<GetFileOutput> {
         let client = ctx.client();
-        // Where the file goes, checked before anything is sent.
-        let dest = input
-            .save_to
-            .as_ref()
-            .map(|save_to| ctx.local_path("save_to", &download::destination(save_to, &input.key)))
-            .transpose()?;
+        // Where the file goes, checked before anything is sent: the path is resolved first (a
+        // folder is looked for where the files are), then checked again with the file name.
+        let dest = match &input.save_to {
+            Some(save_to) => {
+                let resolved = ctx.local_path("save_to", std::path::Path::new(save_to))?;
+                let dest = download::destination(save_to, &resolved, &input.key)?;
+                Some(ctx.local_path("save_to", &dest)?)
+            }
+            None => None,
+        };
         // A whole file saved to disk: in parallel ranges, resumed, verified.
         if let (Some(dest), None) = (&dest, &input.range) {
             let source = ObjectSource {

@@ -206,6 +206,12 @@ impl Module for UploadFile {
                                 format!("cannot read {}: {}", path.display(), err.message()),
                             )
                         }
+                        // A folder, refused before anything was sent.
+                        ErrorKind::InvalidInput
+                            if err.field().is_none() && err.status().is_none() =>
+                        {
+                            err.with_field("source.path")
+                        }
                         _ => err,
                     })?
             }

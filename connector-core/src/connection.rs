@@ -26,7 +26,7 @@ pub enum AddressingStyle {
 
 /// An Amazon S3 connection: an access key pair (and a session token for temporary
 /// credentials), the region, and for S3-compatible stores their endpoint URL.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Amazon S3 connection")]
 pub struct Connection {
@@ -84,6 +84,31 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(title = "Credentials expire at")]
     pub expiration: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    /// Secrets show as `<redacted>`, and a user name or password written into the endpoint
+    /// URL (refused by `validate`, but possibly printed before) as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key)
+            .field("session_token", &self.session_token)
+            .field("region", &self.region)
+            .field(
+                "endpoint_url",
+                &self
+                    .endpoint_url
+                    .as_deref()
+                    .map(crate::endpoint::without_userinfo),
+            )
+            .field("addressing_style", &self.addressing_style)
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &self.external_id)
+            .field("role_session_name", &self.role_session_name)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
 }
 
 fn default_region() -> String {
@@ -226,9 +251,12 @@ mod tests {
 
     #[test]
     fn debug_and_json_never_show_the_secrets() {
-        let c =
-            Connection::new("AKIDEXAMPLE", "very-secret-value").with_session_token("tok-secret");
+        let c = Connection::new("AKIDEXAMPLE", "very-secret-value")
+            .with_session_token("tok-secret")
+            .with_endpoint_url("http://user:url-password@127.0.0.1:9000");
         let debug = format!("{c:?}");
+        assert!(!debug.contains("url-password"), "{debug}");
+        assert!(debug.contains("127.0.0.1:9000"), "{debug}");
         let json = serde_json::to_string(&c).unwrap();
         for text in [debug, json] {
             assert!(!text.contains("very-secret-value"), "{text}");

@@ -200,7 +200,7 @@ impl Endpoint {
 /// `url` as an error may show it: everything between the scheme and the last `@` (a user
 /// name and password, even one holding `/` or `@`) replaced by `***`. Works on text that is
 /// not a valid URL too.
-fn without_userinfo(url: &str) -> String {
+pub(crate) fn without_userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
         None => (String::new(), url),

@@ -254,38 +254,11 @@ impl AllowedEndpoint {
     /// defaults to the scheme's), `http://[::1]:9000`. Only scheme, host and port: no path,
     /// query or user. The error is `invalid_input`, field `allow_endpoint`.
     pub fn parse(url: &str) -> Result<Self> {
-        let field = "allow_endpoint";
-        let example = "write it like http://127.0.0.1:9000 or https://minio.example.com";
-        let parsed = reqwest::Url::parse(url.trim()).map_err(|err| {
-            Error::invalid_input(field, format!("{url:?} is not a URL ({err}); {example}"))
-        })?;
-        let scheme = match parsed.scheme() {
-            "http" => "http",
-            "https" => "https",
-            other => {
-                return Err(Error::invalid_input(
-                    field,
-                    format!("{url:?}: an endpoint is http:// or https://, not {other}://"),
-                ));
-            }
-        };
-        if parsed.path() != "/"
-            || parsed.query().is_some()
-            || parsed.fragment().is_some()
-            || !parsed.username().is_empty()
-            || parsed.password().is_some()
-        {
-            return Err(Error::invalid_input(
-                field,
-                format!(
-                    "{url:?}: give only scheme, host and port (no path, query or user); {example}"
-                ),
-            ));
-        }
+        let (scheme, parsed) = crate::endpoint::parse_base_url(url, "allow_endpoint")?;
         let (Some(host), Some(port)) = (Host::of(&parsed), parsed.port_or_known_default()) else {
             return Err(Error::invalid_input(
-                field,
-                format!("{url:?} has no host; {example}"),
+                "allow_endpoint",
+                format!("{url:?} has no host"),
             ));
         };
         Ok(AllowedEndpoint { scheme, host, port })

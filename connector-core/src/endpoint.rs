@@ -86,39 +86,8 @@ impl Endpoint {
 
     /// Parses the endpoint URL of an S3-compatible store (`http(s)://host[:port]`).
     pub fn parse_custom(url: &str) -> Result<Self> {
-        let field = "connection.endpoint_url";
-        let parsed = reqwest::Url::parse(url.trim()).map_err(|err| {
-            Error::invalid_input(
-                field,
-                format!(
-                    "{:?} is not a URL ({err}); write it like http://127.0.0.1:9000",
-                    without_userinfo(url)
-                ),
-            )
-        })?;
-        let scheme = match parsed.scheme() {
-            "http" => "http",
-            "https" => "https",
-            other => {
-                return Err(Error::invalid_input(
-                    field,
-                    format!("the endpoint URL must start with http:// or https://, not {other}://"),
-                ));
-            }
-        };
-        let Some(host) = parsed.host_str() else {
-            return Err(Error::invalid_input(field, "the endpoint URL has no host"));
-        };
-        if parsed.path() != "/"
-            || parsed.query().is_some()
-            || !parsed.username().is_empty()
-            || parsed.password().is_some()
-        {
-            return Err(Error::invalid_input(
-                field,
-                "the endpoint URL must be only scheme, host and port (no path, query or user)",
-            ));
-        }
+        let (scheme, parsed) = parse_base_url(url, "connection.endpoint_url")?;
+        let host = parsed.host_str().unwrap_or_default();
         let authority = match parsed.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
@@ -195,6 +164,48 @@ impl Endpoint {
             ),
         }
     }
+}
+
+/// Parses the URL of an endpoint, given in `field`: `http` or `https`, a host, a port, and
+/// nothing else (no path, query, fragment, user or password). Errors never repeat a user name
+/// or password.
+pub(crate) fn parse_base_url(url: &str, field: &str) -> Result<(&'static str, reqwest::Url)> {
+    let shown = without_userinfo(url);
+    let example = "write it like http://127.0.0.1:9000 or https://minio.example.com";
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|err| {
+        Error::invalid_input(field, format!("{shown:?} is not a URL ({err}); {example}"))
+    })?;
+    let scheme = match parsed.scheme() {
+        "http" => "http",
+        "https" => "https",
+        other => {
+            return Err(Error::invalid_input(
+                field,
+                format!("the endpoint URL must start with http:// or https://, not {other}://"),
+            ));
+        }
+    };
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid_input(
+            field,
+            format!("{shown:?} has no host; {example}"),
+        ));
+    }
+    if parsed.path() != "/"
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "the endpoint URL must be only scheme, host and port (no path, query or user); \
+                 {example}"
+            ),
+        ));
+    }
+    Ok((scheme, parsed))
 }
 
 /// `url` as an error may show it: everything between the scheme and the last `@` (a user

@@ -58,6 +58,15 @@ pub fn bucket_name(field: &str, name: &str) -> Result<()> {
     if name.is_empty() {
         return Err(Error::invalid_input(field, "the bucket name is empty"));
     }
+    if name == "." || name == ".." {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "{name:?} is not a bucket name: a '.' or '..' path segment is removed from URLs \
+                 before sending, which would address another resource; give the bucket's name"
+            ),
+        ));
+    }
     if name.len() > 255
         || !name
             .bytes()
@@ -305,6 +314,18 @@ mod tests {
         assert!(bucket_name("bucket", "").is_err());
         assert!(bucket_name("bucket", "s3://x").is_err());
         assert!(bucket_name("bucket", "a b").is_err());
+        bucket_name("bucket", "...").unwrap();
+    }
+
+    #[test]
+    fn dot_bucket_names_are_refused_before_sending() {
+        // URL parsing drops `.` and `..` path segments, so `/./key` or `/../key` would address
+        // another resource than the bucket named.
+        for dots in [".", ".."] {
+            let err = bucket_name("bucket", dots).unwrap_err();
+            assert_eq!(err.field(), Some("bucket"));
+            assert!(err.message().contains("'.' or '..'"), "{}", err.message());
+        }
     }
 
     #[test]

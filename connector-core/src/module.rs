@@ -75,7 +75,30 @@ pub fn schema_of<T: JsonSchema>() -> Value {
         .into_root_schema_for::<T>();
     let mut value = schema.to_value();
     unwrap_descriptions(&mut value);
+    bound_integers(&mut value);
     value
+}
+
+/// Gives every integer of a Rust type its type's largest value as `maximum` (schemars says
+/// it only as a `format`): a larger number would be refused when the input is read.
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let largest = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64" | "uint") => Some(u64::MAX),
+                _ => None,
+            };
+            if let Some(largest) = largest {
+                map.entry("maximum").or_insert(Value::from(largest));
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// The schema of `T` titled `title` (the root title would otherwise be the Rust type's name).

@@ -32,7 +32,7 @@ pub enum AddressingStyle {
 pub struct Connection {
     /// The access key ID of an IAM user or role (it starts with `AKIA`, or `ASIA` for temporary
     /// credentials). Create one in the IAM console under Users → Security credentials.
-    #[schemars(title = "Access key ID", transform = crate::validate::schema::trimmed)]
+    #[schemars(title = "Access key ID", transform = crate::validate::schema::access_key_id)]
     pub access_key_id: String,
 
     /// The secret access key shown once when the access key was created. It is used only to
@@ -43,7 +43,7 @@ pub struct Connection {
     /// Only for temporary credentials (from STS, e.g. AssumeRole or an SSO session): the session
     /// token that goes with the access key. Leave empty for a long-term access key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Session token")]
+    #[schemars(title = "Session token", transform = crate::validate::schema::header_token)]
     pub session_token: Option<Secret>,
 
     /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.

@@ -131,7 +131,27 @@ fn unwrap_descriptions(value: &mut Value) {
     }
 }
 
-fn parse<M: Module>(module: &M, input: Value) -> Result<M::Input> {
+/// Writes numbers without a fraction as integers (`3600.0` → `3600`): JSON Schema's
+/// `integer` is any number without a fraction, and a platform may send one so.
+fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64().filter(|f| f.fract() == 0.0) {
+                if (0.0..=u64::MAX as f64).contains(&float) && float < u64::MAX as f64 {
+                    *value = Value::from(float as u64);
+                } else if (i64::MIN as f64..0.0).contains(&float) {
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+fn parse<M: Module>(module: &M, mut input: Value) -> Result<M::Input> {
+    integral_numbers(&mut input);
     let input: M::Input = serde_json::from_value(input)
         .map_err(|err| Error::invalid_input("input", format!("invalid input: {err}")))?;
     module.validate(&input)?;

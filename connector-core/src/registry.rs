@@ -199,6 +199,26 @@ impl Registry {
     }
 }
 
+/// Checks `value` against `schema`, naming the first offending field under `prefix`
+/// (`connection.region`): what the registry does for a module's input, for other JSON a
+/// front end takes (an inline connection).
+pub fn check_against(schema: &Value, value: &Value, prefix: &str) -> Result<()> {
+    let validator = jsonschema::validator_for(schema).map_err(|err| {
+        Error::new(ErrorKind::Server, format!("the schema of {prefix} is invalid: {err}"))
+    })?;
+    match validator.iter_errors(value).next() {
+        Some(err) => {
+            let err = schema_error(&err);
+            let field = match err.field() {
+                Some("input") | None => prefix.to_owned(),
+                Some(field) => format!("{prefix}.{field}"),
+            };
+            Err(Error::invalid_input(field.clone(), format!("{prefix}: {}", err.message())))
+        }
+        None => Ok(()),
+    }
+}
+
 /// The most deeply nested error inside a choice of forms (an optional field, a `oneOf`): the
 /// one that names the field actually at fault.
 fn deepest<'a>(err: &'a jsonschema::ValidationError<'a>) -> &'a jsonschema::ValidationError<'a> {

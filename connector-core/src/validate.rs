@@ -499,6 +499,17 @@ pub mod schema {
         );
     }
 
+    /// An access key ID as it goes into the `Authorization` header's credential: letters,
+    /// digits and `-_.~+` (a `/`, `,` or `=` would cut the header apart).
+    pub fn access_key_id(schema: &mut Schema) {
+        add(schema, json!({"pattern": "^[A-Za-z0-9_.~+-]+$"}));
+    }
+
+    /// A token sent in a header: printable ASCII without spaces.
+    pub fn header_token(schema: &mut Schema) {
+        add(schema, json!({"pattern": "^[\\x21-\\x7E]+$"}));
+    }
+
     /// An endpoint URL: `http://` or `https://`, a host and a port, nothing else.
     pub fn endpoint_url(schema: &mut Schema) {
         add(
@@ -519,7 +530,7 @@ pub mod schema {
     pub fn role_arn(schema: &mut Schema) {
         add(
             schema,
-            json!({"pattern": "^arn:aws[^:]*:iam:[^:]*:[0-9]{12}:role/[\\s\\S]+$"}),
+            json!({"pattern": "^arn:aws[a-z-]*:iam:[a-z0-9-]*:[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"}),
         );
     }
 

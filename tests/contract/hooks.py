@@ -233,4 +233,8 @@ def filter_failure(context, failure, case, response):
         isinstance(data.get(field), str) and not _modern_bucket_name(data[field])
         for field in BUCKET_FIELDS
     )
-    return not (legacy and error.get("code") in ("InvalidBucketName", "BadRequest"))
+    # InvalidBucketName, or BadRequest to a HEAD (no body), or InvalidArgument for an
+    # `x-amz-copy-source` naming such a bucket.
+    return not (
+        legacy and error.get("code") in ("InvalidBucketName", "BadRequest", "InvalidArgument")
+    )

@@ -54,7 +54,10 @@ async fn the_service_keeps_its_openapi_contract() {
             .arg(Path::new(CONTRACT_DIR).join("schemathesis.toml"))
             .args(["run", &schema_url, "--url", &base, "--report-dir"])
             .arg(reports.path())
-            .env("SCHEMATHESIS_HOOKS", Path::new(CONTRACT_DIR).join("hooks.py"))
+            .env(
+                "SCHEMATHESIS_HOOKS",
+                Path::new(CONTRACT_DIR).join("hooks.py"),
+            )
             .env("S3C_CONTRACT_CONNECTION_ID", &local_id)
             .env("S3C_CONTRACT_ENDPOINT", &local_endpoint)
             .env("PYTHONDONTWRITEBYTECODE", "1")

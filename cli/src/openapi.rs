@@ -7,16 +7,40 @@ use serde_json::{Map, Value, json};
 
 /// The statuses of errors, with what each means here.
 const ERROR_STATUSES: [(u16, &str); 11] = [
-    (400, "Invalid input (`invalid_input`): the body or the module's input breaks the schema or a rule its description states (then nothing was sent), or S3 refused the request as invalid (then `status` and `code` are S3's)"),
-    (401, "No service token, a request not addressed to a loopback name, no connection given, or S3 refused the credentials (`auth`)"),
-    (403, "S3 refused access or the signature, or local files are disabled or outside the allowed folder (`access_denied`, `signature_mismatch`)"),
-    (404, "No such module, options list or stored connection, or S3 has no such bucket or file (`not_found`)"),
-    (409, "S3 refused because of the resource's state, e.g. a bucket that is not empty or already exists (`conflict`)"),
+    (
+        400,
+        "Invalid input (`invalid_input`): the body or the module's input breaks the schema or a rule its description states (then nothing was sent), or S3 refused the request as invalid (then `status` and `code` are S3's)",
+    ),
+    (
+        401,
+        "No service token, a request not addressed to a loopback name, no connection given, or S3 refused the credentials (`auth`)",
+    ),
+    (
+        403,
+        "S3 refused access or the signature, or local files are disabled or outside the allowed folder (`access_denied`, `signature_mismatch`)",
+    ),
+    (
+        404,
+        "No such module, options list or stored connection, or S3 has no such bucket or file (`not_found`)",
+    ),
+    (
+        409,
+        "S3 refused because of the resource's state, e.g. a bucket that is not empty or already exists (`conflict`)",
+    ),
     (413, "The request body is larger than the service accepts"),
     (415, "The request body is not sent as `application/json`"),
-    (429, "S3 throttled the requests (`throttled`); try again later"),
-    (502, "S3 (or the store behind the service) failed or could not be reached (`server`, `network`)"),
-    (503, "The service is busy; try again after `Retry-After` seconds"),
+    (
+        429,
+        "S3 throttled the requests (`throttled`); try again later",
+    ),
+    (
+        502,
+        "S3 (or the store behind the service) failed or could not be reached (`server`, `network`)",
+    ),
+    (
+        503,
+        "The service is busy; try again after `Retry-After` seconds",
+    ),
     (504, "The module did not finish in time (`timeout`)"),
 ];
 
@@ -85,31 +109,37 @@ pub fn openapi(registry: &Registry) -> Value {
     let module_names: Vec<&str> = registry.modules().map(|m| m.name()).collect();
 
     let mut paths = Map::new();
-    paths.insert("/v1/modules".into(), json!({"get": {
-        "operationId": "list_modules",
-        "summary": "The modules",
-        "responses": responses(200, "Every module", Some(json!({
-            "type": "array",
-            "items": {"type": "object", "properties": {
-                "name": {"type": "string"}, "label": {"type": "string"},
-                "kind": {"enum": ["action", "search"]}, "description": {"type": "string"}},
-                "required": ["name", "label", "kind", "description"],
-                "additionalProperties": false}})), &[]),
-    }}));
-    paths.insert("/v1/modules/{name}".into(), json!({"get": {
-        "operationId": "describe_module",
-        "summary": "A module with its input and output schemas",
-        "parameters": [{"name": "name", "in": "path", "required": true,
-                        "schema": {"type": "string", "enum": module_names}}],
-        "responses": responses(200, "The module", Some(json!({
-            "type": "object",
-            "properties": {
-                "name": {"type": "string"}, "label": {"type": "string"},
-                "kind": {"enum": ["action", "search"]}, "description": {"type": "string"},
-                "input": {"type": "object"}, "output": {"type": "object"}},
-            "required": ["name", "label", "kind", "description", "input", "output"],
-            "additionalProperties": false})), &[404]),
-    }}));
+    paths.insert(
+        "/v1/modules".into(),
+        json!({"get": {
+            "operationId": "list_modules",
+            "summary": "The modules",
+            "responses": responses(200, "Every module", Some(json!({
+                "type": "array",
+                "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "label": {"type": "string"},
+                    "kind": {"enum": ["action", "search"]}, "description": {"type": "string"}},
+                    "required": ["name", "label", "kind", "description"],
+                    "additionalProperties": false}})), &[]),
+        }}),
+    );
+    paths.insert(
+        "/v1/modules/{name}".into(),
+        json!({"get": {
+            "operationId": "describe_module",
+            "summary": "A module with its input and output schemas",
+            "parameters": [{"name": "name", "in": "path", "required": true,
+                            "schema": {"type": "string", "enum": module_names}}],
+            "responses": responses(200, "The module", Some(json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"}, "label": {"type": "string"},
+                    "kind": {"enum": ["action", "search"]}, "description": {"type": "string"},
+                    "input": {"type": "object"}, "output": {"type": "object"}},
+                "required": ["name", "label", "kind", "description", "input", "output"],
+                "additionalProperties": false})), &[404]),
+        }}),
+    );
     for module in registry.modules() {
         let name = module.name();
         add_schema(
@@ -164,13 +194,17 @@ pub fn openapi(registry: &Registry) -> Value {
         });
         if provider.needs_connection() {
             body["oneOf"] = json!([{"required": ["connection"]}, {"required": ["connection_id"]}]);
-            body["description"] = json!("The form's current values, and the connection whose \
+            body["description"] = json!(
+                "The form's current values, and the connection whose \
                 resources to list: a stored one (connection_id) or one given inline \
-                (connection), exactly one of them.");
+                (connection), exactly one of them."
+            );
         } else {
             body["not"] = json!({"required": ["connection", "connection_id"]});
-            body["description"] = json!("The form's current values; a connection is not needed \
-                (one given is still checked).");
+            body["description"] = json!(
+                "The form's current values; a connection is not needed \
+                (one given is still checked)."
+            );
         }
         if input_required {
             body["required"] = json!(["input"]);
@@ -228,11 +262,14 @@ pub fn openapi(registry: &Registry) -> Value {
             "responses": responses(204, "Deleted", None, &[404, 502]),
         },
     }));
-    paths.insert("/v1/manifest".into(), json!({"get": {
-        "operationId": "manifest",
-        "summary": "The connector's manifest (app, connection schema, modules, option lists)",
-        "responses": responses(200, "The manifest", Some(json!({"type": "object"})), &[]),
-    }}));
+    paths.insert(
+        "/v1/manifest".into(),
+        json!({"get": {
+            "operationId": "manifest",
+            "summary": "The connector's manifest (app, connection schema, modules, option lists)",
+            "responses": responses(200, "The manifest", Some(json!({"type": "object"})), &[]),
+        }}),
+    );
     paths.insert("/openapi.json".into(), json!({"get": {
         "operationId": "openapi",
         "summary": "This document",

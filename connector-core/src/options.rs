@@ -113,7 +113,10 @@ impl<P: OptionsProvider> DynOptionsProvider for P {
             }
         }
         P::Input::deserialize(input).map_err(|err| {
-            Error::invalid_input("input", format!("the {} list cannot read the input: {err}", P::NAME))
+            Error::invalid_input(
+                "input",
+                format!("the {} list cannot read the input: {err}", P::NAME),
+            )
         })?;
         Ok(())
     }

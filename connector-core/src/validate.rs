@@ -366,6 +366,19 @@ pub mod schema {
         json!({"required": [field], "properties": {field: {"not": {"type": "null"}}}})
     }
 
+    /// When `a` is given, `b` is not (an error then names `b`).
+    pub fn not_with(a: &str, b: &str) -> Value {
+        json!({"if": given(a), "then": {"properties": {b: {"type": "null"}}}})
+    }
+
+    /// `a` or `b`, not both: an error names `b` when both are given, `a` when neither is.
+    pub fn one_of_two(a: &str, b: &str) -> Value {
+        json!({"allOf": [
+            not_with(a, b),
+            {"if": {"not": given(b)}, "then": given(a)},
+        ]})
+    }
+
     /// The name of an existing bucket ([`bucket_name`](super::bucket_name)).
     pub fn bucket_name(schema: &mut Schema) {
         add(
@@ -395,7 +408,10 @@ pub mod schema {
     /// An object key ([`object_key`](super::object_key)): JSON Schema counts characters, so
     /// the limit in bytes is said in the description.
     pub fn object_key(schema: &mut Schema) {
-        add(schema, json!({"minLength": 1, "maxLength": super::MAX_KEY_BYTES}));
+        add(
+            schema,
+            json!({"minLength": 1, "maxLength": super::MAX_KEY_BYTES}),
+        );
         add(schema, not_matching(DOT_SEGMENT));
         note(
             schema,

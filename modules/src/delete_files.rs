@@ -68,8 +68,8 @@ fn keys_or_versions(schema: &mut schemars::Schema) {
     validate::schema::add(
         schema,
         serde_json::json!({
-            "if": {"not": validate::schema::given("keys")},
-            "then": validate::schema::given("versions"),
+            "if": {"not": validate::schema::given("versions")},
+            "then": validate::schema::given("keys"),
         }),
     );
 }

@@ -58,9 +58,9 @@ fn links_rule(schema: &mut schemars::Schema) {
     validate::schema::add(
         schema,
         serde_json::json!({
-            "if": validate::schema::given("download_urls_expire_in"),
-            "then": {"required": ["include_download_urls"],
-                     "properties": {"include_download_urls": {"const": true}}},
+            "if": {"not": {"required": ["include_download_urls"],
+                           "properties": {"include_download_urls": {"const": true}}}},
+            "then": {"properties": {"download_urls_expire_in": {"type": "null"}}},
         }),
     );
 }

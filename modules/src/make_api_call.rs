@@ -111,10 +111,7 @@ fn query_schema(schema: &mut schemars::Schema) {
 fn one_body(schema: &mut schemars::Schema) {
     validate::schema::add(
         schema,
-        serde_json::json!({"not": {"allOf": [
-            validate::schema::given("body"),
-            validate::schema::given("body_base64"),
-        ]}}),
+        validate::schema::not_with("body", "body_base64"),
     );
 }
 

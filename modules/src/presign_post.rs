@@ -107,19 +107,14 @@ pub struct PresignPostInput {
 /// The rules across fields: a key or a key prefix (one of them); at most one of a content
 /// type and a content type prefix, and of a success status and a redirect.
 fn form_rules(schema: &mut schemars::Schema) {
-    use validate::schema::given;
-    let not_both = |a: &str, b: &str| serde_json::json!({"not": {"allOf": [given(a), given(b)]}});
+    use validate::schema::{not_with, one_of_two};
     validate::schema::add(
         schema,
-        serde_json::json!({
-            "if": given("key"),
-            "then": {"not": given("key_prefix")},
-            "else": given("key_prefix"),
-            "allOf": [
-                not_both("content_type", "content_type_prefix"),
-                not_both("success_action_status", "success_action_redirect"),
-            ],
-        }),
+        serde_json::json!({"allOf": [
+            one_of_two("key", "key_prefix"),
+            not_with("content_type", "content_type_prefix"),
+            not_with("success_action_status", "success_action_redirect"),
+        ]}),
     );
 }
 

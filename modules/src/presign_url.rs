@@ -105,8 +105,7 @@ pub struct PresignUrlInput {
 /// the upload fields only for PUT.
 fn method_rules(schema: &mut schemars::Schema) {
     use serde_json::json;
-    let method_is =
-        |methods: &[&str]| json!({"required": ["method"], "properties": {"method": {"enum": methods}}});
+    let method_is = |methods: &[&str]| json!({"required": ["method"], "properties": {"method": {"enum": methods}}});
     let absent = |fields: &[&str]| {
         let properties: serde_json::Map<String, serde_json::Value> = fields
             .iter()

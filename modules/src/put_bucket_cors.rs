@@ -159,11 +159,7 @@ fn header_names_schema(schema: &mut schemars::Schema) {
 
 /// Rules or a preset: exactly one.
 fn rules_or_preset(schema: &mut schemars::Schema) {
-    use validate::schema::given;
-    validate::schema::add(
-        schema,
-        serde_json::json!({"if": given("rules"), "then": {"not": given("preset")}, "else": given("preset")}),
-    );
+    validate::schema::add(schema, validate::schema::one_of_two("rules", "preset"));
 }
 
 /// The CORS configuration that was set.

@@ -71,13 +71,14 @@ fn template_prefix_schema(schema: &mut schemars::Schema) {
 /// are in an `allOf`, beside `additionalProperties: true`.
 fn policy_schema(schema: &mut schemars::Schema) {
     let not_blank = format!("[^{}]", validate::schema::WHITE_SPACE);
-    let texts = |item: serde_json::Value| {
-        json!({"anyOf": [item, {"type": "array", "minItems": 1, "items": item}]})
-    };
+    let texts = |item: serde_json::Value| json!({"anyOf": [item, {"type": "array", "minItems": 1, "items": item}]});
     let principal_kinds: serde_json::Map<String, serde_json::Value> = PRINCIPAL_KINDS
         .iter()
         .map(|kind| {
-            (kind.to_string(), texts(json!({"type": "string", "pattern": not_blank})))
+            (
+                kind.to_string(),
+                texts(json!({"type": "string", "pattern": not_blank})),
+            )
         })
         .collect();
     let principal = json!({"anyOf": [
@@ -87,9 +88,8 @@ fn policy_schema(schema: &mut schemars::Schema) {
     ]});
     let action = texts(json!({"type": "string", "pattern": "^(\\*|[Ss]3:[A-Za-z0-9*?]+)$"}));
     let resource = texts(json!({"type": "string", "pattern": "^arn:aws[^:]*:s3:::[\\s\\S]*$"}));
-    let exactly_one = |name: &str| {
-        json!({"oneOf": [{"required": [name]}, {"required": [format!("Not{name}")]}]})
-    };
+    let exactly_one =
+        |name: &str| json!({"oneOf": [{"required": [name]}, {"required": [format!("Not{name}")]}]});
     let statement = json!({
         "type": "object",
         "additionalProperties": false,
@@ -128,11 +128,7 @@ fn policy_schema(schema: &mut schemars::Schema) {
 
 /// A policy or a template: exactly one.
 fn policy_or_template(schema: &mut schemars::Schema) {
-    use validate::schema::given;
-    validate::schema::add(
-        schema,
-        json!({"if": given("policy"), "then": {"not": given("template")}, "else": given("template")}),
-    );
+    validate::schema::add(schema, validate::schema::one_of_two("policy", "template"));
 }
 
 /// A ready-made policy, written for the bucket.

@@ -45,10 +45,7 @@ fn file_name_schema(schema: &mut schemars::Schema) {
         schema,
         serde_json::json!({"maxLength": 1024, "pattern": "^[^/]+$", "not": {"enum": [".", ".."]}}),
     );
-    validate::schema::note(
-        schema,
-        "With the folder, at most 1,024 bytes of UTF-8.",
-    );
+    validate::schema::note(schema, "With the folder, at most 1,024 bytes of UTF-8.");
 }
 
 /// `Content-Type` once: in `content_type` or in `headers`.

@@ -265,7 +265,9 @@ fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
         }
         Kind::Pattern { .. } => {
             let value = err.instance();
-            let shown = value.as_str().map_or_else(|| value.to_string(), |s| format!("{s:?}"));
+            let shown = value
+                .as_str()
+                .map_or_else(|| value.to_string(), |s| format!("{s:?}"));
             let mut shown: String = shown.chars().take(120).collect();
             if shown.len() < value.to_string().len() {
                 shown.push('…');

@@ -109,10 +109,7 @@ fn query_schema(schema: &mut schemars::Schema) {
 
 /// The body as text or as base64, not both.
 fn one_body(schema: &mut schemars::Schema) {
-    validate::schema::add(
-        schema,
-        validate::schema::not_with("body", "body_base64"),
-    );
+    validate::schema::add(schema, validate::schema::not_with("body", "body_base64"));
 }
 
 /// S3's answer.

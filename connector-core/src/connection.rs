@@ -32,29 +32,29 @@ pub enum AddressingStyle {
 pub struct Connection {
     /// The access key ID of an IAM user or role (it starts with `AKIA`, or `ASIA` for temporary
     /// credentials). Create one in the IAM console under Users → Security credentials.
-    #[schemars(title = "Access key ID", length(min = 1))]
+    #[schemars(title = "Access key ID", transform = crate::validate::schema::access_key_id)]
     pub access_key_id: String,
 
     /// The secret access key shown once when the access key was created. It is used only to
     /// sign requests and is never shown again, logged, or returned.
-    #[schemars(title = "Secret access key", length(min = 1))]
+    #[schemars(title = "Secret access key", transform = crate::validate::schema::trimmed)]
     pub secret_access_key: Secret,
 
     /// Only for temporary credentials (from STS, e.g. AssumeRole or an SSO session): the session
     /// token that goes with the access key. Leave empty for a long-term access key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Session token")]
+    #[schemars(title = "Session token", transform = crate::validate::schema::header_token)]
     pub session_token: Option<Secret>,
 
     /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.
     #[serde(default = "default_region")]
-    #[schemars(title = "Region", length(min = 1), extend("x-options" = {"provider": "regions"}))]
+    #[schemars(title = "Region", transform = crate::validate::schema::region, extend("x-options" = {"provider": "regions"}))]
     pub region: String,
 
     /// For S3-compatible stores only (MinIO, Ceph, Cloudflare R2, a local test server): the
     /// endpoint URL, e.g. `http://127.0.0.1:9000`. Leave empty for Amazon S3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Endpoint URL")]
+    #[schemars(title = "Endpoint URL", transform = crate::validate::schema::endpoint_url)]
     pub endpoint_url: Option<String>,
 
     /// How buckets are addressed in URLs. `auto` fits Amazon S3 and most other stores.
@@ -66,7 +66,7 @@ pub struct Connection {
     /// assume it with STS and every request uses its temporary credentials, renewed before they
     /// expire. Leave empty to use the keys directly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Role ARN")]
+    #[schemars(title = "Role ARN", transform = crate::validate::schema::role_arn)]
     pub role_arn: Option<String>,
 
     /// With a role: the external ID its trust policy requires, if any.
@@ -76,13 +76,13 @@ pub struct Connection {
 
     /// With a role: the session name that appears in CloudTrail (default `s3-connector`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Role session name")]
+    #[schemars(title = "Role session name", transform = crate::validate::schema::role_session_name)]
     pub role_session_name: Option<String>,
 
     /// For temporary credentials: when they expire (RFC 3339), if known. Filled in by Assume
     /// Role; used to warn when a presigned URL would outlive its credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Credentials expire at")]
+    #[schemars(title = "Credentials expire at", transform = crate::validate::schema::rfc3339)]
     pub expiration: Option<String>,
 }
 

@@ -80,7 +80,30 @@ pub fn schema_of<T: JsonSchema>() -> Value {
         .into_root_schema_for::<T>();
     let mut value = schema.to_value();
     unwrap_descriptions(&mut value);
+    bound_integers(&mut value);
     value
+}
+
+/// Gives every integer of a Rust type its type's largest value as `maximum` (schemars says
+/// it only as a `format`): a larger number would be refused when the input is read.
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let largest = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                Some("uint64" | "uint") => Some(u64::MAX),
+                _ => None,
+            };
+            if let Some(largest) = largest {
+                map.entry("maximum").or_insert(Value::from(largest));
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// The schema of `T` titled `title` (the root title would otherwise be the Rust type's name).
@@ -113,7 +136,27 @@ fn unwrap_descriptions(value: &mut Value) {
     }
 }
 
-fn parse<M: Module>(module: &M, input: Value) -> Result<M::Input> {
+/// Writes numbers without a fraction as integers (`3600.0` → `3600`): JSON Schema's
+/// `integer` is any number without a fraction, and a platform may send one so.
+fn integral_numbers(value: &mut Value) {
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64().filter(|f| f.fract() == 0.0) {
+                if (0.0..=u64::MAX as f64).contains(&float) && float < u64::MAX as f64 {
+                    *value = Value::from(float as u64);
+                } else if (i64::MIN as f64..0.0).contains(&float) {
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+fn parse<M: Module>(module: &M, mut input: Value) -> Result<M::Input> {
+    integral_numbers(&mut input);
     let input: M::Input = serde_json::from_value(input)
         .map_err(|err| Error::invalid_input("input", format!("invalid input: {err}")))?;
     module.validate(&input)?;

@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::error::{Error, ErrorKind, Result};
 use async_trait::async_trait;
 use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -41,6 +42,10 @@ pub trait OptionsProvider: Send + Sync + 'static {
     const DEPENDS_ON: &'static [&'static str];
     /// Whether the list needs a connection (the region list does not).
     const NEEDS_CONNECTION: bool;
+    /// The form values the list reads (other values of the form are ignored): its schema is
+    /// the `input` the HTTP service documents, and an input that does not deserialize into
+    /// it is refused.
+    type Input: DeserializeOwned + JsonSchema;
 
     /// The choices. `ctx` is `Some` when a connection is given; `input` holds the form's
     /// current values.
@@ -58,7 +63,9 @@ pub trait DynOptionsProvider: Send + Sync {
     fn depends_on(&self) -> &'static [&'static str];
     /// Whether the list needs a connection.
     fn needs_connection(&self) -> bool;
-    /// Checks that the fields the list depends on are filled in.
+    /// The JSON Schema of the form values the list reads.
+    fn input_schema(&self) -> Value;
+    /// Checks that the fields the list depends on are filled in, and of their types.
     fn check(&self, input: &Value) -> Result<()>;
     /// The choices.
     async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>>;
@@ -78,7 +85,21 @@ impl<P: OptionsProvider> DynOptionsProvider for P {
     fn needs_connection(&self) -> bool {
         P::NEEDS_CONNECTION
     }
+    fn input_schema(&self) -> Value {
+        let mut schema = crate::module::schema_of::<P::Input>();
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("$schema");
+            object.remove("title");
+        }
+        schema
+    }
     fn check(&self, input: &Value) -> Result<()> {
+        if !input.is_object() {
+            return Err(Error::invalid_input(
+                "input",
+                "the input is an object of the form's current values",
+            ));
+        }
         for field in P::DEPENDS_ON {
             if input
                 .get(*field)
@@ -91,6 +112,12 @@ impl<P: OptionsProvider> DynOptionsProvider for P {
                 ));
             }
         }
+        P::Input::deserialize(input).map_err(|err| {
+            Error::invalid_input(
+                "input",
+                format!("the {} list cannot read the input: {err}", P::NAME),
+            )
+        })?;
         Ok(())
     }
     async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>> {

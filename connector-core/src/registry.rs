@@ -199,6 +199,32 @@ impl Registry {
     }
 }
 
+/// Checks `value` against `schema`, naming the first offending field under `prefix`
+/// (`connection.region`): what the registry does for a module's input, for other JSON a
+/// front end takes (an inline connection).
+pub fn check_against(schema: &Value, value: &Value, prefix: &str) -> Result<()> {
+    let validator = jsonschema::validator_for(schema).map_err(|err| {
+        Error::new(
+            ErrorKind::Server,
+            format!("the schema of {prefix} is invalid: {err}"),
+        )
+    })?;
+    match validator.iter_errors(value).next() {
+        Some(err) => {
+            let err = schema_error(&err);
+            let field = match err.field() {
+                Some("input") | None => prefix.to_owned(),
+                Some(field) => format!("{prefix}.{field}"),
+            };
+            Err(Error::invalid_input(
+                field.clone(),
+                format!("{prefix}: {}", err.message()),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
 /// The most deeply nested error inside a choice of forms (an optional field, a `oneOf`): the
 /// one that names the field actually at fault.
 fn deepest<'a>(err: &'a jsonschema::ValidationError<'a>) -> &'a jsonschema::ValidationError<'a> {
@@ -231,6 +257,25 @@ fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
             let property = property.as_str().unwrap_or_default().to_owned();
             field.push(property.clone());
             format!("{property} is required")
+        }
+        Kind::PropertyNames { error } => {
+            let name = error.instance().as_str().unwrap_or_default().to_owned();
+            field.push(name.clone());
+            format!("{name:?} is not allowed as a name here (see the field's description)")
+        }
+        Kind::Pattern { .. } => {
+            let value = err.instance();
+            let shown = value
+                .as_str()
+                .map_or_else(|| value.to_string(), |s| format!("{s:?}"));
+            let mut shown: String = shown.chars().take(120).collect();
+            if shown.len() < value.to_string().len() {
+                shown.push('…');
+            }
+            format!("{shown} does not have the form this field takes (see its description)")
+        }
+        Kind::Not { .. } => {
+            "has a value this field does not allow (see its description)".to_owned()
         }
         Kind::AdditionalProperties { unexpected } => {
             let first = unexpected.first().cloned().unwrap_or_default();

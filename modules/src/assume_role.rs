@@ -15,12 +15,12 @@ use serde_json::Value;
 pub struct AssumeRoleInput {
     /// The role's ARN, e.g. `arn:aws:iam::123456789012:role/s3-uploader`. Its trust policy must
     /// allow the connection's user to assume it.
-    #[schemars(title = "Role ARN", length(min = 1))]
+    #[schemars(title = "Role ARN", transform = validate::schema::role_arn)]
     pub role_arn: String,
 
     /// A name for the session, shown in CloudTrail: 2 to 64 letters, digits or `+=,.@_-`.
     #[serde(default = "default_session_name")]
-    #[schemars(title = "Session name", length(min = 2, max = 64))]
+    #[schemars(title = "Session name", transform = validate::schema::role_session_name)]
     pub role_session_name: String,
 
     /// How long the credentials last, in seconds: 900 (15 minutes) to 43200 (12 hours, if the
@@ -29,16 +29,35 @@ pub struct AssumeRoleInput {
     #[schemars(title = "Duration (seconds)", range(min = 900, max = 43200))]
     pub duration_seconds: Option<u32>,
 
-    /// The external ID the role's trust policy requires, if any (for third-party access).
+    /// The external ID the role's trust policy requires, if any (for third-party access): 2 to
+    /// 1224 letters, digits or `_+=,.@:/-`.
     #[serde(default)]
-    #[schemars(title = "External ID")]
+    #[schemars(title = "External ID", transform = external_id_schema)]
     pub external_id: Option<String>,
 
     /// An inline session policy (a JSON policy document) that narrows what the temporary
     /// credentials may do below the role's own permissions.
     #[serde(default)]
-    #[schemars(title = "Session policy")]
+    #[schemars(title = "Session policy", transform = policy_schema)]
     pub policy: Option<Value>,
+}
+
+/// STS's rule for an external ID.
+const EXTERNAL_ID_PATTERN: &str = "^[A-Za-z0-9_+=,.@:/-]{2,1224}$";
+
+fn external_id_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(schema, serde_json::json!({"pattern": EXTERNAL_ID_PATTERN}));
+}
+
+fn policy_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(schema, serde_json::json!({"type": ["object", "null"]}));
+}
+
+fn is_external_id(id: &str) -> bool {
+    (2..=1224).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@:/-".contains(&b))
 }
 
 fn default_session_name() -> String {
@@ -106,11 +125,11 @@ impl Module for AssumeRole {
             ));
         }
         if let Some(external_id) = &input.external_id
-            && !(2..=1224).contains(&external_id.len())
+            && !is_external_id(external_id)
         {
             return Err(Error::invalid_input(
                 "external_id",
-                "an external ID is 2 to 1224 characters long",
+                "an external ID is 2 to 1224 letters, digits or _+=,.@:/-",
             ));
         }
         if let Some(policy) = &input.policy

@@ -65,29 +65,31 @@ impl StorageClass {
 /// The file to copy and where to.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = copy_rules)]
 pub struct CopyFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Source bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Source bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub source_bucket: String,
 
     /// The path of the file to copy (its key), exactly as stored, e.g. `photos/a.jpg`.
-    #[schemars(title = "Source path (key)", length(min = 1))]
+    #[schemars(title = "Source path (key)", transform = validate::schema::object_key)]
     pub source_key: String,
 
     /// A specific version of the file to copy (versioned buckets). Empty: the current version.
     /// Copying an old version onto its own key makes it the current version again.
     #[serde(default)]
-    #[schemars(title = "Source version ID")]
+    #[schemars(title = "Source version ID", transform = validate::schema::not_empty)]
     pub source_version_id: Option<String>,
 
     /// The bucket to copy to. Empty: the source bucket.
     #[serde(default)]
-    #[schemars(title = "Destination bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Destination bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub destination_bucket: Option<String>,
 
     /// The path (key) of the copy, e.g. `archive/2026/a.jpg`. A file already there is
-    /// replaced.
-    #[schemars(title = "Destination path (key)", length(min = 1))]
+    /// replaced. A copy onto the source itself must change something: `replace` metadata, a
+    /// storage class, or a source version.
+    #[schemars(title = "Destination path (key)", transform = validate::schema::object_key)]
     pub destination_key: String,
 
     /// `copy` (default): the copy keeps the source's content type and metadata. `replace`: the
@@ -100,37 +102,37 @@ pub struct CopyFileInput {
 
     /// With `replace`: the content type of the copy, e.g. `application/pdf`.
     #[serde(default)]
-    #[schemars(title = "Content type")]
+    #[schemars(title = "Content type", transform = validate::schema::header_value)]
     pub content_type: Option<String>,
 
     /// With `replace`: the user metadata of the copy (`x-amz-meta-NAME`; ASCII values).
     #[serde(default)]
-    #[schemars(title = "User metadata")]
+    #[schemars(title = "User metadata", transform = validate::schema::headers)]
     pub metadata: BTreeMap<String, String>,
 
     /// With `replace`: `Cache-Control`, e.g. `max-age=3600`.
     #[serde(default)]
-    #[schemars(title = "Cache-Control")]
+    #[schemars(title = "Cache-Control", transform = validate::schema::header_value)]
     pub cache_control: Option<String>,
 
     /// With `replace`: `Content-Disposition`, e.g. `attachment; filename="report.pdf"`.
     #[serde(default)]
-    #[schemars(title = "Content-Disposition")]
+    #[schemars(title = "Content-Disposition", transform = validate::schema::header_value)]
     pub content_disposition: Option<String>,
 
     /// With `replace`: `Content-Encoding`, e.g. `gzip`.
     #[serde(default)]
-    #[schemars(title = "Content-Encoding")]
+    #[schemars(title = "Content-Encoding", transform = validate::schema::header_value)]
     pub content_encoding: Option<String>,
 
     /// With `replace`: `Content-Language`, e.g. `en-GB`.
     #[serde(default)]
-    #[schemars(title = "Content-Language")]
+    #[schemars(title = "Content-Language", transform = validate::schema::header_value)]
     pub content_language: Option<String>,
 
     /// With `replace`: `Expires`, an HTTP date such as `Wed, 21 Oct 2026 07:28:00 GMT`.
     #[serde(default)]
-    #[schemars(title = "Expires")]
+    #[schemars(title = "Expires", transform = http_date_schema)]
     pub expires: Option<String>,
 
     /// The storage class of the copy. Empty: `STANDARD`, whatever the source's.
@@ -142,6 +144,54 @@ pub struct CopyFileInput {
     #[serde(default)]
     #[schemars(title = "ACL")]
     pub acl: Option<CannedAcl>,
+}
+
+/// The fields only `replace` uses.
+const REPLACE_FIELDS: [&str; 6] = [
+    "content_type",
+    "cache_control",
+    "content_disposition",
+    "content_encoding",
+    "content_language",
+    "expires",
+];
+
+/// The rules across fields: the content type, headers and metadata only with `replace`. (That
+/// a copy onto itself must change something cannot be said in JSON Schema: it is said in
+/// `destination_key`'s description.)
+fn copy_rules(schema: &mut schemars::Schema) {
+    let mut only_null: serde_json::Map<String, serde_json::Value> = REPLACE_FIELDS
+        .iter()
+        .map(|field| (field.to_string(), serde_json::json!({"type": "null"})))
+        .collect();
+    only_null.insert("metadata".into(), serde_json::json!({"maxProperties": 0}));
+    validate::schema::add(
+        schema,
+        serde_json::json!({
+            "if": {"required": ["metadata_directive"],
+                   "properties": {"metadata_directive": {"const": "replace"}}},
+            "then": {},
+            "else": {"properties": only_null},
+        }),
+    );
+}
+
+/// An HTTP date (IMF-fixdate), e.g. `Wed, 21 Oct 2026 07:28:00 GMT`, of a real calendar day.
+fn http_date_schema(schema: &mut schemars::Schema) {
+    let year = "([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)";
+    let leap = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)";
+    let day = format!(
+        "((0[1-9]|1[0-9]|2[0-8]) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {year}\
+         |(29|30) (Jan|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {year}\
+         |31 (Jan|Mar|May|Jul|Aug|Oct|Dec) {year}\
+         |29 Feb {leap})"
+    );
+    validate::schema::add(
+        schema,
+        serde_json::json!({"pattern": format!(
+            "^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), {day} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9] GMT$"
+        )}),
+    );
 }
 
 /// The copy.

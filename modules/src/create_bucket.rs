@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 pub struct CreateBucketInput {
     /// The name of the new bucket, unique across all AWS accounts: 3 to 63 characters,
     /// lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.
-    #[schemars(title = "Name", length(min = 3, max = 63))]
+    #[schemars(title = "Name", transform = validate::schema::new_bucket_name)]
     pub bucket: String,
 
     /// The region to create the bucket in, e.g. `eu-west-1`. Empty: the connection's region.
     #[serde(default)]
-    #[schemars(title = "Region", extend("x-options" = {"provider": "regions"}))]
+    #[schemars(title = "Region", transform = validate::schema::region, extend("x-options" = {"provider": "regions"}))]
     pub region: Option<String>,
 }
 

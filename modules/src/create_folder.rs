@@ -12,12 +12,28 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder's path, e.g. `reports/2026` (parent folders need not exist).
-    #[schemars(title = "Folder", length(min = 1))]
+    #[schemars(title = "Folder", transform = folder_schema)]
     pub folder: String,
+}
+
+/// A folder path that makes a key with its trailing `/`: not only slashes, no `.` or `..`
+/// segment, at most 1,024 characters with the `/` (1,023 without).
+fn folder_schema(schema: &mut schemars::Schema) {
+    validate::schema::folder(schema);
+    validate::schema::add(
+        schema,
+        serde_json::json!({
+            "pattern": "[^/]",
+            "not": {"anyOf": [
+                {"pattern": "(^|/)\\.\\.?(/|$)"},
+                {"minLength": 1024, "pattern": "[^/]$"},
+            ]},
+        }),
+    );
 }
 
 /// The folder created.

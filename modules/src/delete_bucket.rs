@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct DeleteBucketInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// Delete everything in the bucket first: every file, every version of it (versioned

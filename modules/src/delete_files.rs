@@ -17,7 +17,7 @@ pub const MAX_FILES: usize = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct FileVersion {
     /// The path of the file in the bucket (its key).
-    #[schemars(title = "Path (key)", length(min = 1))]
+    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
     pub key: String,
 
     /// The version to delete for good.
@@ -28,16 +28,17 @@ pub struct FileVersion {
 /// The files to delete.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = keys_or_versions)]
 pub struct DeleteFilesInput {
     /// The bucket the files are in.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The paths of the files (their keys), exactly as stored, e.g. `photos/2019/a.jpg`: 1 to
     /// 100,000. A key given twice is deleted once. In a versioned bucket S3 keeps the files'
     /// versions and adds delete markers; use `versions` to delete versions for good.
     #[serde(default)]
-    #[schemars(title = "Paths (keys)", length(min = 1, max = 100000))]
+    #[schemars(title = "Paths (keys)", length(min = 1, max = 100000), transform = keys_schema)]
     pub keys: Option<Vec<String>>,
 
     /// Specific versions to delete for good (versioned buckets), as `{"key", "version_id"}`
@@ -51,6 +52,26 @@ pub struct DeleteFilesInput {
     #[serde(default)]
     #[schemars(title = "Fail if any file is not deleted")]
     pub fail_on_refusal: bool,
+}
+
+/// Each key as Delete File takes it.
+fn keys_schema(schema: &mut schemars::Schema) {
+    let mut key = schemars::json_schema!({"type": "string"});
+    validate::schema::object_key(&mut key);
+    key.remove("description");
+    validate::schema::add(schema, serde_json::json!({"items": key}));
+    validate::schema::note(schema, "With `versions`, 100,000 files at most in all.");
+}
+
+/// `keys`, or `versions`, or both.
+fn keys_or_versions(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({
+            "if": {"not": validate::schema::given("versions")},
+            "then": validate::schema::given("keys"),
+        }),
+    );
 }
 
 /// What was deleted.

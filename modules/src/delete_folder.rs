@@ -16,13 +16,13 @@ const PREVIEW_KEYS: usize = 1000;
 #[serde(deny_unknown_fields)]
 pub struct DeleteFolderInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder, e.g. `tmp/2026-01`: every file in it and in its subfolders is deleted.
     #[schemars(
         title = "Folder",
-        length(min = 1),
+        transform = folder_schema,
         extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]})
     )]
     pub folder: String,
@@ -31,6 +31,12 @@ pub struct DeleteFolderInput {
     #[serde(default)]
     #[schemars(title = "Dry run")]
     pub dry_run: bool,
+}
+
+/// A folder to empty: not only slashes, at most 1,024 bytes.
+fn folder_schema(schema: &mut schemars::Schema) {
+    validate::schema::prefix(schema);
+    validate::schema::add(schema, serde_json::json!({"pattern": "[^/]"}));
 }
 
 /// What was (or would be) deleted.

@@ -19,7 +19,7 @@ const MAX_POLICY_READ_BYTES: usize = 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct BucketConfigInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 }
 

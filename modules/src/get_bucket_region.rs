@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct GetBucketRegionInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 }
 

@@ -19,31 +19,31 @@ pub const DEFAULT_MAX_INLINE_BYTES: u64 = 16 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct GetFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The path of the file in the bucket (its key), e.g. `photos/2019/February/image023.jpg`.
     /// Keys are used exactly as written: `/photos/a.jpg` (with a leading `/`) and
     /// `photos/a.jpg` are two different files in S3.
-    #[schemars(title = "Path (key)", length(min = 1))]
+    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
     pub key: String,
 
     /// Only part of the file, as a byte range: `bytes=0-99` (the first 100 bytes), `0-99`,
     /// `1000-` (from byte 1000 on) or `-500` (the last 500 bytes).
     #[serde(default)]
-    #[schemars(title = "Byte range")]
+    #[schemars(title = "Byte range", transform = range_schema)]
     pub range: Option<String>,
 
     /// A specific version of the file (versioned buckets only). Empty: the current version.
     #[serde(default)]
-    #[schemars(title = "Version ID")]
+    #[schemars(title = "Version ID", transform = validate::schema::not_empty)]
     pub version_id: Option<String>,
 
     /// Save the file to this local path instead of returning its content; large files are
     /// streamed. A folder (ending in `/`, or existing) receives the file under its own name.
     /// The destination is only replaced once the download is complete.
     #[serde(default)]
-    #[schemars(title = "Save to (local path)")]
+    #[schemars(title = "Save to (local path)", transform = local_path_schema)]
     pub save_to: Option<String>,
 
     /// Transfer tuning for large files saved with `save_to` (part size, parallel parts).
@@ -56,6 +56,25 @@ pub struct GetFileInput {
     #[serde(default)]
     #[schemars(title = "Inline size limit", range(min = 1, max = 268435456))]
     pub max_inline_bytes: Option<u64>,
+}
+
+/// A byte range in one of the forms [`normalize_range`] reads; the first byte of `START-END`
+/// is said in the description to be no larger than the last.
+fn range_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({"pattern": "^(bytes=)?([0-9]{1,19}-[0-9]{0,19}|-[0-9]{1,19})$"}),
+    );
+    validate::schema::note(schema, "In `START-END`, START is at most END.");
+}
+
+/// A local path: not only spaces.
+fn local_path_schema(schema: &mut schemars::Schema) {
+    let white_space = validate::schema::WHITE_SPACE;
+    validate::schema::add(
+        schema,
+        serde_json::json!({"pattern": format!("[^{white_space}]")}),
+    );
 }
 
 /// The downloaded file.

@@ -12,18 +12,18 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct HeadFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The path of the file in the bucket (its key), e.g. `photos/2019/image023.jpg`. Keys are
     /// used exactly as written: `/photos/a.jpg` (with a leading `/`) and `photos/a.jpg` are two
     /// different files in S3.
-    #[schemars(title = "Path (key)", length(min = 1))]
+    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
     pub key: String,
 
     /// A specific version of the file (versioned buckets only). Empty: the current version.
     #[serde(default)]
-    #[schemars(title = "Version ID")]
+    #[schemars(title = "Version ID", transform = validate::schema::not_empty)]
     pub version_id: Option<String>,
 }
 

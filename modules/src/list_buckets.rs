@@ -27,7 +27,7 @@ pub struct ListBucketsInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token")]
+    #[schemars(title = "Continuation token", transform = connector_core::validate::schema::not_empty)]
     pub continuation_token: Option<String>,
 }
 

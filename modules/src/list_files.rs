@@ -13,14 +13,15 @@ use std::time::SystemTime;
 /// Where to list.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = links_rule)]
 pub struct ListFilesInput {
     /// The bucket to list.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder to look in, e.g. `work/reports`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder (prefix)", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
+    #[schemars(title = "Folder (prefix)", transform = validate::schema::prefix, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
     pub prefix: Option<String>,
 
     /// Also list the files in every subfolder.
@@ -35,7 +36,7 @@ pub struct ListFilesInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token")]
+    #[schemars(title = "Continuation token", transform = validate::schema::not_empty)]
     pub continuation_token: Option<String>,
 
     /// Give every file a presigned download link (`download_url`) that works without keys.
@@ -50,6 +51,18 @@ pub struct ListFilesInput {
         range(min = 1, max = 604800)
     )]
     pub download_urls_expire_in: Option<u64>,
+}
+
+/// An expiry for download links only with `include_download_urls`.
+fn links_rule(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({
+            "if": {"not": {"required": ["include_download_urls"],
+                           "properties": {"include_download_urls": {"const": true}}}},
+            "then": {"properties": {"download_urls_expire_in": {"type": "null"}}},
+        }),
+    );
 }
 
 /// One file.

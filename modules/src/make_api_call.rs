@@ -43,6 +43,7 @@ impl HttpMethod {
 /// The request to make.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = one_body)]
 pub struct MakeApiCallInput {
     /// The HTTP method.
     #[schemars(title = "Method")]
@@ -51,19 +52,19 @@ pub struct MakeApiCallInput {
     /// The path, relative to the region's endpoint (`https://s3.REGION.amazonaws.com/`), with
     /// an optional query: e.g. `/my-bucket?cors` or `my-bucket/photos/a.jpg`. Write the path as
     /// plain text (it is percent-encoded for you); a host or absolute URL is not allowed.
-    #[schemars(title = "URL", length(min = 1))]
+    #[schemars(title = "URL", length(min = 1), transform = url_schema)]
     pub url: String,
 
     /// Request headers, e.g. `Content-Type`. The authorization headers (`Authorization`,
     /// `X-Amz-Date`, `X-Amz-Content-Sha256`, `X-Amz-Security-Token`) are added for you; a
     /// `Content-MD5` is computed when there is a body and none is given.
     #[serde(default)]
-    #[schemars(title = "Headers")]
+    #[schemars(title = "Headers", transform = validate::schema::request_headers)]
     pub headers: BTreeMap<String, String>,
 
     /// Query string parameters (plain text; encoded for you), e.g. `list-type` = `2`.
     #[serde(default)]
-    #[schemars(title = "Query string")]
+    #[schemars(title = "Query string", transform = query_schema)]
     pub query: BTreeMap<String, String>,
 
     /// The request body as text (e.g. an XML document).
@@ -73,13 +74,42 @@ pub struct MakeApiCallInput {
 
     /// The request body as base64, for binary content (instead of `body`).
     #[serde(default)]
-    #[schemars(title = "Body (base64)")]
+    #[schemars(title = "Body (base64)", transform = validate::schema::base64)]
     pub body_base64: Option<String>,
 
     /// Return error answers (4xx, 5xx) as output instead of failing.
     #[serde(default)]
     #[schemars(title = "Return error responses")]
     pub allow_error_status: bool,
+}
+
+/// A path relative to the endpoint, as [`split_url`] reads it: no scheme or host, no
+/// fragment, no `.` or `..` segment in the path.
+fn url_schema(schema: &mut schemars::Schema) {
+    let ws = validate::schema::WHITE_SPACE;
+    validate::schema::add(
+        schema,
+        serde_json::json!({"not": {"type": "string", "anyOf": [
+            {"pattern": "://"},
+            {"pattern": format!("^[{ws}]*//")},
+            {"pattern": "#"},
+            {"pattern": format!("^[{ws}]*(/?|[^?]*/)\\.\\.?(/|\\?|[{ws}]*$)")},
+        ]}}),
+    );
+}
+
+/// Query parameter names: not empty, not `X-Amz-*`.
+fn query_schema(schema: &mut schemars::Schema) {
+    let x_amz = validate::schema::any_case("x-amz-");
+    validate::schema::add(
+        schema,
+        serde_json::json!({"propertyNames": {"minLength": 1, "not": {"pattern": format!("^{x_amz}")}}}),
+    );
+}
+
+/// The body as text or as base64, not both.
+fn one_body(schema: &mut schemars::Schema) {
+    validate::schema::add(schema, validate::schema::not_with("body", "body_base64"));
 }
 
 /// S3's answer.

@@ -13,20 +13,21 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct MoveFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Source bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Source bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub source_bucket: String,
 
     /// The path of the file to move (its key), exactly as stored, e.g. `inbox/a.pdf`.
-    #[schemars(title = "Source path (key)", length(min = 1))]
+    #[schemars(title = "Source path (key)", transform = connector_core::validate::schema::object_key)]
     pub source_key: String,
 
     /// The bucket to move the file to. Empty: the source bucket.
     #[serde(default)]
-    #[schemars(title = "Destination bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Destination bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub destination_bucket: Option<String>,
 
     /// The new path (key) of the file, e.g. `done/a.pdf`. A file already there is replaced.
-    #[schemars(title = "Destination path (key)", length(min = 1))]
+    /// Not the source itself (the same key in the same bucket).
+    #[schemars(title = "Destination path (key)", transform = connector_core::validate::schema::object_key)]
     pub destination_key: String,
 
     /// The storage class at the destination. Empty: `STANDARD`, whatever the source's.

@@ -40,21 +40,22 @@ impl SuccessStatus {
 /// The form to make.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = form_rules)]
 pub struct PresignPostInput {
     /// The bucket uploads go to.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The exact key the upload is stored under, e.g. `avatars/user-12.jpg`. Give this or
     /// `key_prefix`.
     #[serde(default)]
-    #[schemars(title = "Key")]
+    #[schemars(title = "Key", transform = validate::schema::object_key)]
     pub key: Option<String>,
 
     /// Allow any key starting with this, e.g. `uploads/user-12/`; by default the uploaded
     /// file's own name is appended (the form's key is `PREFIX${filename}`).
     #[serde(default)]
-    #[schemars(title = "Key prefix")]
+    #[schemars(title = "Key prefix", transform = validate::schema::prefix)]
     pub key_prefix: Option<String>,
 
     /// How long the form works, in seconds: 1 to 604800 (7 days). Default: 3600.
@@ -64,7 +65,7 @@ pub struct PresignPostInput {
 
     /// The smallest and largest file allowed, in bytes, e.g. `[1, 10485760]` for up to 10 MiB.
     #[serde(default)]
-    #[schemars(title = "File size range (bytes)")]
+    #[schemars(title = "File size range (bytes)", transform = size_range_schema)]
     pub content_length_range: Option<[u64; 2]>,
 
     /// The exact content type the upload must have, e.g. `image/png`.
@@ -94,13 +95,46 @@ pub struct PresignPostInput {
 
     /// Metadata the upload is stored with (`x-amz-meta-NAME` fields).
     #[serde(default)]
-    #[schemars(title = "Metadata")]
+    #[schemars(title = "Metadata", transform = validate::schema::headers)]
     pub metadata: BTreeMap<String, String>,
 
     /// Other form fields with exact values, e.g. `Cache-Control` or `x-amz-storage-class`.
     #[serde(default)]
-    #[schemars(title = "Extra fields")]
+    #[schemars(title = "Extra fields", transform = fields_schema)]
     pub fields: BTreeMap<String, String>,
+}
+
+/// The rules across fields: a key or a key prefix (one of them); at most one of a content
+/// type and a content type prefix, and of a success status and a redirect.
+fn form_rules(schema: &mut schemars::Schema) {
+    use validate::schema::{not_with, one_of_two};
+    validate::schema::add(
+        schema,
+        serde_json::json!({"allOf": [
+            one_of_two("key", "key_prefix"),
+            not_with("content_type", "content_type_prefix"),
+            not_with("success_action_status", "success_action_redirect"),
+        ]}),
+    );
+}
+
+/// `[smallest, largest]`; the smallest is said in the description to be at most the largest.
+fn size_range_schema(schema: &mut schemars::Schema) {
+    validate::schema::note(schema, "The smallest is at most the largest.");
+}
+
+/// Extra form fields: header-like names and values, not the fields the connector writes.
+fn fields_schema(schema: &mut schemars::Schema) {
+    validate::schema::headers(schema);
+    let mut reserved = RESERVED_FIELDS.to_vec();
+    reserved.push("x-amz-security-token");
+    validate::schema::add(
+        schema,
+        serde_json::json!({"propertyNames": {
+            "pattern": validate::schema::TOKEN,
+            "not": {"pattern": validate::schema::one_of_words(&reserved)},
+        }}),
+    );
 }
 
 fn default_expiry() -> u64 {

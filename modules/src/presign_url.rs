@@ -42,6 +42,7 @@ impl PresignMethod {
 /// The link to make.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = method_rules)]
 pub struct PresignUrlInput {
     /// What the link allows: GET (download), PUT (upload), HEAD or DELETE.
     #[serde(default)]
@@ -49,11 +50,11 @@ pub struct PresignUrlInput {
     pub method: PresignMethod,
 
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The file's key, e.g. `invoices/2026/march.pdf`.
-    #[schemars(title = "Path (key)", length(min = 1))]
+    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
     pub key: String,
 
     /// How long the link works, in seconds: 1 to 604800 (7 days). Default: 3600 (one hour).
@@ -64,23 +65,23 @@ pub struct PresignUrlInput {
     /// GET only: the name the browser saves the download under (it is then downloaded, not
     /// shown), e.g. `Invoice March.pdf`.
     #[serde(default)]
-    #[schemars(title = "Download file name")]
+    #[schemars(title = "Download file name", transform = file_name_schema)]
     pub download_file_name: Option<String>,
 
     /// GET only: the content type the download is served with, e.g. `application/pdf`.
     #[serde(default)]
-    #[schemars(title = "Response content type")]
+    #[schemars(title = "Response content type", transform = validate::schema::header_value)]
     pub response_content_type: Option<String>,
 
     /// GET, HEAD or DELETE: a specific version of the file (versioned buckets).
     #[serde(default)]
-    #[schemars(title = "Version ID")]
+    #[schemars(title = "Version ID", transform = version_schema)]
     pub version_id: Option<String>,
 
     /// PUT only: the content type the upload must have; the uploader must send this exact
     /// `Content-Type` header.
     #[serde(default)]
-    #[schemars(title = "Content type")]
+    #[schemars(title = "Content type", transform = validate::schema::header_value)]
     pub content_type: Option<String>,
 
     /// PUT only: the canned ACL the upload gets; the uploader must send it as `x-amz-acl`.
@@ -90,14 +91,76 @@ pub struct PresignUrlInput {
 
     /// PUT only: metadata the upload must carry (`x-amz-meta-NAME` headers the uploader sends).
     #[serde(default)]
-    #[schemars(title = "Metadata")]
+    #[schemars(title = "Metadata", transform = validate::schema::headers)]
     pub metadata: BTreeMap<String, String>,
 
     /// PUT only: other PutObject headers bound into the link, e.g. `Cache-Control`,
     /// `x-amz-storage-class`, `x-amz-server-side-encryption`; the uploader must send them.
     #[serde(default)]
-    #[schemars(title = "Headers")]
+    #[schemars(title = "Headers", transform = headers_schema)]
     pub headers: BTreeMap<String, String>,
+}
+
+/// Which fields each method takes: the download fields only for GET, a version not for PUT,
+/// the upload fields only for PUT.
+fn method_rules(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    let method_is = |methods: &[&str]| json!({"required": ["method"], "properties": {"method": {"enum": methods}}});
+    let absent = |fields: &[&str]| {
+        let properties: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|field| {
+                let empty = match *field {
+                    "metadata" | "headers" => json!({"maxProperties": 0}),
+                    _ => json!({"type": "null"}),
+                };
+                (field.to_string(), empty)
+            })
+            .collect();
+        json!({"properties": properties})
+    };
+    validate::schema::add(
+        schema,
+        json!({"allOf": [
+            {"if": method_is(&["PUT", "HEAD", "DELETE"]),
+             "then": absent(&["download_file_name", "response_content_type"])},
+            {"if": method_is(&["PUT"]), "then": absent(&["version_id"])},
+            {"if": {"not": method_is(&["PUT"])},
+             "then": absent(&["content_type", "acl", "metadata", "headers"])},
+        ]}),
+    );
+}
+
+/// A plain file name: no folders, no control characters.
+fn file_name_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({"pattern": "^[^/\\\\\\x00-\\x1F\\x7F-\\x9F]+$"}),
+    );
+}
+
+fn version_schema(schema: &mut schemars::Schema) {
+    validate::schema::not_empty(schema);
+    validate::schema::header_value(schema);
+}
+
+/// PutObject headers that have no field of their own.
+fn headers_schema(schema: &mut schemars::Schema) {
+    validate::schema::put_object_headers(schema);
+    let own_fields = format!(
+        "^({}|{}|{}[\\s\\S]*)$",
+        validate::schema::any_case("content-type"),
+        validate::schema::any_case("x-amz-acl"),
+        validate::schema::any_case(META_PREFIX),
+    );
+    let names = schema
+        .get("propertyNames")
+        .cloned()
+        .unwrap_or(serde_json::json!({}));
+    validate::schema::add(
+        schema,
+        serde_json::json!({"propertyNames": {"allOf": [names, {"not": {"pattern": own_fields}}]}}),
+    );
 }
 
 fn default_expiry() -> u64 {
@@ -246,6 +309,7 @@ impl Module for PresignUrl {
                 "give a plain file name (no folders, no control characters), e.g. report.pdf",
             ));
         }
+        validate::version_id("version_id", input.version_id.as_deref())?;
         for (field, value) in [
             ("response_content_type", &input.response_content_type),
             ("content_type", &input.content_type),

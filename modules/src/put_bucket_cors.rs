@@ -64,7 +64,7 @@ pub struct CorsRule {
     /// The sites whose pages may call the bucket, written as browsers send them: scheme, host
     /// and port, without a path, e.g. `https://www.example.com` or `http://127.0.0.1:8080`.
     /// Each may have one `*` wildcard (`https://*.example.com`); `*` alone allows every site.
-    #[schemars(title = "Allowed origins", length(min = 1))]
+    #[schemars(title = "Allowed origins", length(min = 1), transform = origins_schema)]
     pub allowed_origins: Vec<String>,
 
     /// The HTTP methods those pages may use.
@@ -74,13 +74,13 @@ pub struct CorsRule {
     /// The request headers the pages may send, e.g. `Content-Type` or `x-amz-meta-*`; `*`
     /// allows any. Each may have one `*` wildcard. Empty: none beyond the simple ones.
     #[serde(default)]
-    #[schemars(title = "Allowed headers")]
+    #[schemars(title = "Allowed headers", transform = header_names_schema)]
     pub allowed_headers: Vec<String>,
 
     /// The response headers the pages' scripts may read, e.g. `ETag` (which a browser needs
     /// to finish a multipart upload) or `x-amz-version-id`.
     #[serde(default)]
-    #[schemars(title = "Exposed headers")]
+    #[schemars(title = "Exposed headers", transform = header_names_schema)]
     pub expose_headers: Vec<String>,
 
     /// How long, in seconds, a browser may reuse the answer to a preflight request, e.g.
@@ -96,7 +96,7 @@ pub struct CorsRule {
 pub struct BrowserUploads {
     /// The sites whose pages upload and download, e.g. `https://app.example.com` (scheme, host
     /// and port, no path).
-    #[schemars(title = "Allowed origins", length(min = 1))]
+    #[schemars(title = "Allowed origins", length(min = 1), transform = origins_schema)]
     pub allowed_origins: Vec<String>,
 }
 
@@ -114,13 +114,14 @@ pub enum CorsPreset {
 /// The bucket and its new CORS configuration: rules or a preset, not both.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = rules_or_preset)]
 pub struct PutBucketCorsInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
-    /// The CORS rules, 1 to 100, replacing the bucket's configuration. Leave empty to use a
-    /// preset.
+    /// The CORS rules, 1 to 100, replacing the bucket's configuration (at most 64 KB as S3's
+    /// XML). Leave empty to use a preset.
     #[serde(default)]
     #[schemars(title = "Rules", length(min = 1, max = 100))]
     pub rules: Option<Vec<CorsRule>>,
@@ -129,6 +130,36 @@ pub struct PutBucketCorsInput {
     #[serde(default)]
     #[schemars(title = "Preset")]
     pub preset: Option<CorsPreset>,
+}
+
+/// Origins as [`check_origins`] takes them: printable ASCII without spaces, at most one `*`,
+/// no path.
+fn origins_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({"items": {
+            "type": "string",
+            "pattern": "^[\\x21-\\x7E]+$",
+            "not": {"anyOf": [{"pattern": "\\*[\\s\\S]*\\*"}, {"pattern": "://[\\s\\S]*/"}]},
+        }}),
+    );
+}
+
+/// Header names as [`check_header_names`] takes them: tokens with at most one `*`.
+fn header_names_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({"items": {
+            "type": "string",
+            "pattern": validate::schema::TOKEN,
+            "not": {"pattern": "\\*[\\s\\S]*\\*"},
+        }}),
+    );
+}
+
+/// Rules or a preset: exactly one.
+fn rules_or_preset(schema: &mut schemars::Schema) {
+    validate::schema::add(schema, validate::schema::one_of_two("rules", "preset"));
 }
 
 /// The CORS configuration that was set.

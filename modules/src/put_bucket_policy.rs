@@ -42,15 +42,93 @@ pub struct ReadOnlyForPrincipal {
     /// user's page in the IAM console), a role's ARN (`arn:aws:iam::123456789012:role/NAME`),
     /// an account's root (`arn:aws:iam::123456789012:root`) or a 12-digit account ID (the
     /// whole account).
-    #[schemars(title = "Principal ARN", length(min = 1))]
+    #[schemars(title = "Principal ARN", transform = principal_arn_schema)]
     pub principal_arn: String,
 
     /// Only the files whose key starts with this, e.g. `downloads/` for the downloads folder
     /// (keep the trailing `/`: `downloads` would also match `downloads-old/…`). Empty: every
     /// file of the bucket.
     #[serde(default)]
-    #[schemars(title = "Key prefix")]
+    #[schemars(title = "Key prefix", transform = template_prefix_schema)]
     pub prefix: Option<String>,
+}
+
+/// A principal as [`check_principal_arn`] takes it.
+fn principal_arn_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        json!({"pattern": "^(arn:aws[^:]*:iam::[0-9]{12}:(root|(user|role)/[A-Za-z0-9+=,.@_/-]*[A-Za-z0-9+=,.@_-])|[0-9]{12})$"}),
+    );
+}
+
+/// A key prefix without wildcards.
+fn template_prefix_schema(schema: &mut schemars::Schema) {
+    validate::schema::prefix(schema);
+    validate::schema::add(schema, json!({"pattern": "^[^*?]*$"}));
+}
+
+/// A policy document as [`check_policy`] takes it. The form shows it as free JSON: the rules
+/// are in an `allOf`, beside `additionalProperties: true`.
+fn policy_schema(schema: &mut schemars::Schema) {
+    let not_blank = format!("[^{}]", validate::schema::WHITE_SPACE);
+    let texts = |item: serde_json::Value| json!({"anyOf": [item, {"type": "array", "minItems": 1, "items": item}]});
+    let principal_kinds: serde_json::Map<String, serde_json::Value> = PRINCIPAL_KINDS
+        .iter()
+        .map(|kind| {
+            (
+                kind.to_string(),
+                texts(json!({"type": "string", "pattern": not_blank})),
+            )
+        })
+        .collect();
+    let principal = json!({"anyOf": [
+        {"const": "*"},
+        {"type": "object", "minProperties": 1, "additionalProperties": false,
+         "properties": principal_kinds},
+    ]});
+    let action = texts(json!({"type": "string", "pattern": "^(\\*|[Ss]3:[A-Za-z0-9*?]+)$"}));
+    let resource = texts(json!({"type": "string", "pattern": "^arn:aws[^:]*:s3:::[\\s\\S]*$"}));
+    let exactly_one =
+        |name: &str| json!({"oneOf": [{"required": [name]}, {"required": [format!("Not{name}")]}]});
+    let statement = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "Sid": {"type": "string"},
+            "Effect": {"enum": ["Allow", "Deny"]},
+            "Principal": principal, "NotPrincipal": principal,
+            "Action": action, "NotAction": action,
+            "Resource": resource, "NotResource": resource,
+            "Condition": {"type": "object"},
+        },
+        "required": ["Effect"],
+        "allOf": [exactly_one("Principal"), exactly_one("Action"), exactly_one("Resource")],
+    });
+    validate::schema::add(
+        schema,
+        json!({"allOf": [{
+            "required": ["Version", "Statement"],
+            "additionalProperties": false,
+            "properties": {
+                "Version": {"enum": VERSIONS},
+                "Id": {"type": "string"},
+                "Statement": {"anyOf": [
+                    statement,
+                    {"type": "array", "minItems": 1, "items": statement},
+                ]},
+            },
+        }]}),
+    );
+    validate::schema::note(
+        schema,
+        "Every resource must be this bucket (`arn:aws:s3:::BUCKET`) or files in it \
+         (`arn:aws:s3:::BUCKET/…`); at most 20 KB.",
+    );
+}
+
+/// A policy or a template: exactly one.
+fn policy_or_template(schema: &mut schemars::Schema) {
+    validate::schema::add(schema, validate::schema::one_of_two("policy", "template"));
 }
 
 /// A ready-made policy, written for the bucket.
@@ -72,9 +150,10 @@ pub enum PolicyTemplate {
 /// The bucket and its new policy: a policy document or a template, not both.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = policy_or_template)]
 pub struct PutBucketPolicyInput {
     /// The bucket.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The policy document as JSON, replacing the bucket's policy, e.g. `{"Version":
@@ -84,7 +163,7 @@ pub struct PutBucketPolicyInput {
     /// `Effect`, `Principal`, `Action` and `Resource` (or their `Not…` forms), and resources
     /// must name this bucket. Leave it empty to use a template.
     #[serde(default)]
-    #[schemars(title = "Policy")]
+    #[schemars(title = "Policy", transform = policy_schema)]
     pub policy: Option<Map<String, Value>>,
 
     /// A ready-made policy instead of a document: read-only access for one user, role or
@@ -402,7 +481,7 @@ fn check_principal_arn(field: &str, arn: &str) -> Result<()> {
     let valid_arn = arn
         .strip_prefix("arn:")
         .and_then(|rest| rest.split_once(":iam::"))
-        .filter(|(partition, _)| partition.starts_with("aws"))
+        .filter(|(partition, _)| partition.starts_with("aws") && !partition.contains(':'))
         .and_then(|(_, rest)| rest.split_once(':'))
         .is_some_and(|(account, resource)| {
             account_id(account) && (resource == "root" || iam_name(resource))

@@ -16,13 +16,14 @@ use std::time::SystemTime;
 #[serde(deny_unknown_fields)]
 pub struct SearchFilesInput {
     /// The bucket to search.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder to search in, e.g. `invoices/2026`. Empty: the whole bucket.
     #[serde(default)]
     #[schemars(
         title = "Folder (prefix)",
+        transform = connector_core::validate::schema::prefix,
         extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]})
     )]
     pub prefix: Option<String>,
@@ -35,7 +36,7 @@ pub struct SearchFilesInput {
     /// A pattern for the file name: `*` any characters, `?` one, `[abc]` one of them, e.g.
     /// `report-*.pdf` or `IMG_????.jpg`.
     #[serde(default)]
-    #[schemars(title = "Name pattern")]
+    #[schemars(title = "Name pattern", transform = glob_schema)]
     pub name_glob: Option<String>,
 
     /// Match the name pattern ignoring upper and lower case.
@@ -50,7 +51,7 @@ pub struct SearchFilesInput {
 
     /// Only files at least this large, in bytes.
     #[serde(default)]
-    #[schemars(title = "Minimum size (bytes)")]
+    #[schemars(title = "Minimum size (bytes)", transform = at_most_max_size)]
     pub min_size: Option<u64>,
 
     /// Only files at most this large, in bytes.
@@ -60,12 +61,12 @@ pub struct SearchFilesInput {
 
     /// Only files changed at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00Z`).
     #[serde(default)]
-    #[schemars(title = "Modified after")]
+    #[schemars(title = "Modified after", transform = connector_core::validate::schema::rfc3339)]
     pub modified_after: Option<String>,
 
     /// Only files changed before this time (RFC 3339).
     #[serde(default)]
-    #[schemars(title = "Modified before")]
+    #[schemars(title = "Modified before", transform = before_schema)]
     pub modified_before: Option<String>,
 
     /// Return at most this many files. Empty: all matches.
@@ -75,8 +76,28 @@ pub struct SearchFilesInput {
 
     /// Continue a previous search: its `next_continuation_token` (with the same filters).
     #[serde(default)]
-    #[schemars(title = "Continuation token")]
+    #[schemars(title = "Continuation token", transform = connector_core::validate::schema::not_empty)]
     pub continuation_token: Option<String>,
+}
+
+/// A name pattern `glob` reads: `*`, `?`, `[abc]`, `[!abc]` (no `**`: names have no folders).
+fn glob_schema(schema: &mut schemars::Schema) {
+    connector_core::validate::schema::add(
+        schema,
+        serde_json::json!({
+            "pattern": "^([^\\[*]|\\*|\\[(![\\s\\S]|[^!])[^\\]]*\\])*$",
+            "not": {"type": "string", "pattern": "\\*\\*"},
+        }),
+    );
+}
+
+fn at_most_max_size(schema: &mut schemars::Schema) {
+    connector_core::validate::schema::note(schema, "At most max_size.");
+}
+
+fn before_schema(schema: &mut schemars::Schema) {
+    connector_core::validate::schema::rfc3339(schema);
+    connector_core::validate::schema::note(schema, "Later than modified_after.");
 }
 
 fn yes() -> bool {

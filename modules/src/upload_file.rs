@@ -24,26 +24,59 @@ pub enum Source {
     #[schemars(title = "Text")]
     Text(String),
     /// Binary content, base64 encoded.
-    #[schemars(title = "Base64 content")]
+    #[schemars(title = "Base64 content", transform = base64_variant)]
     Base64(String),
+}
+
+/// The `base64` variant's text is base64.
+fn base64_variant(schema: &mut schemars::Schema) {
+    if let Some(text) = schema
+        .get_mut("properties")
+        .and_then(|properties| properties.get_mut("base64"))
+        .and_then(|text| <&mut schemars::Schema>::try_from(text).ok())
+    {
+        validate::schema::base64(text);
+    }
+}
+
+/// A file name: no `/`, not `.` or `..`; with the folder at most 1,024 bytes.
+fn file_name_schema(schema: &mut schemars::Schema) {
+    validate::schema::add(
+        schema,
+        serde_json::json!({"maxLength": 1024, "pattern": "^[^/]+$", "not": {"enum": [".", ".."]}}),
+    );
+    validate::schema::note(schema, "With the folder, at most 1,024 bytes of UTF-8.");
+}
+
+/// `Content-Type` once: in `content_type` or in `headers`.
+fn one_content_type(schema: &mut schemars::Schema) {
+    let content_type = format!("^{}$", validate::schema::any_case("content-type"));
+    validate::schema::add(
+        schema,
+        serde_json::json!({
+            "if": validate::schema::given("content_type"),
+            "then": {"properties": {"headers": {"propertyNames": {"not": {"pattern": content_type}}}}},
+        }),
+    );
 }
 
 /// The file to upload and where to put it.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = one_content_type)]
 pub struct UploadFileInput {
     /// The bucket to upload to.
-    #[schemars(title = "Bucket", length(min = 1), extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder in the bucket, e.g. `work/reports`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
+    #[schemars(title = "Folder", transform = validate::schema::folder, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
     pub folder: Option<String>,
 
     /// The file's name in the bucket, e.g. `report.pdf`. With the folder it makes the key
     /// (`work/reports/report.pdf`).
-    #[schemars(title = "File name", length(min = 1))]
+    #[schemars(title = "File name", length(min = 1), transform = file_name_schema)]
     pub file_name: String,
 
     /// The content: `{"path": "/local/file"}`, `{"text": "…"}` or `{"base64": "…"}`.
@@ -52,12 +85,12 @@ pub struct UploadFileInput {
 
     /// The content type, e.g. `image/jpeg`. Empty: guessed from the file name.
     #[serde(default)]
-    #[schemars(title = "Content type")]
+    #[schemars(title = "Content type", transform = validate::schema::header_value)]
     pub content_type: Option<String>,
 
     /// User metadata stored with the file (sent as `x-amz-meta-NAME` headers; ASCII values).
     #[serde(default)]
-    #[schemars(title = "Metadata")]
+    #[schemars(title = "Metadata", transform = validate::schema::headers)]
     pub metadata: BTreeMap<String, String>,
 
     /// Transfer tuning for large files (part size, parallel parts). Usually left empty.
@@ -69,7 +102,7 @@ pub struct UploadFileInput {
     /// `Content-Encoding`, `Content-Language`, `Expires`, `x-amz-acl`, `x-amz-storage-class`,
     /// `x-amz-server-side-encryption`, `x-amz-tagging`, `If-None-Match`, and other `x-amz-*`.
     #[serde(default)]
-    #[schemars(title = "Headers")]
+    #[schemars(title = "Headers", transform = validate::schema::put_object_headers)]
     pub headers: BTreeMap<String, String>,
 }
 

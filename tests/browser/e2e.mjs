@@ -246,23 +246,21 @@ try {
   });
 
   await step('05-validation-error', async () => {
+    // The input schema carries the bucket naming rules: the form refuses the name itself,
+    // under the field, and sends nothing.
     await openModule('create_bucket');
+    const output = page.locator('[data-testid=output]');
+    const before = await output.getAttribute('data-seq');
     await page.locator('#input_bucket').fill('Bad_Name');
-    const status = await run();
-    check(status === 'error', `create_bucket with "Bad_Name" did not fail (status ${status})`);
-    const box = page.getByTestId('error');
-    await box.waitFor();
-    const text = await box.innerText();
-    check(/invalid_input/.test(text), `the error does not show its kind: ${text}`);
-    check(/Bad_Name/.test(text), `the error does not show the message: ${text}`);
-    check(/bucket/.test(text), `the error does not name the field: ${text}`);
+    await page.getByTestId('run').click();
     const field = page.locator('[data-field="bucket"][data-invalid]');
     await field.waitFor({ timeout: stepMs });
     check((await page.locator('#input_bucket').getAttribute('aria-invalid')) === 'true', 'the bucket input is not marked aria-invalid');
-    const message = await field.locator('.error-detail').innerText();
-    check(/Bad_Name/.test(message), `the bucket field does not show the error under it: ${message}`);
+    const message = await field.innerText();
+    check(/pattern|bucket/i.test(message), `the bucket field does not show the error under it: ${message}`);
     const color = await page.locator('#input_bucket').evaluate((el) => getComputedStyle(el).borderTopColor);
     check(color !== 'rgb(184, 194, 204)', `the bucket input is not highlighted (border ${color})`);
+    check((await output.getAttribute('data-seq')) === before, 'the form sent a request the schema refuses');
   });
 
   await step('06-error-cleared', async () => {

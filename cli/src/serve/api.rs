@@ -82,27 +82,60 @@ impl From<JsonRejection> for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// How a request names its connection.
+/// An optional field that, when sent, is not `null` (as /openapi.json says: a field is sent
+/// with a value, or left out).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// How a request names its connection: stored (`connection_id`) or inline (`connection`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WithConnection {
-    #[serde(default)]
+pub struct ConnectionChoice {
+    #[serde(default, deserialize_with = "present")]
     connection: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     connection_id: Option<String>,
-    #[serde(default)]
-    input: Option<Value>,
+}
+
+/// The body of `POST /v1/modules/{name}/run`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    #[serde(default, deserialize_with = "present")]
+    connection: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    connection_id: Option<String>,
+    /// The module's input.
+    input: Value,
+}
+
+/// The body of `POST /v1/options/{provider}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsRequest {
+    #[serde(default, deserialize_with = "present")]
+    connection: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    connection_id: Option<String>,
+    /// The form's current values.
+    #[serde(default, deserialize_with = "present")]
+    input: Option<serde_json::Map<String, Value>>,
 }
 
 impl AppState {
     /// The connection a request names: stored (by id) or inline.
-    async fn connection(&self, request: &WithConnection) -> Result<Option<Connection>, Error> {
+    async fn connection(&self, request: &ConnectionChoice) -> Result<Option<Connection>, Error> {
         match (&request.connection, &request.connection_id) {
             (Some(_), Some(_)) => Err(Error::invalid_input(
                 "connection_id",
                 "give either a connection or a connection_id, not both",
             )),
-            (Some(inline), None) => Connection::from_json(&inline.to_string()).map(Some),
+            (Some(inline), None) => inline_connection(inline).map(Some),
             (None, Some(id)) => {
                 let key = id.clone();
                 let stored = self.store.run(move |s| s.connection(&key)).await?;
@@ -117,6 +150,15 @@ impl AppState {
             (None, None) => Ok(None),
         }
     }
+}
+
+/// A connection given in a request, checked against its schema (the one /openapi.json shows),
+/// then read.
+fn inline_connection(connection: &Value) -> Result<Connection, Error> {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(connector_core::module::schema_of::<Connection>);
+    connector_core::registry::check_against(schema, connection, "connection")?;
+    Connection::from_json(&connection.to_string())
 }
 
 pub async fn page() -> impl IntoResponse {
@@ -183,9 +225,8 @@ pub async fn module(
 pub async fn run(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    body: Result<Json<WithConnection>, JsonRejection>,
+    body: Result<Json<RunRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let Json(request) = body?;
     if state.registry.get(&name).is_none() {
         return Err(
             Error::new(ErrorKind::NotFound, format!("no module is called {name:?}"))
@@ -193,10 +234,15 @@ pub async fn run(
                 .into(),
         );
     }
-    let input = request.input.clone().unwrap_or_else(|| json!({}));
+    let Json(request) = body?;
+    let input = request.input;
+    let choice = ConnectionChoice {
+        connection: request.connection,
+        connection_id: request.connection_id,
+    };
     // The input is checked before the connection: a typo is reported first.
     state.registry.check(&name, &input)?;
-    let connection = state.connection(&request).await?.ok_or_else(|| {
+    let connection = state.connection(&choice).await?.ok_or_else(|| {
         Error::new(
             ErrorKind::Auth,
             "give a connection_id (or a connection) to run a module",
@@ -222,13 +268,20 @@ pub async fn run(
 pub async fn options(
     State(state): State<Arc<AppState>>,
     Path(provider): Path<String>,
-    body: Result<Json<WithConnection>, JsonRejection>,
+    body: Result<Json<OptionsRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
+    // An unknown list is a path that does not exist.
+    let options_provider = state.registry.options_provider(&provider).map_err(|err| {
+        Error::new(ErrorKind::NotFound, err.message().to_owned()).with_field("provider")
+    })?;
     let Json(request) = body?;
-    let input = request.input.clone().unwrap_or_else(|| json!({}));
-    let options_provider = state.registry.options_provider(&provider)?;
+    let input = Value::Object(request.input.unwrap_or_default());
     options_provider.check(&input)?;
-    let ctx = match state.connection(&request).await? {
+    let choice = ConnectionChoice {
+        connection: request.connection,
+        connection_id: request.connection_id,
+    };
+    let ctx = match state.connection(&choice).await? {
         Some(connection) => Some(Context::with_egress_policy(
             connection,
             state.egress.clone(),
@@ -255,7 +308,7 @@ pub async fn store_connection(
     body: Result<Json<NewConnection>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(request) = body?;
-    let connection = Connection::from_json(&request.connection.to_string())?;
+    let connection = inline_connection(&request.connection)?;
     // Refused now rather than at its first use: the service may not send requests there.
     state.egress.check_connection(&connection)?;
     let name = request

@@ -14,6 +14,7 @@ impl OptionsProvider for Buckets {
     const DESCRIPTION: &'static str = "The buckets of the connection's account.";
     const DEPENDS_ON: &'static [&'static str] = &[];
     const NEEDS_CONNECTION: bool = true;
+    type Input = serde_json::Map<String, Value>;
 
     async fn options(&self, ctx: Option<&Context>, _input: &Value) -> Result<Vec<OptionItem>> {
         let client = ctx.expect("checked by the registry").client();

@@ -10,6 +10,17 @@ use serde_json::Value;
 /// The most folders offered in one list.
 const MAX_FOLDERS: u64 = 1000;
 
+/// The form values the folders list reads (the form's other values are ignored).
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct FoldersInput {
+    /// The bucket whose folders to list.
+    #[schemars(transform = connector_core::validate::schema::bucket_name)]
+    pub bucket: String,
+    /// The folder whose subfolders to list. Empty: the top of the bucket.
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
 /// Lists the folders of a bucket.
 pub struct Folders;
 
@@ -20,6 +31,7 @@ impl OptionsProvider for Folders {
         "The folders of a bucket: its top level, or inside the folder given as prefix.";
     const DEPENDS_ON: &'static [&'static str] = &["bucket"];
     const NEEDS_CONNECTION: bool = true;
+    type Input = FoldersInput;
 
     async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>> {
         let client = ctx.expect("checked by the registry").client();

@@ -53,6 +53,7 @@ impl OptionsProvider for Regions {
     const DESCRIPTION: &'static str = "The AWS regions, e.g. eu-west-1 = Europe (Ireland).";
     const DEPENDS_ON: &'static [&'static str] = &[];
     const NEEDS_CONNECTION: bool = false;
+    type Input = serde_json::Map<String, Value>;
 
     async fn options(&self, _ctx: Option<&Context>, _input: &Value) -> Result<Vec<OptionItem>> {
         Ok(REGIONS

@@ -224,13 +224,15 @@ async fn invalid_policies_are_refused_before_anything_is_sent() {
         ),
         (
             module,
+            // Neither Principal nor NotPrincipal: the statement is at fault.
             with_statement(json!({"Principal": null})),
-            "policy.Statement.0.Principal",
+            "policy.Statement.0",
         ),
         (
             module,
+            // Neither Action nor NotAction.
             with_statement(json!({"Action": null})),
-            "policy.Statement.0.Action",
+            "policy.Statement.0",
         ),
         (
             module,

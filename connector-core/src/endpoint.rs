@@ -66,7 +66,23 @@ impl Endpoint {
             None => Self::aws(&connection.region),
         };
         endpoint.style = connection.addressing_style;
+        if endpoint.style == AddressingStyle::Virtual && endpoint.host_is_ip_address() {
+            return Err(Error::invalid_input(
+                "connection.addressing_style",
+                "virtual-hosted addressing puts the bucket in the host name, which an IP address \
+                 cannot have: use \"path\" (or \"auto\") with this endpoint URL",
+            ));
+        }
         Ok(endpoint)
+    }
+
+    /// Whether the endpoint's host is an IP address rather than a name.
+    fn host_is_ip_address(&self) -> bool {
+        let host = match self.authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => &self.authority,
+        };
+        host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok()
     }
 
     /// Amazon S3's regional endpoint (`s3.REGION.amazonaws.com`, `.com.cn` in China).
@@ -287,6 +303,25 @@ mod tests {
             ep.url(&Target::Path("my-bucket".into())),
             "https://s3.us-east-1.amazonaws.com/my-bucket"
         );
+    }
+
+    #[test]
+    fn virtual_hosting_needs_a_host_name() {
+        for url in [
+            "http://127.0.0.1:9000",
+            "http://[::1]:9000",
+            "http://10.0.0.7",
+        ] {
+            let conn = Connection::new("AK", "SK")
+                .with_endpoint_url(url)
+                .with_addressing_style(AddressingStyle::Virtual);
+            let err = Endpoint::for_connection(&conn).unwrap_err();
+            assert_eq!(err.field(), Some("connection.addressing_style"), "{url}");
+        }
+        let by_name = Connection::new("AK", "SK")
+            .with_endpoint_url("http://localhost:9000")
+            .with_addressing_style(AddressingStyle::Virtual);
+        Endpoint::for_connection(&by_name).unwrap();
     }
 
     #[test]

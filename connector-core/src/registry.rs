@@ -174,7 +174,7 @@ impl Registry {
                 .unwrap_or_else(|err| panic!("the input schema of {name} is invalid: {err}"))
         });
         if let Some(err) = validator.iter_errors(input).next() {
-            return Err(schema_error(&err));
+            return Err(schema_error(&err, &entry.module.input_schema()));
         }
         entry.module.check(input)
     }
@@ -211,7 +211,7 @@ pub fn check_against(schema: &Value, value: &Value, prefix: &str) -> Result<()> 
     })?;
     match validator.iter_errors(value).next() {
         Some(err) => {
-            let err = schema_error(&err);
+            let err = schema_error(&err, schema);
             let field = match err.field() {
                 Some("input") | None => prefix.to_owned(),
                 Some(field) => format!("{prefix}.{field}"),
@@ -243,7 +243,7 @@ fn deepest<'a>(err: &'a jsonschema::ValidationError<'a>) -> &'a jsonschema::Vali
 }
 
 /// An input that fails its schema, as an error naming the field (`source.path`).
-fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
+fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error {
     use jsonschema::error::ValidationErrorKind as Kind;
     let mut field: Vec<String> = err
         .instance_path()
@@ -286,7 +286,7 @@ fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
             // An optional field or a choice of forms: report the deepest problem found inside.
             let inner = deepest(err);
             if !std::ptr::eq(inner, err) {
-                return schema_error(inner);
+                return schema_error(inner, schema);
             }
             let forms: Vec<String> = context
                 .iter()
@@ -303,7 +303,18 @@ fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
             }
         }
         Kind::OneOfMultipleValid { .. } => {
-            "matches more than one of the forms this field allows; give only one".to_owned()
+            // The forms are alternatives of fields: name the ones given.
+            let given: Vec<String> = one_of_forms(schema, err.schema_path().as_str())
+                .into_iter()
+                .filter(|name| err.instance().get(name).is_some())
+                .collect();
+            if given.len() > 1 {
+                // The field at fault is the one given besides the first.
+                field.push(given[given.len() - 1].clone());
+                format!("give only one of: {}", given.join(", "))
+            } else {
+                "matches more than one of the forms this field allows; give only one".to_owned()
+            }
         }
         _ => {
             let mut text = err.to_string();
@@ -324,6 +335,44 @@ fn schema_error(err: &jsonschema::ValidationError<'_>) -> Error {
         field.join(".")
     };
     Error::invalid_input(field.clone(), format!("{field}: {message}"))
+}
+
+/// The fields the `oneOf` at `path` (a schema location, through `$ref`s) requires, one form
+/// each: `["Resource", "NotResource"]`.
+fn one_of_forms(schema: &Value, path: &str) -> Vec<String> {
+    let mut at = schema;
+    for segment in path.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        at = match at.get("$ref").and_then(Value::as_str) {
+            // A location passes through `$ref` into the schema it names.
+            Some(reference) if segment == "$ref" => {
+                match reference.strip_prefix('#').and_then(|p| schema.pointer(p)) {
+                    Some(target) => target,
+                    None => return Vec::new(),
+                }
+            }
+            _ => match at {
+                Value::Object(map) => match map.get(&segment) {
+                    Some(next) => next,
+                    None => return Vec::new(),
+                },
+                Value::Array(items) => {
+                    match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                        Some(next) => next,
+                        None => return Vec::new(),
+                    }
+                }
+                _ => return Vec::new(),
+            },
+        };
+    }
+    at.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|form| form.get("required")?.as_array())
+        .flatten()
+        .filter_map(|name| name.as_str().map(str::to_owned))
+        .collect()
 }
 
 #[cfg(test)]

@@ -166,6 +166,23 @@ async fn slow_headers_silent_clients_and_slow_bodies_are_cut_off() {
         "a silent client kept its connection"
     );
 
+    // The beginning of an HTTP/2 preface, and nothing more.
+    let mut half_preface = TcpStream::connect(server.addr()).await.unwrap();
+    half_preface.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    assert!(
+        read_until_closed(&mut half_preface).await.is_some(),
+        "a client that never finished the HTTP/2 preface kept its connection"
+    );
+
+    // An HTTP/2 connection that answers pings but never sends a request.
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let (_requests, connection) = h2::client::handshake(tcp).await.unwrap();
+    let closed = tokio::time::timeout(HANG, connection).await;
+    assert!(
+        closed.is_ok(),
+        "an HTTP/2 connection without requests was kept open"
+    );
+
     // A body announced but never sent in full: 408, and the connection closed.
     let mut slow_body = TcpStream::connect(server.addr()).await.unwrap();
     slow_body
@@ -229,7 +246,12 @@ async fn bodies_are_limited_by_route_and_by_shape() {
             .contains("values"),
         "{error}"
     );
-    let deep = format!("{{\"input\": {}0{}}}", "[".repeat(100), "]".repeat(100));
+    // 100 levels: under serde_json's own limit of 128, over the service's 64.
+    let deep = format!(
+        "{{\"input\": {{\"bucket\": \"b\", \"x\": {}0{}}}}}",
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     let deep = reqwest::Client::new()
         .post(format!("{}/v1/options/regions", server.url()))
         .header("content-type", "application/json")
@@ -238,6 +260,14 @@ async fn bodies_are_limited_by_route_and_by_shape() {
         .await
         .unwrap();
     assert_eq!(deep.status(), 400);
+    let error: Value = deep.json().await.unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested more than 64"),
+        "{error}"
+    );
     server.shutdown().await;
 }
 

@@ -368,3 +368,32 @@ async fn the_page_cannot_be_framed_or_sniffed() {
     }
     server.shutdown().await;
 }
+
+/// Memory for request bodies is taken as their bytes arrive: slow uploads that announce large
+/// bodies do not lock everyone else out.
+#[tokio::test]
+async fn slow_large_bodies_hold_only_what_they_sent() {
+    let state = tempfile::tempdir().unwrap();
+    let mut config = config(state.path());
+    config.content_body_limit = 2 * 1024 * 1024;
+    config.body_memory = 4 * 1024 * 1024;
+    let server = serve::start(config).await.unwrap();
+    let mut slow = Vec::new();
+    // Together they announce all the memory there is.
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(
+                b"POST /v1/modules/upload_file/run HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                  Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{\"input\":",
+            )
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let answer = post(&server, "/v1/options/regions", json!({})).await;
+    assert_eq!(answer.status(), 200);
+    drop(slow);
+    server.shutdown().await;
+}

@@ -9,14 +9,14 @@ use super::api::ApiError;
 use crate::bounded_json::{self, JsonLimits};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use connector_core::{Error, ErrorKind, Registry};
-use http_body_util::BodyExt;
+use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The limits of one running service.
 pub(super) struct Limits {
@@ -64,7 +64,8 @@ fn kib(bytes: usize) -> u32 {
     u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
 }
 
-/// Reads the request body within the limits, then hands it on.
+/// Reads the request body within the limits, then hands it on. Requests that take no body
+/// (`GET`, `HEAD`, `DELETE`) pass as they are: their handlers never read one.
 pub(super) async fn read_body(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -72,7 +73,9 @@ pub(super) async fn read_body(
 ) -> Response {
     let limits = &state.limits;
     let (parts, body) = request.into_parts();
-    if axum::body::HttpBody::is_end_stream(&body) {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE)
+        || axum::body::HttpBody::is_end_stream(&body)
+    {
         return next.run(Request::from_parts(parts, body)).await;
     }
     let limit = limits.body_limit_for(state.registry, parts.uri.path());
@@ -84,19 +87,14 @@ pub(super) async fn read_body(
     if declared.is_some_and(|len| len > limit as u64) {
         return too_large(limit);
     }
-    let reserve = declared.map_or(limit, |len| len as usize).min(limit);
-    let Ok(_memory) = limits
-        .body_memory
-        .clone()
-        .try_acquire_many_owned(kib(reserve).max(1))
-    else {
-        return busy("the service is holding as many request bodies as it may");
-    };
-    let read = http_body_util::Limited::new(body, limit).collect();
-    let bytes = match tokio::time::timeout(limits.body_timeout, read).await {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => return too_large(limit),
-        Ok(Err(err)) => {
+    let read = read_within(body, limit, &limits.body_memory);
+    let (bytes, _memory) = match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(BodyError::TooLarge)) => return too_large(limit),
+        Ok(Err(BodyError::NoMemory)) => {
+            return busy("the service is holding as many request bodies as it may");
+        }
+        Ok(Err(BodyError::Broken(err))) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 Error::invalid_input("body", format!("the request body broke off: {err}")),
@@ -123,6 +121,45 @@ pub(super) async fn read_body(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge,
+    NoMemory,
+    Broken(axum::Error),
+}
+
+/// Reads `body` whole, at most `limit` bytes, taking memory from `budget` as the bytes arrive
+/// (a slow body holds only what it has sent). The permit is held as long as the bytes are.
+async fn read_within(
+    body: Body,
+    limit: usize,
+    budget: &Arc<Semaphore>,
+) -> Result<(bytes::Bytes, Option<OwnedSemaphorePermit>), BodyError> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = bytes::BytesMut::new();
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Broken)?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+        let needed =
+            kib(bytes.len()).saturating_sub(held.as_ref().map_or(0, |p| p.num_permits() as u32));
+        if needed > 0 {
+            let more = budget
+                .clone()
+                .try_acquire_many_owned(needed)
+                .map_err(|_| BodyError::NoMemory)?;
+            match &mut held {
+                Some(permit) => permit.merge(more),
+                None => held = Some(more),
+            }
+        }
+    }
+    Ok((bytes.freeze(), held))
 }
 
 /// Runs the request in one of the service's run slots, or answers 503 when all are taken.

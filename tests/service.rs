@@ -589,3 +589,63 @@ async fn the_service_sends_only_where_the_operator_allows() {
     assert_eq!(status, 200);
     server.shutdown().await;
 }
+
+/// A secret that breaks its field's rules is refused without being repeated: in an inline or a
+/// stored connection, or in a header of a module's input (an SSE-C key).
+#[tokio::test]
+async fn refusals_never_repeat_a_secret() {
+    let t = TestStore::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), None, &[&t]).await;
+    let c = Client::new(&server);
+    let base = connection_json(&t);
+    let with = |field: &str, value: Value| {
+        let mut connection = base.clone();
+        connection[field] = value;
+        connection
+    };
+    let secrets = [
+        ("secret_access_key", json!("SECRETKEYVALUE0123456789\n")),
+        ("secret_access_key", json!("S".repeat(5000))),
+        ("session_token", json!("SESSIONTOKEN0123 456789")),
+        (
+            "endpoint_url",
+            json!("http://someone:URLPASSWORD0123@127.0.0.1:9"),
+        ),
+    ];
+    for (field, value) in secrets {
+        let secret = value.as_str().unwrap().trim().to_owned();
+        let shown = &secret[..secret.len().min(16)];
+        let connection = with(field, value);
+        for (path, body) in [
+            ("/v1/connections", json!({"connection": connection})),
+            (
+                "/v1/modules/list_buckets/run",
+                json!({"connection": connection, "input": {}}),
+            ),
+            ("/v1/options/buckets", json!({"connection": connection})),
+        ] {
+            let (status, answer) = c.post(path, body).await;
+            let text = answer.to_string();
+            assert!(!text.contains(shown), "{path} repeated {field}: {text}");
+            // Refused as invalid, or (a secret that is only odd) refused by the store.
+            assert!(matches!(status, 400 | 403), "{path} {field}: {answer}");
+            if status == 400 {
+                let named = answer["error"]["field"].as_str().unwrap_or_default();
+                assert!(named.contains(field), "{answer}");
+            }
+        }
+    }
+    let key = "SSECUSTOMERKEY0123456789abcdef==";
+    let (status, answer) = c
+        .post(
+            "/v1/modules/upload_file/run",
+            json!({"connection": base, "input": {"bucket": "b", "file_name": "f",
+                   "source": {"text": "x"},
+                   "headers": {"x-amz-server-side-encryption-customer-key": format!("{key}\n")}}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(!answer.to_string().contains(key), "{answer}");
+    server.shutdown().await;
+}

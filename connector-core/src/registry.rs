@@ -263,16 +263,10 @@ fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error 
             field.push(name.clone());
             format!("{name:?} is not allowed as a name here (see the field's description)")
         }
+        // The value is not repeated: it may be a secret (a key, a token, an SSE-C key in a
+        // header, a password in a URL).
         Kind::Pattern { .. } => {
-            let value = err.instance();
-            let shown = value
-                .as_str()
-                .map_or_else(|| value.to_string(), |s| format!("{s:?}"));
-            let mut shown: String = shown.chars().take(120).collect();
-            if shown.len() < value.to_string().len() {
-                shown.push('…');
-            }
-            format!("{shown} does not have the form this field takes (see its description)")
+            "does not have the form this field takes (see its description)".to_owned()
         }
         Kind::Not { .. } => {
             "has a value this field does not allow (see its description)".to_owned()
@@ -316,17 +310,15 @@ fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error 
                 "matches more than one of the forms this field allows; give only one".to_owned()
             }
         }
+        // The validator's own words, without the value they begin with (it may be a secret).
         _ => {
-            let mut text = err.to_string();
-            if text.len() > 300 {
-                let cut = (0..=300)
-                    .rev()
-                    .find(|i| text.is_char_boundary(*i))
-                    .unwrap_or(0);
-                text.truncate(cut);
-                text.push('…');
+            let text = err.to_string();
+            let value = err.instance().to_string();
+            match text.strip_prefix(value.as_str()) {
+                Some(rest) if !value.is_empty() => rest.trim_start().to_owned(),
+                _ if !text.contains(value.as_str()) => text,
+                _ => format!("breaks the rule `{}` of its schema", err.kind().keyword()),
             }
-            text
         }
     };
     let field = if field.is_empty() {

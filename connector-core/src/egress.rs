@@ -158,7 +158,13 @@ impl EgressPolicy {
             return Ok(());
         }
         let endpoint = Endpoint::for_connection(connection)?;
-        self.check_url(&endpoint.url(&Target::Service))?;
+        // The endpoint itself must be one the operator named: `intranet.example.com` is not
+        // `example.com`, although a bucket's virtual-hosted name under it is.
+        let service = reqwest::Url::parse(&endpoint.url(&Target::Service))
+            .map_err(|err| Error::invalid_input("url", format!("cannot parse the URL: {err}")))?;
+        if let Some(restrictions) = &self.restrictions {
+            restrictions.check_endpoint(&service)?;
+        }
         if connection.role_arn.is_some() {
             self.check_url(&endpoint.url(&Target::Sts))?;
         }
@@ -428,16 +434,24 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
 impl Restrictions {
     /// Whether a request to `url` may be sent.
     fn check(&self, url: &reqwest::Url) -> Result<(), EgressRefused> {
+        self.check_as(url, false)
+    }
+
+    /// Checks a connection's own endpoint: an allowed endpoint's host exactly, not a bucket's
+    /// name under it.
+    fn check_endpoint(&self, url: &reqwest::Url) -> Result<(), EgressRefused> {
+        self.check_as(url, true)
+    }
+
+    fn check_as(&self, url: &reqwest::Url, exact: bool) -> Result<(), EgressRefused> {
         let origin = url.origin().ascii_serialization();
         let (Some(host), Some(port)) = (Host::of(url), url.port_or_known_default()) else {
             return Err(EgressRefused::not_allowed(&origin));
         };
         let scheme = url.scheme();
-        let allowed = self
-            .allowed
-            .iter()
-            .any(|endpoint| endpoint.admits(scheme, &host, port))
-            || matches!(&host, Host::Name(name)
+        let allowed = self.allowed.iter().any(|endpoint| {
+            endpoint.admits(scheme, &host, port) && (!exact || endpoint.host == host)
+        }) || matches!(&host, Host::Name(name)
                 if scheme == "https" && port == 443 && is_aws_host(name));
         if allowed {
             Ok(())
@@ -770,6 +784,20 @@ mod tests {
             "{}",
             err.message()
         );
+    }
+
+    #[test]
+    fn a_connection_names_an_allowed_endpoint_exactly() {
+        let policy = EgressPolicy::allowing(["https://example.com"]).unwrap();
+        let exact = Connection::new("AK", "SK").with_endpoint_url("https://example.com");
+        policy.check_connection(&exact).unwrap();
+        let under = Connection::new("AK", "SK").with_endpoint_url("https://intranet.example.com");
+        let err = policy.check_connection(&under).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        // A bucket's virtual-hosted name under the allowed host is still that endpoint.
+        policy
+            .check_url("https://my-bucket.example.com/key")
+            .unwrap();
     }
 
     fn at(ip: &str) -> SocketAddr {

@@ -649,3 +649,42 @@ async fn refusals_never_repeat_a_secret() {
     assert!(!answer.to_string().contains(key), "{answer}");
     server.shutdown().await;
 }
+
+/// Two services with `--local` on one state folder each keep their own `local` connection (in
+/// memory, not in the shared store), and neither removes the other's.
+#[tokio::test]
+async fn local_connections_are_per_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = |dir: &std::path::Path| {
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), dir.to_owned());
+        config.local = true;
+        config
+    };
+    let first = serve::start(local(dir.path())).await.unwrap();
+    let second = serve::start(local(dir.path())).await.unwrap();
+    for server in [&first, &second] {
+        let c = Client::new(server);
+        let (_, list) = c.get("/v1/connections").await;
+        let locals: Vec<&Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == "local")
+            .collect();
+        assert_eq!(locals.len(), 1, "{list}");
+        assert_eq!(locals[0]["id"], "local");
+        let (status, created) = c
+            .post(
+                "/v1/modules/list_buckets/run",
+                json!({"connection_id": "local", "input": {}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{created}");
+        let (status, _) = c
+            .call(reqwest::Method::DELETE, "/v1/connections/local", None)
+            .await;
+        assert_eq!(status, 409);
+    }
+    first.shutdown().await;
+    second.shutdown().await;
+}

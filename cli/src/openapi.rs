@@ -266,7 +266,7 @@ pub fn openapi(registry: &Registry) -> Value {
         "delete": {
             "operationId": "delete_connection",
             "summary": "Forget a stored connection",
-            "responses": responses(204, "Deleted", None, &[404, 502, 504]),
+            "responses": responses(204, "Deleted", None, &[404, 409, 502, 504]),
         },
     }));
     paths.insert(

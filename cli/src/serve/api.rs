@@ -1,6 +1,7 @@
 //! The HTTP API's handlers: modules, option lists, connections, manifest, OpenAPI, the page.
 
 use super::AppState;
+use super::store::ConnectionSummary;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -128,6 +129,13 @@ pub struct OptionsRequest {
 }
 
 impl AppState {
+    /// The summary of `--local`'s connection, if the service has one.
+    fn local_summary(&self) -> Option<ConnectionSummary> {
+        let id = super::LOCAL_CONNECTION_ID;
+        let local = self.local_connection.as_ref()?;
+        Some(ConnectionSummary::describe(id, id, local))
+    }
+
     /// The connection a request names: stored (by id) or inline.
     async fn connection(&self, request: &ConnectionChoice) -> Result<Option<Connection>, Error> {
         match (&request.connection, &request.connection_id) {
@@ -136,6 +144,11 @@ impl AppState {
                 "give either a connection or a connection_id, not both",
             )),
             (Some(inline), None) => inline_connection(inline).map(Some),
+            (None, Some(id))
+                if id == super::LOCAL_CONNECTION_ID && self.local_connection.is_some() =>
+            {
+                Ok(self.local_connection.clone())
+            }
             (None, Some(id)) => {
                 let key = id.clone();
                 let stored = self.store.run(move |s| s.connection(&key)).await?;
@@ -326,7 +339,10 @@ pub async fn store_connection(
 }
 
 pub async fn connections(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
-    let list = state.store.run(|s| s.list()).await?;
+    let mut list = state.store.run(|s| s.list()).await?;
+    if let Some(summary) = state.local_summary() {
+        list.insert(0, summary);
+    }
     Ok(Json(serde_json::to_value(list).expect("JSON")))
 }
 
@@ -335,7 +351,10 @@ pub async fn connection(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let key = id.clone();
-    let summary = state.store.run(move |s| s.summary(&key)).await?;
+    let summary = match state.local_summary().filter(|local| local.id == id) {
+        Some(local) => Some(local),
+        None => state.store.run(move |s| s.summary(&key)).await?,
+    };
     let summary = summary.ok_or_else(|| {
         Error::new(
             ErrorKind::NotFound,
@@ -349,6 +368,15 @@ pub async fn delete_connection(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    if state.local_summary().is_some_and(|local| local.id == id) {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            "the local connection belongs to the embedded store of --local; it goes when the \
+             service stops",
+        )
+        .with_field("id")
+        .into());
+    }
     let key = id.clone();
     if state.store.run(move |s| s.remove(&key)).await? {
         Ok(StatusCode::NO_CONTENT)

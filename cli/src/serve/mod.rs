@@ -26,6 +26,9 @@ use store::ConnectionStore;
 pub use api::status_of;
 pub use args::ServeArgs;
 
+/// The id of the connection to the embedded store of `--local`.
+pub const LOCAL_CONNECTION_ID: &str = "local";
+
 /// How to run the service.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -55,7 +58,8 @@ pub struct ServeConfig {
     pub content_body_limit: usize,
     /// Bytes of request bodies held at once by all requests together.
     pub body_memory: usize,
-    /// Also start the embedded local store, with a stored connection named `local` to it.
+    /// Also start the embedded local store, with a connection to it whose id and name are
+    /// `local` (kept in memory, not in the store).
     pub local: bool,
     /// The folder modules may read and write local files in (`source.path`, `save_to`);
     /// `None`: no local files.
@@ -92,6 +96,9 @@ impl ServeConfig {
 pub struct AppState {
     registry: &'static Registry,
     store: ConnectionStore,
+    /// With `--local`: the connection to the embedded store, id [`LOCAL_CONNECTION_ID`]. It
+    /// lives as long as the service, never in the store (services may share a state folder).
+    local_connection: Option<connector_core::Connection>,
     token: Option<String>,
     local_files: LocalFiles,
     egress: EgressPolicy,
@@ -167,12 +174,7 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     let registry = Registry::global();
     let store = ConnectionStore::open(&config.state_dir, config.master_key.as_deref())?;
     let local = if config.local {
-        let local = LocalStore::start(LocalStoreConfig::default()).await?;
-        for old in store.list()?.into_iter().filter(|c| c.name == "local") {
-            store.remove(&old.id)?;
-        }
-        store.insert("local".into(), &local.connection())?;
-        Some(local)
+        Some(LocalStore::start(LocalStoreConfig::default()).await?)
     } else {
         None
     };
@@ -188,6 +190,7 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     let state = Arc::new(AppState {
         registry,
         store,
+        local_connection: local.as_ref().map(LocalStore::connection),
         token: config.token.clone(),
         local_files: match &config.files_dir {
             Some(dir) => LocalFiles::Under(dir.clone()),

@@ -59,6 +59,13 @@ pub struct ConnectionSummary {
     pub has_session_token: bool,
 }
 
+impl ConnectionSummary {
+    /// The summary of `connection`, under `id` and `name`.
+    pub fn describe(id: &str, name: &str, connection: &Connection) -> Self {
+        Plain::from_connection(name.to_owned(), connection).summary(id)
+    }
+}
+
 /// What is encrypted: the connection with its secrets in clear (never serialized elsewhere).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Plain {

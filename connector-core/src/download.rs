@@ -109,31 +109,24 @@ impl std::ops::Deref for PartFile {
 /// A new temporary file in `dest`'s folder (created if missing), removed when dropped unless
 /// put in place: a download in progress never sits at the destination itself.
 ///
-/// It is created with mode `0666`, which the kernel narrows by the umask: the mode a new file
-/// gets from `cp` or `curl -o`. (It stays writable by its owner meanwhile, whatever the umask.)
+/// It is readable by its owner only while the bytes arrive; once in place it gets the mode of
+/// the file it replaces, or the mode a new file gets from `cp` or `curl -o` (`0666` less the
+/// umask).
 pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, PartFile)> {
     let dir = match dest.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|err| io_error(err, "creating the folder", &dir))?;
+    let creating = |err| io_error(err, "creating a temporary file in", &dir);
+    let new_file_mode = new_file_mode(&dir).map_err(creating)?;
     let temp = tempfile::Builder::new()
         .prefix(".s3c-download-")
         .suffix(".part")
-        .permissions(std::fs::Permissions::from_mode(0o666))
+        .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile_in(&dir)
-        .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
+        .map_err(creating)?;
     let (file, path) = temp.into_parts();
-    let new_file_mode = file
-        .metadata()
-        .map_err(|err| io_error(err, "creating a temporary file in", &dir))?
-        .permissions()
-        .mode()
-        & 0o777;
-    if new_file_mode & 0o600 != 0o600 {
-        file.set_permissions(std::fs::Permissions::from_mode(new_file_mode | 0o600))
-            .map_err(|err| io_error(err, "creating a temporary file in", &dir))?;
-    }
     Ok((
         file,
         PartFile {
@@ -141,6 +134,16 @@ pub(crate) fn temp_file_beside(dest: &Path) -> Result<(std::fs::File, PartFile)>
             new_file_mode,
         },
     ))
+}
+
+/// The mode a new file gets in `dir`: `0666` narrowed by the umask, read off an empty probe
+/// file (the umask cannot be read without unsafe code).
+fn new_file_mode(dir: &Path) -> std::io::Result<u32> {
+    let probe = tempfile::Builder::new()
+        .prefix(".s3c-mode-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    Ok(probe.as_file().metadata()?.permissions().mode() & 0o777)
 }
 
 /// Renames a finished download into place. A file it replaces keeps its mode (its permission
@@ -264,6 +267,15 @@ mod tests {
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_download_in_progress_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_file, part) = temp_file_beside(&dir.path().join("out.bin")).unwrap();
+        assert_eq!(mode(&part), 0o600);
+        // The probe that read the umask is gone.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[tokio::test]

@@ -225,6 +225,30 @@ async fn a_cycle_of_tokens_is_caught() {
     assert!(server.requests() <= 4, "{} requests", server.requests());
 }
 
+/// Empty pages, each with a new token, forever (until a client that never notices has read
+/// 1,000 of them).
+#[tokio::test]
+async fn endless_empty_pages_with_new_tokens_are_stopped() {
+    let pages = AtomicUsize::new(0);
+    let server = HostileServer::start(move |_| {
+        let n = pages.fetch_add(1, Ordering::SeqCst);
+        if n >= 1_000 {
+            return Answer::xml(
+                "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+            );
+        }
+        Answer::xml(format!(
+            "<ListBucketResult><IsTruncated>true</IsTruncated>\
+             <NextContinuationToken>t{n}</NextContinuationToken></ListBucketResult>"
+        ))
+    })
+    .await;
+    let err = failure(&server.context(), "list_files", json!({"bucket": "b"})).await;
+    assert_eq!(err.kind(), ErrorKind::Server, "{}", err.to_json());
+    assert!(err.message().contains("empty pages"), "{}", err.message());
+    assert!(server.requests() <= 102, "{} requests", server.requests());
+}
+
 #[tokio::test]
 async fn the_page_cap_is_set_where_the_listing_starts() {
     let pages = AtomicUsize::new(0);

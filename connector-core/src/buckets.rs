@@ -126,7 +126,8 @@ impl<'a> BucketPages<'a> {
         )
         .await?;
         let next = page.continuation_token.as_deref();
-        self.guard.next_page(next.map(|token| [token]))?;
+        self.guard
+            .next_page(page.buckets.len(), next.map(|token| [token]))?;
         self.continuation_token = page.continuation_token.clone();
         self.done = self.continuation_token.is_none();
         Ok(Some(page))

@@ -126,7 +126,8 @@ pub async fn delete_all_versions(client: &S3Client, bucket: &str) -> Result<Opti
             page.next_version_id_marker,
             "NextKeyMarker",
         )?;
-        guard.next_page(markers.as_ref().map(marker_parts))?;
+        let items = page.version.len() + page.delete_marker.len();
+        guard.next_page(items, markers.as_ref().map(marker_parts))?;
         let objects: Vec<ObjectId> = page
             .version
             .into_iter()
@@ -217,7 +218,7 @@ pub async fn abort_all_uploads(client: &S3Client, bucket: &str) -> Result<Option
             page.next_upload_id_marker,
             "NextKeyMarker",
         )?;
-        guard.next_page(markers.as_ref().map(marker_parts))?;
+        guard.next_page(page.upload.len(), markers.as_ref().map(marker_parts))?;
         for upload in page.upload {
             client
                 .request(Method::DELETE, Target::object(bucket, &upload.key))

@@ -20,6 +20,9 @@ pub const MAX_KEYS_PER_PAGE: u32 = 1000;
 /// million keys at 1,000 a page).
 pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 
+/// The most empty pages in a row (a cursor and nothing else) a listing goes on after.
+pub const MAX_EMPTY_PAGES_IN_A_ROW: u64 = 100;
+
 /// What to list.
 #[derive(Debug, Clone, Default)]
 pub struct ListRequest {
@@ -198,7 +201,8 @@ impl<'a> Pages<'a> {
         // After an error nothing moves on: asking again fails again, never reads as the end.
         let page = list_objects_v2(self.client, self.bucket, &self.request).await?;
         let next = page.next_continuation_token.as_deref();
-        self.guard.next_page(next.map(|token| [token]))?;
+        let items = page.objects.len() + page.common_prefixes.len();
+        self.guard.next_page(items, next.map(|token| [token]))?;
         match next {
             Some(token) => {
                 self.request.continuation_token = Some(token.to_owned());
@@ -224,6 +228,8 @@ pub struct PageGuard<const N: usize = 1> {
     cursor: &'static str,
     max_pages: u64,
     pages: u64,
+    /// Pages in a row that had nothing in them but a cursor to the next.
+    empty_in_a_row: u64,
     /// Digests of the cursors used so far (32 bytes each, whatever a token's length).
     used: HashSet<[u8; 32]>,
 }
@@ -236,6 +242,7 @@ impl<const N: usize> PageGuard<N> {
             cursor,
             max_pages: DEFAULT_MAX_PAGES,
             pages: 0,
+            empty_in_a_row: 0,
             used: start.iter().map(|parts| digest(parts)).collect(),
         }
     }
@@ -246,13 +253,28 @@ impl<const N: usize> PageGuard<N> {
         self
     }
 
-    /// Counts a page just read, whose cursor for the next page is `next` (`None` on the last
-    /// page). Errs when the listing must stop: `next` was already used, or the cap is reached.
-    pub fn next_page(&mut self, next: Option<[&str; N]>) -> Result<()> {
+    /// Counts a page just read, with `items` in it, whose cursor for the next page is `next`
+    /// (`None` on the last page). Errs when the listing must stop: `next` was already used,
+    /// too many pages in a row were empty, or the cap is reached.
+    pub fn next_page(&mut self, items: usize, next: Option<[&str; N]>) -> Result<()> {
         self.pages += 1;
         let Some(parts) = next else {
             return Ok(());
         };
+        // Amazon S3 may send a few empty pages where delete markers hide every key; a store
+        // that sends nothing but new cursors is stopped long before the cap.
+        self.empty_in_a_row = if items == 0 {
+            self.empty_in_a_row + 1
+        } else {
+            0
+        };
+        if self.empty_in_a_row > MAX_EMPTY_PAGES_IN_A_ROW {
+            return Err(server_fault(format!(
+                "the store sent {} empty pages in a row, each with a new {}: its listing would \
+                 not end, so it was stopped (the store is at fault, not the request)",
+                self.empty_in_a_row, self.cursor
+            )));
+        }
         if !self.used.insert(digest(&parts)) {
             return Err(server_fault(format!(
                 "the store sent the {} {} again after {} pages: its listing would never end, so \
@@ -434,8 +456,8 @@ mod tests {
     #[test]
     fn the_guard_stops_repeats_cycles_and_endless_listings() {
         let mut guard = PageGuard::new("continuation token", Some(["start"]));
-        guard.next_page(Some(["a"])).unwrap();
-        let err = guard.next_page(Some(["start"])).unwrap_err();
+        guard.next_page(1, Some(["a"])).unwrap();
+        let err = guard.next_page(1, Some(["start"])).unwrap_err();
         assert!(
             err.message().contains("\"start\" again after 2 pages"),
             "{}",
@@ -444,23 +466,23 @@ mod tests {
         assert!(!err.is_retryable());
 
         let mut guard = PageGuard::<2>::new("key marker", None);
-        guard.next_page(Some(["k", "v1"])).unwrap();
-        guard.next_page(Some(["k", "v2"])).unwrap();
-        guard.next_page(Some(["k2", "v1"])).unwrap();
-        assert!(guard.next_page(Some(["k", "v2"])).is_err());
+        guard.next_page(1, Some(["k", "v1"])).unwrap();
+        guard.next_page(1, Some(["k", "v2"])).unwrap();
+        guard.next_page(1, Some(["k2", "v1"])).unwrap();
+        assert!(guard.next_page(1, Some(["k", "v2"])).is_err());
         // Parts do not run into each other.
         let mut guard = PageGuard::<2>::new("key marker", None);
-        guard.next_page(Some(["ab", "c"])).unwrap();
-        guard.next_page(Some(["a", "bc"])).unwrap();
-        guard.next_page(None).unwrap();
+        guard.next_page(1, Some(["ab", "c"])).unwrap();
+        guard.next_page(1, Some(["a", "bc"])).unwrap();
+        guard.next_page(1, None).unwrap();
 
         let mut guard = PageGuard::<1>::new("continuation token", None).max_pages(3);
-        guard.next_page(Some(["1"])).unwrap();
-        guard.next_page(Some(["2"])).unwrap();
-        let err = guard.next_page(Some(["3"])).unwrap_err();
+        guard.next_page(1, Some(["1"])).unwrap();
+        guard.next_page(1, Some(["2"])).unwrap();
+        let err = guard.next_page(1, Some(["3"])).unwrap_err();
         assert!(err.message().contains("3 pages"), "{}", err.message());
         // The last page is always taken.
         let mut guard = PageGuard::<1>::new("continuation token", None).max_pages(1);
-        guard.next_page(None).unwrap();
+        guard.next_page(1, None).unwrap();
     }
 }

@@ -199,29 +199,43 @@ impl Registry {
     }
 }
 
-/// Checks `value` against `schema`, naming the first offending field under `prefix`
-/// (`connection.region`): what the registry does for a module's input, for other JSON a
-/// front end takes (an inline connection).
-pub fn check_against(schema: &Value, value: &Value, prefix: &str) -> Result<()> {
-    let validator = jsonschema::validator_for(schema).map_err(|err| {
-        Error::new(
-            ErrorKind::Server,
-            format!("the schema of {prefix} is invalid: {err}"),
-        )
-    })?;
-    match validator.iter_errors(value).next() {
-        Some(err) => {
-            let err = schema_error(&err, schema);
-            let field = match err.field() {
-                Some("input") | None => prefix.to_owned(),
-                Some(field) => format!("{prefix}.{field}"),
-            };
-            Err(Error::invalid_input(
-                field.clone(),
-                format!("{prefix}: {}", err.message()),
-            ))
+/// A JSON Schema compiled once, to check other JSON than a module's input (an inline
+/// connection) the way the registry checks inputs: the error names the first offending field
+/// under a prefix (`connection.region`).
+pub struct SchemaCheck {
+    schema: Value,
+    validator: jsonschema::Validator,
+    prefix: &'static str,
+}
+
+impl SchemaCheck {
+    /// Compiles `schema` for values given under `prefix`; panics if the schema is invalid (a
+    /// programming error: schemas come from the code).
+    pub fn new(schema: Value, prefix: &'static str) -> Self {
+        let validator = jsonschema::validator_for(&schema)
+            .unwrap_or_else(|err| panic!("the schema of {prefix} is invalid: {err}"));
+        SchemaCheck {
+            schema,
+            validator,
+            prefix,
         }
-        None => Ok(()),
+    }
+
+    /// Checks `value`; the error names the first offending field.
+    pub fn check(&self, value: &Value) -> Result<()> {
+        let Some(err) = self.validator.iter_errors(value).next() else {
+            return Ok(());
+        };
+        let prefix = self.prefix;
+        let err = schema_error(&err, &self.schema);
+        let field = match err.field() {
+            Some("input") | None => prefix.to_owned(),
+            Some(field) => format!("{prefix}.{field}"),
+        };
+        Err(Error::invalid_input(
+            field,
+            format!("{prefix}: {}", err.message()),
+        ))
     }
 }
 

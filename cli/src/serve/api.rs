@@ -7,6 +7,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use connector_core::module::schema_of;
+use connector_core::registry::SchemaCheck;
 use connector_core::{Connection, Context, Error, ErrorKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -59,19 +61,14 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        let message = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "the request body is larger than the service accepts (send large files with \
-             presigned URLs instead)"
-                .to_owned()
-        } else {
-            format!(
-                "the request body is not the expected JSON: {}",
-                rejection.body_text()
-            )
-        };
-        // Too large and not JSON keep their own statuses; any other bad body is invalid input.
+        // (Sizes were checked when the body was read: see limits.rs.)
+        let message = format!(
+            "the request body is not the expected JSON: {}",
+            rejection.body_text()
+        );
+        // Not JSON keeps its own status; any other bad body is invalid input.
         let status = match rejection.status() {
-            status @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError {
@@ -168,9 +165,10 @@ impl AppState {
 /// A connection given in a request, checked against its schema (the one /openapi.json shows),
 /// then read.
 fn inline_connection(connection: &Value) -> Result<Connection, Error> {
-    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let schema = SCHEMA.get_or_init(connector_core::module::schema_of::<Connection>);
-    connector_core::registry::check_against(schema, connection, "connection")?;
+    static CHECK: std::sync::OnceLock<SchemaCheck> = std::sync::OnceLock::new();
+    CHECK
+        .get_or_init(|| SchemaCheck::new(schema_of::<Connection>(), "connection"))
+        .check(connection)?;
     Connection::from_json(&connection.to_string())
 }
 

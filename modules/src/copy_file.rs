@@ -220,12 +220,19 @@ pub struct CopyFile;
 
 /// A copy from one object to another: what Copy File and Move File share.
 pub(crate) struct Copy<'a> {
+    /// The bucket of the file to copy.
     pub source_bucket: &'a str,
+    /// The key of the file to copy.
     pub source_key: &'a str,
+    /// The version of the source to copy; `None`: the current one.
     pub source_version_id: Option<&'a str>,
+    /// The bucket the copy goes to.
     pub bucket: &'a str,
+    /// The key of the copy.
     pub key: &'a str,
+    /// The copy's storage class; `None`: `STANDARD`, whatever the source's.
     pub storage_class: Option<StorageClass>,
+    /// A canned ACL for the copy; `None`: private (ACLs are not copied).
     pub acl: Option<CannedAcl>,
 }
 

@@ -94,8 +94,10 @@ where
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionChoice {
+    /// The connection, given inline (its keys are used for this request only).
     #[serde(default, deserialize_with = "present")]
     connection: Option<Value>,
+    /// The id of a stored connection (`GET /v1/connections`).
     #[serde(default, deserialize_with = "present")]
     connection_id: Option<String>,
 }
@@ -104,8 +106,10 @@ pub struct ConnectionChoice {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    /// The connection, given inline (its keys are used for this request only).
     #[serde(default, deserialize_with = "present")]
     connection: Option<Value>,
+    /// The id of a stored connection (`GET /v1/connections`).
     #[serde(default, deserialize_with = "present")]
     connection_id: Option<String>,
     /// The module's input.
@@ -116,8 +120,10 @@ pub struct RunRequest {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionsRequest {
+    /// The connection, given inline (its keys are used for this request only).
     #[serde(default, deserialize_with = "present")]
     connection: Option<Value>,
+    /// The id of a stored connection (`GET /v1/connections`).
     #[serde(default, deserialize_with = "present")]
     connection_id: Option<String>,
     /// The form's current values.
@@ -172,6 +178,7 @@ fn inline_connection(connection: &Value) -> Result<Connection, Error> {
     Connection::from_json(&connection.to_string())
 }
 
+/// `GET /`: the scenario-builder page.
 pub async fn page() -> impl IntoResponse {
     (
         [
@@ -182,6 +189,7 @@ pub async fn page() -> impl IntoResponse {
     )
 }
 
+/// `GET /assets/app.js`: the page's script.
 pub async fn script() -> impl IntoResponse {
     (
         [
@@ -192,6 +200,7 @@ pub async fn script() -> impl IntoResponse {
     )
 }
 
+/// `GET /assets/app.css`: the page's stylesheet.
 pub async fn stylesheet() -> impl IntoResponse {
     (
         [
@@ -202,14 +211,18 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// `GET /openapi.json`: the OpenAPI document of this service.
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(state.openapi.clone())
 }
 
+/// `GET /v1/manifest`: the connector's manifest (app, connection schema, modules, option
+/// lists).
 pub async fn manifest(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(state.manifest.clone())
 }
 
+/// `GET /v1/modules`: every module's name, label, kind and description.
 pub async fn modules(State(state): State<Arc<AppState>>) -> Json<Value> {
     let list: Vec<Value> = state
         .registry
@@ -219,6 +232,8 @@ pub async fn modules(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(Value::Array(list))
 }
 
+/// `GET /v1/modules/{name}`: one module, with its input and output schemas; 404 for a name no
+/// module has.
 pub async fn module(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -233,6 +248,8 @@ pub async fn module(
     })))
 }
 
+/// `POST /v1/modules/{name}/run`: checks the input, then runs the module with the request's
+/// connection (stored or inline) within the service's time limit, and answers its output.
 pub async fn run(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -276,6 +293,8 @@ pub async fn run(
     }
 }
 
+/// `POST /v1/options/{provider}`: the items of an option list (buckets, folders, regions, …)
+/// for the form's current values; lists that call S3 need a connection.
 pub async fn options(
     State(state): State<Arc<AppState>>,
     Path(provider): Path<String>,
@@ -306,14 +325,19 @@ pub async fn options(
     Ok(Json(serde_json::to_value(items).expect("JSON")))
 }
 
+/// The body of `POST /v1/connections`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewConnection {
+    /// A name for people. Empty: the access key ID.
     #[serde(default)]
     name: Option<String>,
+    /// The connection, checked against its schema before it is stored.
     connection: Value,
 }
 
+/// `POST /v1/connections`: stores a connection, encrypted, once the service may send requests
+/// to its endpoint; answers 201 with its summary (never its secrets).
 pub async fn store_connection(
     State(state): State<Arc<AppState>>,
     body: Result<Json<NewConnection>, JsonRejection>,
@@ -336,6 +360,8 @@ pub async fn store_connection(
     ))
 }
 
+/// `GET /v1/connections`: the stored connections' summaries (without secrets), `--local`'s
+/// first.
 pub async fn connections(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
     let mut list = state.store.run(|s| s.list()).await?;
     if let Some(summary) = state.local_summary() {
@@ -344,6 +370,7 @@ pub async fn connections(State(state): State<Arc<AppState>>) -> ApiResult<Json<V
     Ok(Json(serde_json::to_value(list).expect("JSON")))
 }
 
+/// `GET /v1/connections/{id}`: one stored connection's summary (without secrets).
 pub async fn connection(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -362,6 +389,8 @@ pub async fn connection(
     Ok(Json(serde_json::to_value(summary).expect("JSON")))
 }
 
+/// `DELETE /v1/connections/{id}`: forgets a stored connection (204); `--local`'s cannot be
+/// deleted (409).
 pub async fn delete_connection(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -387,6 +416,7 @@ pub async fn delete_connection(
     }
 }
 
+/// Any other path: 404, pointing at /openapi.json.
 pub async fn not_found() -> ApiError {
     Error::new(ErrorKind::NotFound, "no such endpoint; see /openapi.json").into()
 }

@@ -33,6 +33,8 @@ pub(super) struct Limits {
 }
 
 impl Limits {
+    /// The limits `config` sets (a content body limit is never below the body limit, the
+    /// memory for bodies holds at least one content body, and at least one run is allowed).
     pub(super) fn new(config: &super::ServeConfig) -> Self {
         Limits {
             body_limit: config.body_limit,

@@ -33,6 +33,7 @@ impl std::fmt::Debug for Sealed {
 pub struct Cipher(XChaCha20Poly1305);
 
 impl Cipher {
+    /// The cipher of the 32-byte master key.
     pub fn new(key: &[u8; 32]) -> Self {
         Cipher(XChaCha20Poly1305::new(key.into()))
     }

@@ -23,10 +23,15 @@ const MAX_ID_CHARS: usize = 255;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum CorsMethod {
+    /// Download files (and list the bucket).
     Get,
+    /// Upload (create or replace) files, e.g. with presigned URLs.
     Put,
+    /// Upload files with presigned POST forms (and start or finish multipart uploads).
     Post,
+    /// Delete files.
     Delete,
+    /// Read files' metadata.
     Head,
 }
 

@@ -1,10 +1,10 @@
 //! Buckets: listing the account's buckets, and finding the region a bucket lives in.
 
+use crate::answer::XmlAnswer;
 use crate::client::S3Client;
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
 use crate::listing::PageGuard;
-use crate::xml::XmlAnswer;
 use http::Method;
 use serde::Deserialize;
 
@@ -211,14 +211,14 @@ mod tests {
 <Bucket><Name>a-bucket</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>eu-west-1</BucketRegion></Bucket>
 <Bucket><Name>b-bucket</Name><CreationDate>2026-01-02T00:00:00.000Z</CreationDate></Bucket>
 </Buckets><ContinuationToken>next</ContinuationToken></ListAllMyBucketsResult>"#;
-        let page = page_from(crate::xml::parse(xml).unwrap(), None);
+        let page = page_from(crate::answer::parse(xml).unwrap(), None);
         assert_eq!(page.buckets.len(), 2);
         assert_eq!(page.buckets[0].region.as_deref(), Some("eu-west-1"));
         assert_eq!(page.continuation_token.as_deref(), Some("next"));
-        let filtered = page_from(crate::xml::parse(xml).unwrap(), Some("b-"));
+        let filtered = page_from(crate::answer::parse(xml).unwrap(), Some("b-"));
         assert_eq!(filtered.buckets.len(), 1);
         let empty = page_from(
-            crate::xml::parse("<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>")
+            crate::answer::parse("<ListAllMyBucketsResult><Buckets/></ListAllMyBucketsResult>")
                 .unwrap(),
             None,
         );
@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn locations() {
         let parse = |xml: &str| {
-            let l: LocationConstraint = crate::xml::parse(xml).unwrap();
+            let l: LocationConstraint = crate::answer::parse(xml).unwrap();
             normalize_location(l.region.as_deref())
         };
         assert_eq!(parse(r#"<LocationConstraint xmlns="x"/>"#), "us-east-1");

@@ -257,7 +257,7 @@ struct DeleteResultXml {
     entries: Vec<ResultEntry>,
 }
 
-impl crate::xml::XmlAnswer for DeleteResultXml {
+impl crate::answer::XmlAnswer for DeleteResultXml {
     const ROOT: &'static str = "DeleteResult";
 }
 
@@ -374,7 +374,7 @@ mod tests {
             id("v.txt", Some("v9")),
             id("v.txt", Some("v1")),
         ];
-        let report = report_from(objects, crate::xml::parse(xml).unwrap());
+        let report = report_from(objects, crate::answer::parse(xml).unwrap());
         assert_eq!(
             report.failed,
             vec![
@@ -408,7 +408,7 @@ mod tests {
             r#"<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#,
             "<DeleteResult>\n</DeleteResult>",
         ] {
-            let report = report_from(vec![id("a", None)], crate::xml::parse(xml).unwrap());
+            let report = report_from(vec![id("a", None)], crate::answer::parse(xml).unwrap());
             assert_eq!(report.deleted, vec![id("a", None)]);
             assert!(report.failed.is_empty());
         }
@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn decodes_url_encoded_keys_and_keeps_spaces() {
         let failed_keys = |xml: &str, objects: Vec<ObjectId>| {
-            let report = report_from(objects, crate::xml::parse(xml).unwrap());
+            let report = report_from(objects, crate::answer::parse(xml).unwrap());
             let keys: Vec<String> = report.failed.into_iter().map(|f| f.key).collect();
             (keys, report.deleted)
         };

@@ -1,6 +1,7 @@
 //! Emptying folders and buckets: every key under a prefix, every version of every object, and
 //! every unfinished multipart upload, a page at a time (memory stays bounded whatever the count).
 
+use crate::answer::XmlAnswer;
 use crate::client::S3Client;
 use crate::delete_objects::{DeleteReport, ObjectId, delete_objects};
 use crate::encode::decode_listing_key;
@@ -9,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::listing::{
     ListRequest, MAX_KEYS_PER_PAGE, PageGuard, Pages, list_objects_v2, truncated_without,
 };
-use crate::xml::XmlAnswer;
 use http::Method;
 use serde::Deserialize;
 
@@ -253,12 +253,12 @@ mod tests {
 <Version><Key>a</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest></Version>
 <DeleteMarker><Key>b</Key><VersionId>v2</VersionId></DeleteMarker>
 <Version><Key>c</Key><VersionId>null</VersionId></Version></ListVersionsResult>"#;
-        let page: ListVersionsResult = crate::xml::parse(versions).unwrap();
+        let page: ListVersionsResult = crate::answer::parse(versions).unwrap();
         assert_eq!(page.version.len(), 2);
         assert_eq!(page.delete_marker[0].key, "b");
         assert_eq!(page.next_version_id_marker.as_deref(), Some("v2"));
         let uploads = r#"<ListMultipartUploadsResult><Upload><Key>big.bin</Key><UploadId>u-1</UploadId></Upload></ListMultipartUploadsResult>"#;
-        let page: ListMultipartUploadsResult = crate::xml::parse(uploads).unwrap();
+        let page: ListMultipartUploadsResult = crate::answer::parse(uploads).unwrap();
         assert_eq!(page.upload[0].upload_id, "u-1");
         assert!(page.is_truncated.is_none());
     }

@@ -51,7 +51,7 @@ impl ObjectInfo {
         let owned = |name: &str| text(h, name).map(str::to_owned);
         ObjectInfo {
             content_type: owned("content-type"),
-            etag: text(h, "etag").map(crate::listing::unquote_etag),
+            etag: text(h, "etag").map(unquote_etag),
             last_modified: text(h, "last-modified").and_then(http_date_to_rfc3339),
             version_id: owned("x-amz-version-id"),
             storage_class: owned("x-amz-storage-class").unwrap_or_else(|| "STANDARD".to_owned()),
@@ -104,6 +104,11 @@ pub fn to_rfc3339(time: std::time::SystemTime) -> String {
     DateTime::from_secs(secs)
         .fmt(Format::DateTime)
         .unwrap_or_default()
+}
+
+/// Strips the quotes S3 puts around ETags.
+pub fn unquote_etag(etag: &str) -> String {
+    etag.trim_matches('"').to_owned()
 }
 
 /// A header as text.

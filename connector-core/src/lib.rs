@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod acl;
+pub mod answer;
 pub mod body;
 pub mod buckets;
 pub mod canonical;

@@ -3,11 +3,12 @@
 //! Listings ask for `encoding-type=url` so keys with characters XML cannot carry (control
 //! characters) still list exactly; keys are decoded when S3 says it encoded them.
 
+use crate::answer::XmlAnswer;
 use crate::client::S3Client;
 use crate::encode::decode_listing_key;
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
-use crate::xml::XmlAnswer;
+use crate::headers::unquote_etag;
 use http::Method;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -328,11 +329,6 @@ fn shown(parts: &[&str]) -> String {
     }
 }
 
-/// Strips the quotes S3 puts around ETags.
-pub fn unquote_etag(etag: &str) -> String {
-    etag.trim_matches('"').to_owned()
-}
-
 /// Lists one page of `bucket`.
 pub async fn list_objects_v2(
     client: &S3Client,
@@ -358,7 +354,7 @@ pub async fn list_objects_v2(
 
 /// Reads a ListObjectsV2 answer body into a page (keys decoded, ETags unquoted).
 pub fn parse_page(text: &str) -> Result<ListPage> {
-    crate::xml::parse(text).and_then(page_from)
+    crate::answer::parse(text).and_then(page_from)
 }
 
 /// The page an answer stands for; a truncated answer without a token to go on from is an

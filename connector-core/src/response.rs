@@ -2,9 +2,9 @@
 //! streamed, or decoded as an S3 error. A received `Content-Length` is enforced: fewer or more
 //! bytes are an error, never a short result.
 
+use crate::answer::XmlAnswer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::s3_error;
-use crate::xml::XmlAnswer;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 
@@ -109,7 +109,7 @@ impl Response {
         Ok(out.freeze())
     }
 
-    /// Reads an XML body into `T` (see [`crate::xml::parse_answer`]): an `<Error>` document
+    /// Reads an XML body into `T` (see [`crate::answer::parse_answer`]): an `<Error>` document
     /// is an error even in a `200 OK` answer (S3 sends those for CopyObject,
     /// CompleteMultipartUpload, DeleteObjects when it fails after it started answering), and a
     /// document that is not `T`'s is a `server` error, never an empty result.
@@ -133,7 +133,7 @@ impl Response {
                 .with_retryable(false),
                 _ => err,
             })?;
-        crate::xml::parse_answer(status, &headers, &bytes)
+        crate::answer::parse_answer(status, &headers, &bytes)
     }
 
     /// The body as a stream of chunks. When the answer declared its length, a body that ends

@@ -44,7 +44,7 @@ struct AssumeRoleResponse {
     assume_role_result: AssumeRoleResult,
 }
 
-impl crate::xml::XmlAnswer for AssumeRoleResponse {
+impl crate::answer::XmlAnswer for AssumeRoleResponse {
     const ROOT: &'static str = "AssumeRoleResponse";
 }
 
@@ -144,7 +144,7 @@ mod tests {
   </AssumeRoleResult>
   <ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>
 </AssumeRoleResponse>"#;
-        let parsed: AssumeRoleResponse = crate::xml::parse(xml).unwrap();
+        let parsed: AssumeRoleResponse = crate::answer::parse(xml).unwrap();
         let result = parsed.assume_role_result;
         assert_eq!(result.credentials.access_key_id, "ASIAEXAMPLE");
         assert_eq!(result.credentials.expiration, "2026-01-15T13:34:56Z");

@@ -7,7 +7,7 @@ use crate::body::Body;
 use crate::client::S3Client;
 use crate::endpoint::Target;
 use crate::error::{Error, ErrorKind, Result};
-use crate::listing::unquote_etag;
+use crate::headers::unquote_etag;
 use crate::transfer::{MAX_PARTS, Progress, TransferOptions};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -247,7 +247,7 @@ struct InitiateMultipartUploadResult {
     upload_id: String,
 }
 
-impl crate::xml::XmlAnswer for InitiateMultipartUploadResult {
+impl crate::answer::XmlAnswer for InitiateMultipartUploadResult {
     const ROOT: &'static str = "InitiateMultipartUploadResult";
 }
 
@@ -274,7 +274,7 @@ struct CompleteMultipartUploadResult {
     etag: Option<String>,
 }
 
-impl crate::xml::XmlAnswer for CompleteMultipartUploadResult {
+impl crate::answer::XmlAnswer for CompleteMultipartUploadResult {
     const ROOT: &'static str = "CompleteMultipartUploadResult";
 }
 

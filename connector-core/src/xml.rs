@@ -3,13 +3,10 @@
 //! expanded; no document is read that nests deeper than [`MAX_XML_DEPTH`] (whatever a server
 //! sends, reading it neither recurses without bound nor builds a value too deep to drop).
 //!
-//! A typed answer is only read from the document it is meant to be: its real root element
-//! (after any byte order mark, XML declaration, comments, processing instructions and DOCTYPE)
-//! must be the one its type names ([`XmlAnswer::ROOT`]); an `<Error>` root is the S3 error it
-//! describes, even in a `200 OK` answer.
+//! Typed S3 answers are read through [`answer`](crate::answer), which checks the document's
+//! root first.
 
 use crate::error::{Error, ErrorKind, Result};
-use http::{HeaderMap, StatusCode};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::de::DeserializeOwned;
@@ -21,50 +18,9 @@ pub const MAX_XML_BYTES: usize = 32 * 1024 * 1024;
 /// The deepest an XML document may nest (S3's answers nest a handful of levels).
 pub const MAX_XML_DEPTH: usize = 256;
 
-/// A typed S3 answer: the document it is read from, named by its root element.
-pub trait XmlAnswer: DeserializeOwned {
-    /// The local name (without namespace prefix) of the root element, e.g. `ListBucketResult`.
-    const ROOT: &'static str;
-}
-
-/// Reads S3's answer `body` (with its `status` and `headers`) into `T`. An `<Error>` document
-/// is the S3 error it describes, whatever the status; a document with another root than
-/// `T`'s, too deep, not UTF-8 or not well-formed is a `server` error.
-pub fn parse_answer<T: XmlAnswer>(
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T> {
-    let text = std::str::from_utf8(body).map_err(|_| {
-        Error::new(
-            ErrorKind::Server,
-            "the store answered with XML that is not UTF-8",
-        )
-        .with_retryable(false)
-    })?;
-    match document_root(text)? {
-        root if root == "Error" => Err(crate::s3_error::from_response(status, headers, body)),
-        root if root == T::ROOT => deserialize(text),
-        root => Err(Error::new(
-            ErrorKind::Server,
-            format!(
-                "expected <{}>, the store answered <{root}>: it is not the answer to this \
-                 request, so nothing was taken from it",
-                T::ROOT
-            ),
-        )
-        .with_status(status.as_u16())
-        .with_retryable(false)),
-    }
-}
-
-/// [`parse_answer`] for a body on its own (as if S3 had answered `200 OK` with no headers).
-pub fn parse<T: XmlAnswer>(text: &str) -> Result<T> {
-    parse_answer(StatusCode::OK, &HeaderMap::new(), text.as_bytes())
-}
-
 /// Deserializes `text` into `T` whatever its root element (S3's error documents; typed
-/// answers go through [`parse_answer`], which checks the root first). Refuses documents
+/// answers go through [`answer::parse_answer`](crate::answer::parse_answer), which checks the
+/// root first). Refuses documents
 /// deeper than [`MAX_XML_DEPTH`] before deserializing.
 pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T> {
     let text = without_bom(text);
@@ -316,40 +272,6 @@ mod tests {
             let err = document_root(broken).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Server, "{broken:?}");
         }
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Listing {
-        name: String,
-    }
-
-    impl XmlAnswer for Listing {
-        const ROOT: &'static str = "ListBucketResult";
-    }
-
-    #[test]
-    fn typed_answers_come_only_from_their_own_document() {
-        let ok: Listing =
-            parse("\u{FEFF}<!-- c --><ListBucketResult><Name>b</Name></ListBucketResult>").unwrap();
-        assert_eq!(ok.name, "b");
-        let err = parse::<Listing>("<DeleteResult><Name>b</Name></DeleteResult>").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Server);
-        assert!(
-            err.message()
-                .contains("expected <ListBucketResult>, the store answered <DeleteResult>"),
-            "{}",
-            err.message()
-        );
-        let err = parse::<Listing>(
-            "<!-- c --><Error><Code>AccessDenied</Code><Message>no</Message></Error>",
-        )
-        .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AccessDenied);
-        assert_eq!(err.code(), Some("AccessDenied"));
-        let err =
-            parse_answer::<Listing>(StatusCode::OK, &HeaderMap::new(), b"<a>\xff</a>").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Server);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use connector_core::acl::CannedAcl;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Result, S3Client, S3Request, Target,
-    async_trait, encode, headers, listing::unquote_etag, register_module, s3_error, validate,
+    async_trait, encode, headers, headers::unquote_etag, register_module, s3_error, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! Create Folder: an empty folder, as S3 consoles make them (a zero-byte key ending in `/`).
 
 use connector_core::{
-    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, keys,
-    listing::unquote_etag, register_module, validate,
+    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait,
+    headers::unquote_etag, keys, register_module, validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

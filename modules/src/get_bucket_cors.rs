@@ -51,7 +51,7 @@ impl Module for GetBucketCors {
     }
 }
 
-impl connector_core::xml::XmlAnswer for CorsConfigurationXml {
+impl connector_core::answer::XmlAnswer for CorsConfigurationXml {
     const ROOT: &'static str = "CORSConfiguration";
 }
 

@@ -507,11 +507,11 @@ mod tests {
         // As moto answers: elements sorted by name, not grouped as written.
         let xml = r#"<?xml version="1.0" encoding="utf-8"?>
 <CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><AllowedHeader>*</AllowedHeader><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://127.0.0.1:8080</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://*.example.com</AllowedOrigin><ExposeHeader>ETag</ExposeHeader><ID>uploads</ID><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>"#;
-        let config: CorsConfigurationXml = connector_core::xml::parse(xml).unwrap();
+        let config: CorsConfigurationXml = connector_core::answer::parse(xml).unwrap();
         assert_eq!(config.into_rules().unwrap(), vec![rule()]);
         let bad = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
                    <AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>";
-        let config: CorsConfigurationXml = connector_core::xml::parse(bad).unwrap();
+        let config: CorsConfigurationXml = connector_core::answer::parse(bad).unwrap();
         assert_eq!(config.into_rules().unwrap_err().kind(), ErrorKind::Server);
     }
 

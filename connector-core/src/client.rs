@@ -1,17 +1,14 @@
-//! The S3 client of one connection: its endpoint, its HTTP connection pool, and where its
-//! credentials come from (the connection's keys, or a role assumed with them and refreshed
-//! before it expires).
+//! The S3 client: the endpoint it sends to, the region it signs for, its HTTP connection pool
+//! and retry quota, where requests may go, and where its credentials come from (a
+//! [`CredentialsProvider`]). Requests are started with [`S3Client::request`] (in
+//! [`request`](crate::request)).
 
-use crate::connection::Connection;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, CredentialsProvider};
 use crate::egress::EgressPolicy;
-use crate::endpoint::{Endpoint, Target};
+use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::prepared::PreparedRequest;
-use crate::request::S3Request;
 use crate::retry::{RetryPolicy, RetryQuota};
-use crate::sts::{self, AssumeRoleRequest};
-use http::Method;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,18 +42,20 @@ impl Default for ClientOptions {
         }
     }
 }
-/// Assumed-role credentials are renewed when they have less than this left.
-const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
-
-/// A client for one connection. Cheap to clone; clones share the HTTP connection pool.
+/// A client: an endpoint, a region, credentials and the means to send. Cheap to clone; clones
+/// share the HTTP connection pool.
 #[derive(Clone)]
 pub struct S3Client {
     inner: Arc<Inner>,
+    /// Where the credentials requests are signed with come from.
+    credentials: Arc<dyn CredentialsProvider>,
 }
 
+/// What every client made from the same parts shares (see [`S3Client::with_credentials`]).
 pub(crate) struct Inner {
-    pub(crate) connection: Connection,
     pub(crate) endpoint: Endpoint,
+    /// The region requests are signed for unless they say otherwise.
+    pub(crate) region: String,
     pub(crate) http: reqwest::Client,
     pub(crate) retry: RetryPolicy,
     pub(crate) quota: RetryQuota,
@@ -64,59 +63,55 @@ pub(crate) struct Inner {
     pub(crate) egress: EgressPolicy,
     /// Server time − local time, in milliseconds, learned from skew errors.
     clock_skew_ms: AtomicI64,
-    source: CredentialSource,
     /// In a dry run: where the first request is kept instead of being sent.
     pub(crate) dry_run: Option<Mutex<Option<PreparedRequest>>>,
-    /// Regions learned for buckets outside the connection's region.
+    /// Regions learned for buckets outside the client's region.
     bucket_regions: Mutex<HashMap<String, String>>,
-}
-
-/// Where a client's credentials come from.
-enum CredentialSource {
-    /// The connection's own keys.
-    Static(Credentials),
-    /// A role assumed with the connection's keys.
-    AssumeRole(Box<RoleSource>),
-}
-
-/// A role to assume, the keys to assume it with, and the temporary credentials last obtained.
-struct RoleSource {
-    base: Credentials,
-    request: AssumeRoleRequest,
-    cached: tokio::sync::Mutex<Option<Credentials>>,
 }
 
 impl std::fmt::Debug for S3Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Client")
-            .field("connection", &self.inner.connection)
+            .field("endpoint", &self.inner.endpoint)
+            .field("region", &self.inner.region)
             .finish_non_exhaustive()
     }
 }
 
 impl S3Client {
-    /// A client for `connection` (validated here; nothing is sent).
-    pub fn new(connection: Connection) -> Result<Self> {
-        Self::build(connection, ClientOptions::default(), false)
-    }
-
-    /// A client with other timeouts, retries or egress policy. With a restricted policy, a
-    /// connection whose endpoint (or, with a role, STS endpoint) the policy does not allow is
+    /// A client that sends to `endpoint`, signing for `region` with what `credentials`
+    /// provides. With a restricted egress policy, an endpoint the policy does not allow is
     /// refused here (`access_denied`, field `connection.endpoint_url`), before anything is sent.
-    pub fn with_options(connection: Connection, options: ClientOptions) -> Result<Self> {
-        Self::build(connection, options, false)
+    /// (A connection's client is made by `S3Client::new`, in the framework's `connection`.)
+    pub fn from_parts(
+        endpoint: Endpoint,
+        region: impl Into<String>,
+        credentials: Arc<dyn CredentialsProvider>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        Self::build(endpoint, region.into(), credentials, options, false)
     }
 
-    /// A client that sends nothing: the first request a module makes is signed and kept (see
-    /// [`S3Client::dry_run_request`]), and the module stops there.
-    pub fn new_dry_run(connection: Connection) -> Result<Self> {
-        Self::build(connection, ClientOptions::default(), true)
+    /// A client that sends nothing: the first request made with it (or with a client made from
+    /// it by [`with_credentials`](Self::with_credentials)) is signed and kept (see
+    /// [`S3Client::dry_run_request`]), and fails there.
+    pub fn dry_run_from_parts(
+        endpoint: Endpoint,
+        region: impl Into<String>,
+        credentials: Arc<dyn CredentialsProvider>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        Self::build(endpoint, region.into(), credentials, options, true)
     }
 
-    fn build(connection: Connection, options: ClientOptions, dry_run: bool) -> Result<Self> {
-        connection.validate()?;
-        let endpoint = Endpoint::for_connection(&connection)?;
-        options.egress.check_connection(&connection)?;
+    fn build(
+        endpoint: Endpoint,
+        region: String,
+        credentials: Arc<dyn CredentialsProvider>,
+        options: ClientOptions,
+        dry_run: bool,
+    ) -> Result<Self> {
+        options.egress.check_endpoint(&endpoint)?;
         // Redirects are never followed by the HTTP client: each request's URL is checked
         // against the egress policy before it is sent, and a redirect would bypass that.
         let mut http = reqwest::Client::builder()
@@ -137,47 +132,34 @@ impl S3Client {
                 format!("cannot start the HTTP client: {err}"),
             )
         })?;
-        let base = connection.credentials();
-        let source = match &connection.role_arn {
-            Some(role_arn) => CredentialSource::AssumeRole(Box::new(RoleSource {
-                base,
-                request: AssumeRoleRequest {
-                    role_arn: role_arn.clone(),
-                    role_session_name: connection
-                        .role_session_name
-                        .clone()
-                        .unwrap_or_else(|| "s3-connector".to_owned()),
-                    external_id: connection.external_id.clone(),
-                    duration_seconds: None,
-                    policy: None,
-                },
-                cached: tokio::sync::Mutex::new(None),
-            })),
-            None => CredentialSource::Static(base),
-        };
         Ok(S3Client {
             inner: Arc::new(Inner {
                 endpoint,
-                connection,
+                region,
                 http,
                 retry: RetryPolicy::standard().with_max_attempts(options.max_attempts),
                 quota: RetryQuota::default(),
                 egress: options.egress,
                 clock_skew_ms: AtomicI64::new(0),
-                source,
                 dry_run: dry_run.then(|| Mutex::new(None)),
                 bucket_regions: Mutex::new(HashMap::new()),
             }),
+            credentials,
         })
+    }
+
+    /// The same client signing with what `credentials` provides instead. Everything else is
+    /// shared: the connection pool, the retry quota, the learned clock skew and bucket regions,
+    /// and in a dry run the kept request.
+    pub fn with_credentials(&self, credentials: Arc<dyn CredentialsProvider>) -> Self {
+        S3Client {
+            inner: self.inner.clone(),
+            credentials,
+        }
     }
 
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
-    }
-
-    /// The connection this client uses.
-    pub fn connection(&self) -> &Connection {
-        &self.inner.connection
     }
 
     /// The endpoint requests go to.
@@ -185,35 +167,16 @@ impl S3Client {
         &self.inner.endpoint
     }
 
-    /// Starts a request.
-    pub fn request(&self, method: Method, target: Target) -> S3Request<'_> {
-        S3Request::new(self, method, target)
+    /// The region requests are signed for, unless one says otherwise (a connection's region).
+    pub fn region(&self) -> &str {
+        &self.inner.region
     }
 
-    /// The credentials requests are signed with now: the connection's keys, or the assumed
-    /// role's temporary credentials (assumed on first use, renewed 5 minutes before expiry).
+    /// The credentials requests are signed with now, from the client's provider: a
+    /// connection's keys, or an assumed role's temporary credentials (assumed on first use,
+    /// renewed before they expire).
     pub async fn credentials(&self) -> Result<Credentials> {
-        match &self.inner.source {
-            CredentialSource::Static(credentials) => Ok(credentials.clone()),
-            CredentialSource::AssumeRole(role) => {
-                let RoleSource {
-                    base,
-                    request,
-                    cached,
-                } = role.as_ref();
-                let mut cached = cached.lock().await;
-                if let Some(credentials) = cached.as_ref()
-                    && !credentials.expires_within(REFRESH_MARGIN)
-                {
-                    return Ok(credentials.clone());
-                }
-                let assumed = Box::pin(sts::assume_role(self, base, request))
-                    .await
-                    .map_err(|err| err.context(format!("assuming {}", request.role_arn)))?;
-                *cached = Some(assumed.credentials.clone());
-                Ok(assumed.credentials)
-            }
-        }
+        self.credentials.credentials().await
     }
 
     /// The time requests are signed with: this machine's clock, corrected by the skew learned

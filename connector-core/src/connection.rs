@@ -1,28 +1,23 @@
-//! A connection: the credentials and the place (region, endpoint) every module talks to.
+//! A connection: the credentials and the place (region, endpoint) every module talks to; and
+//! what it becomes on the wire: its [`Endpoint`], the check of an [`EgressPolicy`] against it,
+//! and its [`S3Client`] (signed with its keys, or with a role assumed with them).
 
-use crate::credentials::Credentials;
+use crate::client::{ClientOptions, S3Client};
+use crate::credentials::{Credentials, CredentialsProvider};
+use crate::egress::EgressPolicy;
+use crate::endpoint::{AddressingStyle, Endpoint, Target, without_userinfo};
 use crate::error::{Error, Result};
+use crate::headers::parse_rfc3339;
 use crate::secret::Secret;
+use crate::sts::{AssumeRoleRequest, RoleCredentials};
+use crate::validate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The region used when none is given, as the AWS CLI does.
 pub const DEFAULT_REGION: &str = "us-east-1";
-
-/// How the bucket appears in request URLs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum AddressingStyle {
-    /// Virtual-hosted (`https://BUCKET.s3.REGION.amazonaws.com/KEY`) on AWS when the bucket name
-    /// allows it (no dots, no capitals or underscores); path-style on a custom endpoint.
-    #[default]
-    Auto,
-    /// Always `https://BUCKET.HOST/KEY`.
-    Virtual,
-    /// Always `https://HOST/BUCKET/KEY`. Most S3-compatible stores (MinIO, Ceph, …) need this.
-    Path,
-}
 
 /// An Amazon S3 connection: an access key pair (and a session token for temporary
 /// credentials), the region, and for S3-compatible stores their endpoint URL.
@@ -32,29 +27,29 @@ pub enum AddressingStyle {
 pub struct Connection {
     /// The access key ID of an IAM user or role (it starts with `AKIA`, or `ASIA` for temporary
     /// credentials). Create one in the IAM console under Users → Security credentials.
-    #[schemars(title = "Access key ID", transform = crate::validate::schema::access_key_id)]
+    #[schemars(title = "Access key ID", transform = validate::schema::access_key_id)]
     pub access_key_id: String,
 
     /// The secret access key shown once when the access key was created. It is used only to
     /// sign requests and is never shown again, logged, or returned.
-    #[schemars(title = "Secret access key", transform = crate::validate::schema::trimmed)]
+    #[schemars(title = "Secret access key", transform = validate::schema::trimmed)]
     pub secret_access_key: Secret,
 
     /// Only for temporary credentials (from STS, e.g. AssumeRole or an SSO session): the session
     /// token that goes with the access key. Leave empty for a long-term access key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Session token", transform = crate::validate::schema::header_token)]
+    #[schemars(title = "Session token", transform = validate::schema::header_token)]
     pub session_token: Option<Secret>,
 
     /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.
     #[serde(default = "default_region")]
-    #[schemars(title = "Region", transform = crate::validate::schema::region, extend("x-options" = {"provider": "regions"}))]
+    #[schemars(title = "Region", transform = validate::schema::region, extend("x-options" = {"provider": "regions"}))]
     pub region: String,
 
     /// For S3-compatible stores only (MinIO, Ceph, Cloudflare R2, a local test server): the
     /// endpoint URL, e.g. `http://127.0.0.1:9000`. Leave empty for Amazon S3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Endpoint URL", transform = crate::validate::schema::endpoint_url)]
+    #[schemars(title = "Endpoint URL", transform = validate::schema::endpoint_url)]
     pub endpoint_url: Option<String>,
 
     /// How buckets are addressed in URLs. `auto` fits Amazon S3 and most other stores.
@@ -66,7 +61,7 @@ pub struct Connection {
     /// assume it with STS and every request uses its temporary credentials, renewed before they
     /// expire. Leave empty to use the keys directly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Role ARN", transform = crate::validate::schema::role_arn)]
+    #[schemars(title = "Role ARN", transform = validate::schema::role_arn)]
     pub role_arn: Option<String>,
 
     /// With a role: the external ID its trust policy requires, if any.
@@ -76,13 +71,13 @@ pub struct Connection {
 
     /// With a role: the session name that appears in CloudTrail (default `s3-connector`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Role session name", transform = crate::validate::schema::role_session_name)]
+    #[schemars(title = "Role session name", transform = validate::schema::role_session_name)]
     pub role_session_name: Option<String>,
 
     /// For temporary credentials: when they expire (RFC 3339), if known. Filled in by Assume
     /// Role; used to warn when a presigned URL would outlive its credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(title = "Credentials expire at", transform = crate::validate::schema::rfc3339)]
+    #[schemars(title = "Credentials expire at", transform = validate::schema::rfc3339)]
     pub expiration: Option<String>,
 }
 
@@ -97,10 +92,7 @@ impl std::fmt::Debug for Connection {
             .field("region", &self.region)
             .field(
                 "endpoint_url",
-                &self
-                    .endpoint_url
-                    .as_deref()
-                    .map(crate::endpoint::without_userinfo),
+                &self.endpoint_url.as_deref().map(without_userinfo),
             )
             .field("addressing_style", &self.addressing_style)
             .field("role_arn", &self.role_arn)
@@ -134,10 +126,7 @@ impl Connection {
 
     /// The connection's own keys (before any role is assumed).
     pub fn credentials(&self) -> Credentials {
-        let expires_at = self
-            .expiration
-            .as_deref()
-            .and_then(crate::headers::parse_rfc3339);
+        let expires_at = self.expiration.as_deref().and_then(parse_rfc3339);
         Credentials::from_secrets(
             self.access_key_id.clone(),
             self.secret_access_key.clone(),
@@ -223,18 +212,18 @@ impl Connection {
                 "the secret access key has spaces around it: remove them",
             ));
         }
-        crate::validate::region("connection.region", &self.region)?;
+        validate::region("connection.region", &self.region)?;
         if let Some(endpoint) = &self.endpoint_url {
-            crate::endpoint::Endpoint::parse_custom(endpoint)?;
+            Endpoint::parse_custom(endpoint)?;
         }
         if let Some(role_arn) = &self.role_arn {
-            crate::validate::role_arn("connection.role_arn", role_arn)?;
+            validate::role_arn("connection.role_arn", role_arn)?;
         }
         if let Some(name) = &self.role_session_name {
-            crate::validate::role_session_name("connection.role_session_name", name)?;
+            validate::role_session_name("connection.role_session_name", name)?;
         }
         if let Some(expiration) = &self.expiration
-            && crate::headers::parse_rfc3339(expiration).is_none()
+            && parse_rfc3339(expiration).is_none()
         {
             return Err(Error::invalid_input(
                 "connection.expiration",
@@ -245,9 +234,88 @@ impl Connection {
     }
 }
 
+impl Endpoint {
+    /// The endpoint of a connection: its custom endpoint URL, or Amazon S3 in its region; with
+    /// its addressing style.
+    pub fn for_connection(connection: &Connection) -> Result<Self> {
+        let endpoint = match &connection.endpoint_url {
+            Some(url) => Self::parse_custom(url)?,
+            None => Self::aws(&connection.region),
+        };
+        endpoint.with_addressing_style(connection.addressing_style)
+    }
+}
+
+impl EgressPolicy {
+    /// Whether `connection` may be used: its endpoint (Amazon S3 in its region when it has
+    /// none) and, when it assumes a role, the STS endpoint it would call. The error is
+    /// `access_denied`, field `connection.endpoint_url`.
+    pub fn check_connection(&self, connection: &Connection) -> Result<()> {
+        if !self.is_restricted() {
+            return Ok(());
+        }
+        let endpoint = Endpoint::for_connection(connection)?;
+        self.check_endpoint(&endpoint)?;
+        if connection.role_arn.is_some() {
+            self.check_url(&endpoint.url(&Target::Sts))?;
+        }
+        Ok(())
+    }
+}
+
+impl S3Client {
+    /// A client for `connection` (validated here; nothing is sent).
+    pub fn new(connection: Connection) -> Result<Self> {
+        client_for(&connection, ClientOptions::default(), false)
+    }
+
+    /// A client with other timeouts, retries or egress policy. With a restricted policy, a
+    /// connection whose endpoint (or, with a role, STS endpoint) the policy does not allow is
+    /// refused here (`access_denied`, field `connection.endpoint_url`), before anything is sent.
+    pub fn with_options(connection: Connection, options: ClientOptions) -> Result<Self> {
+        client_for(&connection, options, false)
+    }
+
+    /// A client that sends nothing: the first request a module makes is signed and kept (see
+    /// [`S3Client::dry_run_request`]), and the module stops there. With a role, that is the
+    /// AssumeRole request.
+    pub fn new_dry_run(connection: Connection) -> Result<Self> {
+        client_for(&connection, ClientOptions::default(), true)
+    }
+}
+
+/// The client of `connection`: its endpoint, its region, and its keys or the role they assume.
+fn client_for(connection: &Connection, options: ClientOptions, dry_run: bool) -> Result<S3Client> {
+    connection.validate()?;
+    let endpoint = Endpoint::for_connection(connection)?;
+    options.egress.check_connection(connection)?;
+    let keys: Arc<dyn CredentialsProvider> = Arc::new(connection.credentials());
+    let region = connection.region.clone();
+    let client = if dry_run {
+        S3Client::dry_run_from_parts(endpoint, region, keys, options)?
+    } else {
+        S3Client::from_parts(endpoint, region, keys, options)?
+    };
+    let Some(role_arn) = &connection.role_arn else {
+        return Ok(client);
+    };
+    let role = AssumeRoleRequest {
+        role_arn: role_arn.clone(),
+        role_session_name: connection
+            .role_session_name
+            .clone()
+            .unwrap_or_else(|| "s3-connector".to_owned()),
+        external_id: connection.external_id.clone(),
+        duration_seconds: None,
+        policy: None,
+    };
+    Ok(client.with_credentials(Arc::new(RoleCredentials::new(client.clone(), role))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn debug_and_json_never_show_the_secrets() {
@@ -283,5 +351,87 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field(), Some("connection.endpoint_url"));
+    }
+
+    #[test]
+    fn the_endpoint_comes_from_the_fields() {
+        let aws = Connection::new("AK", "SK").with_region("eu-west-1");
+        assert_eq!(
+            Endpoint::for_connection(&aws).unwrap(),
+            Endpoint::aws("eu-west-1")
+        );
+        let local = Connection::new("AK", "SK")
+            .with_endpoint_url("http://127.0.0.1:9000")
+            .with_addressing_style(AddressingStyle::Path);
+        let endpoint = Endpoint::for_connection(&local).unwrap();
+        assert_eq!(
+            endpoint.url(&Target::bucket("b")),
+            "http://127.0.0.1:9000/b"
+        );
+        assert_eq!(endpoint.custom_url(), Some("http://127.0.0.1:9000"));
+        let err = Endpoint::for_connection(&local.with_addressing_style(AddressingStyle::Virtual))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("connection.addressing_style"));
+    }
+
+    #[test]
+    fn connections_are_checked_with_their_sts_endpoint() {
+        let policy = EgressPolicy::allowing(["http://127.0.0.1:9000"]).unwrap();
+        let aws = Connection::new("AK", "SK").with_region("eu-west-1");
+        policy.check_connection(&aws).unwrap();
+        policy
+            .check_connection(&aws.clone().with_role("arn:aws:iam::123456789012:role/r"))
+            .unwrap();
+        let local = aws.clone().with_endpoint_url("http://127.0.0.1:9000");
+        policy.check_connection(&local).unwrap();
+        let metadata = aws.with_endpoint_url("http://169.254.169.254");
+        let err = policy.check_connection(&metadata).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        assert_eq!(err.field(), Some("connection.endpoint_url"));
+        assert!(
+            err.message()
+                .contains("--allow-endpoint http://169.254.169.254"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn a_connection_names_an_allowed_endpoint_exactly() {
+        let policy = EgressPolicy::allowing(["https://example.com"]).unwrap();
+        let exact = Connection::new("AK", "SK").with_endpoint_url("https://example.com");
+        policy.check_connection(&exact).unwrap();
+        let under = Connection::new("AK", "SK").with_endpoint_url("https://intranet.example.com");
+        let err = policy.check_connection(&under).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        // A bucket's virtual-hosted name under the allowed host is still that endpoint.
+        policy
+            .check_url("https://my-bucket.example.com/key")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_role_whose_sts_name_resolves_to_this_host_is_not_assumed() {
+        let (port, connections) = crate::egress::tests::counting_listener().await;
+        let policy = EgressPolicy::aws_only()
+            .with_lookup(move |_name| vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))]);
+        let client = S3Client::with_options(
+            Connection::new("AK", "SK").with_role("arn:aws:iam::123456789012:role/r"),
+            ClientOptions {
+                egress: policy,
+                max_attempts: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let err = client.credentials().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{}", err.message());
+        assert!(
+            err.message()
+                .contains("sts.us-east-1.amazonaws.com resolves to 127.0.0.1"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 }

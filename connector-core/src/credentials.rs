@@ -1,6 +1,8 @@
-//! The keys a request is signed with.
+//! The keys a request is signed with, and where a client gets them.
 
+use crate::error::Result;
 use crate::secret::Secret;
+use async_trait::async_trait;
 use aws_smithy_runtime_api::client::identity::Identity;
 use std::time::{Duration, SystemTime};
 
@@ -89,5 +91,22 @@ impl Credentials {
             "s3-connector",
         )
         .into()
+    }
+}
+
+/// Where a client gets the credentials it signs with, each time it signs a request: fixed keys
+/// ([`Credentials`] itself), or temporary ones obtained and renewed by the provider (an assumed
+/// role: `RoleCredentials` in the `sts` operations).
+#[async_trait]
+pub trait CredentialsProvider: Send + Sync {
+    /// The credentials to sign with now.
+    async fn credentials(&self) -> Result<Credentials>;
+}
+
+/// Fixed keys provide themselves.
+#[async_trait]
+impl CredentialsProvider for Credentials {
+    async fn credentials(&self) -> Result<Credentials> {
+        Ok(self.clone())
     }
 }

@@ -8,7 +8,8 @@
 //! A restricted [`EgressPolicy`] is enforced at three points, so that nothing leaves for a place
 //! the operator did not allow:
 //! - when a client is made for a connection, its endpoint (and, with a role, its STS endpoint)
-//!   is checked ([`EgressPolicy::check_connection`]);
+//!   is checked ([`EgressPolicy::check_endpoint`], and for a whole connection
+//!   `EgressPolicy::check_connection`, in the framework's `connection`);
 //! - right before each request is sent, its URL is checked: region redirects and STS build URLs
 //!   of their own, and no request ever leaves the allowed places;
 //! - when a host name is looked up, the addresses it resolves to are checked, so a name cannot
@@ -20,8 +21,7 @@
 //! Presigned URLs and POST policies are not restricted: making them sends nothing, and whoever
 //! receives the URL is the one who uses it.
 
-use crate::connection::Connection;
-use crate::endpoint::{Endpoint, Target};
+use crate::endpoint::{Endpoint, Target, is_region_code};
 use crate::error::{Error, ErrorKind, Result};
 use std::fmt;
 use std::future::Future;
@@ -151,23 +151,17 @@ impl EgressPolicy {
         self.check(&parsed)
     }
 
-    /// Whether `connection` may be used: its endpoint (Amazon S3 in its region when it has
-    /// none) and, when it assumes a role, the STS endpoint it would call.
-    pub fn check_connection(&self, connection: &Connection) -> Result<()> {
-        if !self.is_restricted() {
+    /// Whether a client may send to `endpoint` at all: Amazon S3, or an endpoint the operator
+    /// allowed, named exactly (`intranet.example.com` is not `example.com`, although a bucket's
+    /// virtual-hosted name under it is). The error is `access_denied`, field
+    /// `connection.endpoint_url`.
+    pub fn check_endpoint(&self, endpoint: &Endpoint) -> Result<()> {
+        let Some(restrictions) = &self.restrictions else {
             return Ok(());
-        }
-        let endpoint = Endpoint::for_connection(connection)?;
-        // The endpoint itself must be one the operator named: `intranet.example.com` is not
-        // `example.com`, although a bucket's virtual-hosted name under it is.
+        };
         let service = reqwest::Url::parse(&endpoint.url(&Target::Service))
             .map_err(|err| Error::invalid_input("url", format!("cannot parse the URL: {err}")))?;
-        if let Some(restrictions) = &self.restrictions {
-            restrictions.check_endpoint(&service)?;
-        }
-        if connection.role_arn.is_some() {
-            self.check_url(&endpoint.url(&Target::Sts))?;
-        }
+        restrictions.check_endpoint(&service)?;
         Ok(())
     }
 
@@ -333,7 +327,7 @@ fn is_aws_host(name: &str) -> bool {
         return false;
     };
     let labels: Vec<&str> = rest.split('.').collect();
-    let is_region = |label: &str| crate::validate::region("region", label).is_ok();
+    let is_region = |label: &str| is_region_code(label);
     if let ["sts"] | ["sts", _] = labels.as_slice() {
         return labels.get(1).is_none_or(|region| is_region(region));
     }
@@ -575,7 +569,7 @@ impl From<EgressRefused> for Error {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn v4(text: &str) -> IpAddr {
@@ -765,39 +759,20 @@ mod tests {
     }
 
     #[test]
-    fn connections_are_checked_with_their_sts_endpoint() {
-        let policy = EgressPolicy::allowing(["http://127.0.0.1:9000"]).unwrap();
-        let aws = Connection::new("AK", "SK").with_region("eu-west-1");
-        policy.check_connection(&aws).unwrap();
-        policy
-            .check_connection(&aws.clone().with_role("arn:aws:iam::123456789012:role/r"))
-            .unwrap();
-        let local = aws.clone().with_endpoint_url("http://127.0.0.1:9000");
-        policy.check_connection(&local).unwrap();
-        let metadata = aws.with_endpoint_url("http://169.254.169.254");
-        let err = policy.check_connection(&metadata).unwrap_err();
+    fn an_endpoint_is_an_allowed_one_named_exactly() {
+        let policy = EgressPolicy::allowing(["https://example.com"]).unwrap();
+        let exact = Endpoint::parse_custom("https://example.com").unwrap();
+        policy.check_endpoint(&exact).unwrap();
+        policy.check_endpoint(&Endpoint::aws("eu-west-1")).unwrap();
+        let under = Endpoint::parse_custom("https://intranet.example.com").unwrap();
+        let err = policy.check_endpoint(&under).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AccessDenied);
         assert_eq!(err.field(), Some(FIELD));
-        assert!(
-            err.message()
-                .contains("--allow-endpoint http://169.254.169.254"),
-            "{}",
-            err.message()
-        );
-    }
-
-    #[test]
-    fn a_connection_names_an_allowed_endpoint_exactly() {
-        let policy = EgressPolicy::allowing(["https://example.com"]).unwrap();
-        let exact = Connection::new("AK", "SK").with_endpoint_url("https://example.com");
-        policy.check_connection(&exact).unwrap();
-        let under = Connection::new("AK", "SK").with_endpoint_url("https://intranet.example.com");
-        let err = policy.check_connection(&under).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AccessDenied);
         // A bucket's virtual-hosted name under the allowed host is still that endpoint.
         policy
             .check_url("https://my-bucket.example.com/key")
             .unwrap();
+        EgressPolicy::unrestricted().check_endpoint(&under).unwrap();
     }
 
     fn at(ip: &str) -> SocketAddr {
@@ -864,7 +839,7 @@ mod tests {
     }
 
     /// A loopback listener that counts the connections made to it.
-    async fn counting_listener() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    pub(crate) async fn counting_listener() -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -883,8 +858,10 @@ mod tests {
         let (port, connections) = counting_listener().await;
         let policy = EgressPolicy::aws_only()
             .with_lookup(move |_name| vec![SocketAddr::from(([127, 0, 0, 1], port))]);
-        let client = crate::client::S3Client::with_options(
-            Connection::new("AK", "SK").with_region("us-east-1"),
+        let client = crate::client::S3Client::from_parts(
+            Endpoint::aws("us-east-1"),
+            "us-east-1",
+            Arc::new(crate::credentials::Credentials::new("AK", "SK", None)),
             crate::client::ClientOptions {
                 egress: policy,
                 max_attempts: 1,
@@ -903,31 +880,6 @@ mod tests {
         assert!(
             err.message()
                 .contains("my-bucket.s3.us-east-1.amazonaws.com resolves to 127.0.0.1"),
-            "{}",
-            err.message()
-        );
-        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
-    }
-
-    #[tokio::test]
-    async fn a_role_whose_sts_name_resolves_to_this_host_is_not_assumed() {
-        let (port, connections) = counting_listener().await;
-        let policy = EgressPolicy::aws_only()
-            .with_lookup(move |_name| vec![SocketAddr::from(([127, 0, 0, 1], port))]);
-        let client = crate::client::S3Client::with_options(
-            Connection::new("AK", "SK").with_role("arn:aws:iam::123456789012:role/r"),
-            crate::client::ClientOptions {
-                egress: policy,
-                max_attempts: 1,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let err = client.credentials().await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{}", err.message());
-        assert!(
-            err.message()
-                .contains("sts.us-east-1.amazonaws.com resolves to 127.0.0.1"),
             "{}",
             err.message()
         );

@@ -1,9 +1,24 @@
 //! Where a request goes: the endpoint of a region or of an S3-compatible store, and the URL of
 //! a bucket or an object on it in virtual-hosted or path style.
 
-use crate::connection::{AddressingStyle, Connection};
 use crate::encode::encode_path;
 use crate::error::{Error, Result};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How the bucket appears in request URLs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressingStyle {
+    /// Virtual-hosted (`https://BUCKET.s3.REGION.amazonaws.com/KEY`) on AWS when the bucket name
+    /// allows it (no dots, no capitals or underscores); path-style on a custom endpoint.
+    #[default]
+    Auto,
+    /// Always `https://BUCKET.HOST/KEY`.
+    Virtual,
+    /// Always `https://HOST/BUCKET/KEY`. Most S3-compatible stores (MinIO, Ceph, …) need this.
+    Path,
+}
 
 /// What a request addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,32 +63,31 @@ impl Target {
     }
 }
 
-/// The scheme and host requests go to.
+/// The scheme and host requests go to, and how buckets appear in their URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     scheme: &'static str,
     /// Host, with `:port` when not the scheme's default.
     authority: String,
-    custom: bool,
+    /// The URL of an S3-compatible store's endpoint, as it was given (`None` on Amazon S3).
+    custom_url: Option<String>,
     style: AddressingStyle,
 }
 
 impl Endpoint {
-    /// The endpoint of a connection: its custom endpoint URL, or Amazon S3 in its region.
-    pub fn for_connection(connection: &Connection) -> Result<Self> {
-        let mut endpoint = match &connection.endpoint_url {
-            Some(url) => Self::parse_custom(url)?,
-            None => Self::aws(&connection.region),
-        };
-        endpoint.style = connection.addressing_style;
-        if endpoint.style == AddressingStyle::Virtual && endpoint.host_is_ip_address() {
+    /// The same endpoint with buckets addressed in `style`. Virtual-hosted addressing needs a
+    /// host name: with an IP address it is refused (`invalid_input`, field
+    /// `connection.addressing_style`).
+    pub fn with_addressing_style(mut self, style: AddressingStyle) -> Result<Self> {
+        self.style = style;
+        if style == AddressingStyle::Virtual && self.host_is_ip_address() {
             return Err(Error::invalid_input(
                 "connection.addressing_style",
                 "virtual-hosted addressing puts the bucket in the host name, which an IP address \
                  cannot have: use \"path\" (or \"auto\") with this endpoint URL",
             ));
         }
-        Ok(endpoint)
+        Ok(self)
     }
 
     /// Whether the endpoint's host is an IP address rather than a name.
@@ -95,12 +109,13 @@ impl Endpoint {
         Endpoint {
             scheme: "https",
             authority: format!("s3.{region}.{suffix}"),
-            custom: false,
+            custom_url: None,
             style: AddressingStyle::Auto,
         }
     }
 
-    /// Parses the endpoint URL of an S3-compatible store (`http(s)://host[:port]`).
+    /// Parses the endpoint URL of an S3-compatible store (`http(s)://host[:port]`); an error
+    /// names the field `connection.endpoint_url`.
     pub fn parse_custom(url: &str) -> Result<Self> {
         let (scheme, parsed) = parse_base_url(url, "connection.endpoint_url")?;
         let host = parsed.host_str().unwrap_or_default();
@@ -111,7 +126,7 @@ impl Endpoint {
         Ok(Endpoint {
             scheme,
             authority,
-            custom: true,
+            custom_url: Some(url.to_owned()),
             style: AddressingStyle::Auto,
         })
     }
@@ -119,7 +134,7 @@ impl Endpoint {
     /// The same endpoint for another region: on Amazon S3 that region's endpoint; a custom
     /// endpoint stays as it is.
     pub fn in_region(&self, region: &str) -> Self {
-        if self.custom {
+        if self.is_custom() {
             return self.clone();
         }
         Endpoint {
@@ -130,7 +145,13 @@ impl Endpoint {
 
     /// Whether this is a custom (non-AWS) endpoint.
     pub fn is_custom(&self) -> bool {
-        self.custom
+        self.custom_url.is_some()
+    }
+
+    /// The endpoint URL of an S3-compatible store, exactly as it was given to
+    /// [`parse_custom`](Self::parse_custom); `None` on Amazon S3.
+    pub fn custom_url(&self) -> Option<&str> {
+        self.custom_url.as_deref()
     }
 
     /// The base URL (`https://s3.eu-west-1.amazonaws.com`).
@@ -143,7 +164,7 @@ impl Endpoint {
         match self.style {
             AddressingStyle::Path => false,
             AddressingStyle::Virtual => true,
-            AddressingStyle::Auto => !self.custom && dns_compatible_without_dots(bucket),
+            AddressingStyle::Auto => !self.is_custom() && dns_compatible_without_dots(bucket),
         }
     }
 
@@ -154,7 +175,7 @@ impl Endpoint {
         match target {
             Target::Service => format!("{scheme}://{authority}/"),
             // A custom endpoint serves STS itself (MinIO, moto); on AWS it has its own host.
-            Target::Sts if self.custom => format!("{scheme}://{authority}/"),
+            Target::Sts if self.is_custom() => format!("{scheme}://{authority}/"),
             Target::Sts => {
                 let region = self
                     .authority
@@ -238,6 +259,18 @@ pub(crate) fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// Whether `region` can be an AWS region code such as `eu-west-1` (it goes into host names):
+/// 1 to 32 lower-case letters, digits and hyphens, not starting or ending with a hyphen.
+pub fn is_region_code(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+}
+
 /// A bucket name that can be a DNS label under a TLS wildcard certificate.
 fn dns_compatible_without_dots(bucket: &str) -> bool {
     (3..=63).contains(&bucket.len())
@@ -254,8 +287,7 @@ mod tests {
 
     #[test]
     fn aws_is_virtual_hosted_unless_the_name_forbids_it() {
-        let conn = Connection::new("AK", "SK").with_region("eu-west-1");
-        let ep = Endpoint::for_connection(&conn).unwrap();
+        let ep = Endpoint::aws("eu-west-1");
         assert_eq!(
             ep.url(&Target::object("my-bucket", "photos/a b.jpg")),
             "https://my-bucket.s3.eu-west-1.amazonaws.com/photos/a%20b.jpg"
@@ -278,17 +310,17 @@ mod tests {
 
     #[test]
     fn custom_endpoints_are_path_style_by_default() {
-        let conn = Connection::new("AK", "SK").with_endpoint_url("http://127.0.0.1:9000");
-        let ep = Endpoint::for_connection(&conn).unwrap();
+        let ep = Endpoint::parse_custom("http://127.0.0.1:9000").unwrap();
         assert_eq!(
             ep.url(&Target::object("b", "x/y")),
             "http://127.0.0.1:9000/b/x/y"
         );
         assert_eq!(ep.url(&Target::Sts), "http://127.0.0.1:9000/");
-        let conn = conn
-            .with_endpoint_url("https://minio.example.com")
-            .with_addressing_style(AddressingStyle::Virtual);
-        let ep = Endpoint::for_connection(&conn).unwrap();
+        assert_eq!(ep.custom_url(), Some("http://127.0.0.1:9000"));
+        let ep = Endpoint::parse_custom("https://minio.example.com")
+            .unwrap()
+            .with_addressing_style(AddressingStyle::Virtual)
+            .unwrap();
         assert_eq!(ep.url(&Target::bucket("b")), "https://b.minio.example.com/");
     }
 
@@ -312,16 +344,26 @@ mod tests {
             "http://[::1]:9000",
             "http://10.0.0.7",
         ] {
-            let conn = Connection::new("AK", "SK")
-                .with_endpoint_url(url)
-                .with_addressing_style(AddressingStyle::Virtual);
-            let err = Endpoint::for_connection(&conn).unwrap_err();
+            let err = Endpoint::parse_custom(url)
+                .unwrap()
+                .with_addressing_style(AddressingStyle::Virtual)
+                .unwrap_err();
             assert_eq!(err.field(), Some("connection.addressing_style"), "{url}");
         }
-        let by_name = Connection::new("AK", "SK")
-            .with_endpoint_url("http://localhost:9000")
-            .with_addressing_style(AddressingStyle::Virtual);
-        Endpoint::for_connection(&by_name).unwrap();
+        Endpoint::parse_custom("http://localhost:9000")
+            .unwrap()
+            .with_addressing_style(AddressingStyle::Virtual)
+            .unwrap();
+    }
+
+    #[test]
+    fn region_codes() {
+        for good in ["us-east-1", "eu-central-1", "cn-north-1", "a"] {
+            assert!(is_region_code(good), "{good}");
+        }
+        for bad in ["", "-us", "us-", "US-EAST-1", "us_east", &"a".repeat(33)] {
+            assert!(!is_region_code(bad), "{bad}");
+        }
     }
 
     #[test]

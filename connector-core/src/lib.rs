@@ -49,11 +49,11 @@ pub mod xml;
 
 pub use body::Body;
 pub use client::S3Client;
-pub use connection::{AddressingStyle, Connection};
+pub use connection::Connection;
 pub use context::Context;
 pub use credentials::Credentials;
 pub use egress::{AllowedEndpoint, EgressPolicy};
-pub use endpoint::{Endpoint, Target};
+pub use endpoint::{AddressingStyle, Endpoint, Target};
 pub use error::{Error, ErrorKind, Result};
 pub use module::{DynModule, Module, ModuleKind};
 pub use options::{OptionItem, OptionsProvider};

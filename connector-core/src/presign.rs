@@ -36,10 +36,7 @@ pub fn check_expires_in(field: &str, seconds: u64) -> Result<Duration> {
 fn for_bucket(client: &S3Client, bucket: &str) -> (Endpoint, Signer) {
     match client.bucket_region(bucket) {
         Some(region) => (client.endpoint().in_region(&region), Signer::s3(region)),
-        None => (
-            client.endpoint().clone(),
-            Signer::s3(&client.connection().region),
-        ),
+        None => (client.endpoint().clone(), Signer::s3(client.region())),
     }
 }
 

@@ -9,7 +9,8 @@
 //! `endpoint_url` (none of them when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true).
 //! A profile with `role_arn` assumes that role with the keys of its `source_profile`.
 
-use crate::connection::{AddressingStyle, Connection, DEFAULT_REGION};
+use crate::connection::{Connection, DEFAULT_REGION};
+use crate::endpoint::AddressingStyle;
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 use aws_runtime::env_config::file::EnvConfigFiles;

@@ -1,4 +1,4 @@
-//! A request being built, then signed and sent with retries.
+//! A request being built, then signed and sent with retries: [`S3Client::request`] starts one.
 
 use crate::body::Body;
 use crate::client::S3Client;
@@ -6,7 +6,7 @@ use crate::credentials::Credentials;
 use crate::diagnose;
 use crate::egress::EgressRefused;
 use crate::encode::query_string;
-use crate::endpoint::Target;
+use crate::endpoint::{Target, is_region_code};
 use crate::error::{Error, ErrorKind, Result};
 use crate::prepared::PreparedRequest;
 use crate::response::Response;
@@ -41,10 +41,11 @@ impl std::fmt::Debug for S3Request<'_> {
     }
 }
 
-impl<'a> S3Request<'a> {
-    pub(crate) fn new(client: &'a S3Client, method: Method, target: Target) -> Self {
+impl S3Client {
+    /// Starts a request.
+    pub fn request(&self, method: Method, target: Target) -> S3Request<'_> {
         S3Request {
-            client,
+            client: self,
             method,
             target,
             query: Vec::new(),
@@ -54,7 +55,9 @@ impl<'a> S3Request<'a> {
             credentials: None,
         }
     }
+}
 
+impl S3Request<'_> {
     /// Sends this request to another region than the connection's: on Amazon S3 to that
     /// region's endpoint; a custom endpoint is kept. Either way it is signed for that region.
     pub fn in_region(mut self, region: impl Into<String>) -> Self {
@@ -169,10 +172,7 @@ impl<'a> S3Request<'a> {
             )
         ) || (self.method == Method::HEAD
             && matches!(err.status(), Some(301 | 400)));
-        (redirect
-            && region != prepared.region
-            && crate::validate::region("region", &region).is_ok())
-        .then_some(region)
+        (redirect && region != prepared.region && is_region_code(&region)).then_some(region)
     }
 
     /// Sends with the AWS SDKs' standard retries: transient failures (throttling, 5xx,
@@ -243,10 +243,7 @@ impl<'a> S3Request<'a> {
 
     /// The signer for this request's service and region.
     fn signer(&self) -> Signer {
-        let region = self
-            .region
-            .as_deref()
-            .unwrap_or(&self.client.inner().connection.region);
+        let region = self.region.as_deref().unwrap_or(self.client.region());
         match self.target {
             Target::Sts => Signer::new("sts", region),
             _ => Signer::s3(region),

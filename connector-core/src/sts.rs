@@ -1,14 +1,20 @@
-//! STS AssumeRole: temporary credentials for a role, requested with other credentials.
+//! STS AssumeRole: temporary credentials for a role, requested with other credentials; and
+//! [`RoleCredentials`], the credentials of a client that works as a role.
 
 use crate::body::Body;
 use crate::client::S3Client;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, CredentialsProvider};
 use crate::encode::query_string;
 use crate::endpoint::Target;
 use crate::error::Result;
 use crate::headers::parse_rfc3339;
+use async_trait::async_trait;
 use http::Method;
 use serde::Deserialize;
+use std::time::Duration;
+
+/// Assumed-role credentials are renewed when they have less than this left.
+const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// What to assume.
 #[derive(Debug, Clone)]
@@ -126,6 +132,46 @@ pub async fn assume_role(
             .and_then(|u| u.arn.clone()),
         assumed_role_id: result.assumed_role_user.and_then(|u| u.assumed_role_id),
     })
+}
+
+/// The credentials of a role: assumed on first use with the keys of its own client, kept, and
+/// assumed again when they have less than 5 minutes left. Give it to a client with
+/// [`S3Client::with_credentials`] to work as the role.
+pub struct RoleCredentials {
+    /// The client that calls STS, signed with the keys that assume the role.
+    sts: S3Client,
+    request: AssumeRoleRequest,
+    cached: tokio::sync::Mutex<Option<Credentials>>,
+}
+
+impl RoleCredentials {
+    /// Assumes `request`'s role through `sts` (signed with its own credentials), when first
+    /// asked for credentials.
+    pub fn new(sts: S3Client, request: AssumeRoleRequest) -> Self {
+        RoleCredentials {
+            sts,
+            request,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl CredentialsProvider for RoleCredentials {
+    async fn credentials(&self) -> Result<Credentials> {
+        let mut cached = self.cached.lock().await;
+        if let Some(credentials) = cached.as_ref()
+            && !credentials.expires_within(REFRESH_MARGIN)
+        {
+            return Ok(credentials.clone());
+        }
+        let base = self.sts.credentials().await?;
+        let assumed = assume_role(&self.sts, &base, &self.request)
+            .await
+            .map_err(|err| err.context(format!("assuming {}", self.request.role_arn)))?;
+        *cached = Some(assumed.credentials.clone());
+        Ok(assumed.credentials)
+    }
 }
 
 #[cfg(test)]

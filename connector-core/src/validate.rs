@@ -1,6 +1,7 @@
 //! Checks on user input that S3 would otherwise refuse after a round trip, or worse, accept
 //! with another meaning. Each check names the field and says how to fix it.
 
+use crate::endpoint::is_region_code;
 use crate::error::{Error, Result};
 
 /// The longest object key S3 accepts, in bytes of UTF-8.
@@ -259,14 +260,7 @@ pub fn put_object_header(field: &str, name: &str, value: &str) -> Result<()> {
 
 /// An AWS region code such as `eu-west-1`.
 pub fn region(field: &str, region: &str) -> Result<()> {
-    let ok = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !region.starts_with('-')
-        && !region.ends_with('-');
-    if !ok {
+    if !is_region_code(region) {
         return Err(Error::invalid_input(
             field,
             format!("{region:?} is not a region code; write it like us-east-1 or eu-central-1"),

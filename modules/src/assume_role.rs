@@ -154,7 +154,6 @@ impl Module for AssumeRole {
         };
         let credentials = client.credentials().await?;
         let assumed = sts::assume_role(client, &credentials, &request).await?;
-        let connection = client.connection();
         let temporary = &assumed.credentials;
         Ok(AssumeRoleOutput {
             connection: TemporaryConnection {
@@ -164,8 +163,8 @@ impl Module for AssumeRole {
                     .session_token()
                     .map(|t| t.expose().to_owned())
                     .unwrap_or_default(),
-                region: connection.region.clone(),
-                endpoint_url: connection.endpoint_url.clone(),
+                region: client.region().to_owned(),
+                endpoint_url: client.endpoint().custom_url().map(str::to_owned),
                 expiration: assumed.expiration.clone(),
             },
             expiration: assumed.expiration,

@@ -67,7 +67,7 @@ impl Module for CreateBucket {
         let region = input
             .region
             .clone()
-            .unwrap_or_else(|| client.connection().region.clone());
+            .unwrap_or_else(|| client.region().to_owned());
         let mut request = client
             .request(Method::PUT, Target::bucket(&input.bucket))
             .in_region(&region);

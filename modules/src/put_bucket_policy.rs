@@ -596,7 +596,7 @@ impl Module for PutBucketPolicy {
         input: PutBucketPolicyInput,
     ) -> Result<PutBucketPolicyOutput> {
         let client = ctx.client();
-        let policy = input.document(partition(&client.connection().region))?;
+        let policy = input.document(partition(client.region()))?;
         let field = match input.template {
             Some(_) => "template",
             None => "policy",

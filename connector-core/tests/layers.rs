@@ -55,6 +55,15 @@ fn layers_depend_one_way_without_circles() {
         report.is_empty(),
         "connector-core's layers are broken:\n{report}"
     );
+    // With --nocapture: what each file imports.
+    let mut imports: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for edge in &graph.edges {
+        imports.entry(&edge.from).or_default().insert(&edge.to);
+    }
+    for (file, uses) in imports {
+        let uses: Vec<&str> = uses.into_iter().collect();
+        println!("{file} -> {}", uses.join(", "));
+    }
     // The test saw what it is about: the files and their imports.
     assert!(graph.files.len() > 10, "read {} files", graph.files.len());
     assert!(!graph.edges.is_empty(), "found no imports at all");

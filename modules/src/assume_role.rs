@@ -1,10 +1,9 @@
 //! Assume Role: temporary credentials for an IAM role, from STS, shaped as a connection the
 //! next step can use.
 
-use connector_core::sts::{self, AssumeRoleRequest};
-use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, register_module, validate,
-};
+use connector_core::framework::validate;
+use connector_core::ops::sts::{self, AssumeRoleRequest};
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -434,4 +434,30 @@ mod tests {
         );
         assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
+
+    #[tokio::test]
+    async fn a_dry_run_with_a_role_keeps_the_assume_role_request() {
+        let role = Connection::new("AK", "SK").with_role("arn:aws:iam::123456789012:role/r");
+        let client = S3Client::new_dry_run(role).unwrap();
+        let err = client
+            .request(http::Method::GET, Target::bucket("b"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("dry run"), "{}", err.message());
+        assert!(
+            err.message()
+                .contains("assuming arn:aws:iam::123456789012:role/r"),
+            "{}",
+            err.message()
+        );
+        let kept = client.dry_run_request().unwrap();
+        assert_eq!(kept.service, "sts");
+        assert_eq!(kept.url, "https://sts.us-east-1.amazonaws.com/");
+        assert_eq!(
+            kept.header("authorization")
+                .map(|a| a.contains("Credential=AK/")),
+            Some(true)
+        );
+    }
 }

@@ -4,9 +4,9 @@
 //! connections made to them. Addresses outside this host (169.254.169.254) are only ever refused
 //! before any request is made: these tests never send to them.
 
+use connector_core::wire::client::ClientOptions;
 use connector_core::{
     Connection, Context, EgressPolicy, Error, ErrorKind, Method, Registry, S3Client, Target,
-    client::ClientOptions,
 };
 use integration_tests::TestStore;
 use serde_json::{Value, json};

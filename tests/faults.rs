@@ -4,7 +4,7 @@
 //! error; no partial file is ever left; a damaged upload never succeeds; a failed multipart
 //! upload leaves no incomplete upload behind.
 
-use connector_core::client::ClientOptions;
+use connector_core::wire::client::ClientOptions;
 use connector_core::{Context, ErrorKind, Registry, S3Client};
 use integration_tests::fault_proxy::{Fault, FaultProxy, FaultRule, Match};
 use integration_tests::{Moto, TestStore};

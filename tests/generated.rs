@@ -74,13 +74,14 @@ fn every_option_list_a_field_names_exists() {
     let registry = Registry::global();
     let providers: Vec<&str> = registry.options_providers().map(|p| p.name()).collect();
     assert_eq!(providers, integration_tests::s3_modules::OPTIONS_PROVIDERS);
-    let mut schemas = vec![connector_core::module::schema_of::<
+    let mut schemas = vec![connector_core::framework::module::schema_of::<
         connector_core::Connection,
     >()];
     schemas.extend(registry.modules().map(|m| m.input_schema()));
     let mut seen = 0;
     for schema in schemas {
-        for (field, provider, depends_on) in connector_core::options::references(&schema) {
+        for (field, provider, depends_on) in connector_core::framework::options::references(&schema)
+        {
             seen += 1;
             let known = registry.options_providers().find(|p| p.name() == provider);
             let known = known.unwrap_or_else(|| panic!("{field} names unknown list {provider}"));

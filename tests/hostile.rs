@@ -2,7 +2,7 @@
 //! server answers, the connector must not crash, run without end, fill memory or disk, or read
 //! a failure as a success.
 
-use connector_core::listing::{ListRequest, Pages};
+use connector_core::ops::listing::{ListRequest, Pages};
 use connector_core::{Context, ErrorKind, Registry, Result};
 use integration_tests::hostile_server::{Answer, HostileServer, Seen};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! in-process: confined to a files folder as the service's `--files-dir` does, and read from
 //! anywhere as the CLI does.
 
-use connector_core::local_files::LocalFiles;
+use connector_core::framework::local_files::LocalFiles;
 use connector_core::{Context, ErrorKind, Registry, Result};
 use integration_tests::TestStore;
 use serde_json::{Value, json};

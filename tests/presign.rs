@@ -1,7 +1,7 @@
 //! Presigned URLs and POST forms, used by a plain HTTP client that has no keys, against the
 //! in-process s3s-fs server, which checks every signature.
 
-use connector_core::presign::{self, UrlRequest};
+use connector_core::ops::presign::{self, UrlRequest};
 use connector_core::{Method, S3Client};
 use integration_tests::TestStore;
 use serde_json::{Value, json};

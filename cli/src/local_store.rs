@@ -258,8 +258,8 @@ async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connector_core::credentials::Credentials;
-    use connector_core::signer::{SignRequest, Signer, sha256_hex};
+    use connector_core::wire::credentials::Credentials;
+    use connector_core::wire::signer::{SignRequest, Signer, sha256_hex};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// Sends one request signed for the store exactly as written: the path is not normalised

@@ -1,7 +1,7 @@
 //! `s3-connector`: run the connector's modules from the command line.
 
 use clap::{Parser, Subcommand};
-use connector_core::profile::AwsConfig;
+use connector_core::framework::profile::AwsConfig;
 use connector_core::{Connection, Context, Error, ErrorKind, Registry};
 use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
 use s3_connector::progress::TerminalProgress;
@@ -420,7 +420,7 @@ const CLEANUP_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 /// `cancelled` error and exits with the signal's code.
 async fn stop(name: &str, interrupt: Interrupt, mut interrupts: Interrupts) -> ! {
     let cleaned = tokio::select! {
-        cleaned = connector_core::cleanup::finish(CLEANUP_TIME) => cleaned,
+        cleaned = connector_core::wire::cleanup::finish(CLEANUP_TIME) => cleaned,
         again = interrupts.next() => std::process::exit(again.exit_code()),
     };
     let cleanup = if cleaned {

@@ -2,7 +2,7 @@
 //! (`manifest/connector.json`) and one JSON Schema file per connection, input and output
 //! (`schemas/`). The files are checked in; a test fails when they differ from the code.
 
-use connector_core::module::schema_of;
+use connector_core::framework::module::schema_of;
 use connector_core::{Connection, Registry};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

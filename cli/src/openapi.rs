@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 description of the HTTP service, generated from the registry: one operation
 //! per module, whose request and response schemas are the module's own.
 
-use connector_core::module::schema_of;
+use connector_core::framework::module::schema_of;
 use connector_core::{Connection, ErrorKind, OptionItem, Registry};
 use serde_json::{Map, Value, json};
 

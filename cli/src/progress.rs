@@ -1,6 +1,6 @@
 //! A progress bar on stderr for long transfers, when stderr is a terminal.
 
-use connector_core::transfer::Progress;
+use connector_core::ops::transfer::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;

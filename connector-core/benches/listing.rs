@@ -6,7 +6,7 @@
 //! URL-decoded, ETags unquoted); `as_json` times the generic XML-to-JSON conversion that
 //! `make_api_call` applies to the same page.
 
-use connector_core::listing::{self, ListPage};
+use connector_core::ops::listing::{self, ListPage};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -86,7 +86,7 @@ fn bench_listing(c: &mut Criterion) {
             .all(|o| o.etag.as_deref().is_some_and(|e| !e.contains('"')))
     );
     assert!(page.next_continuation_token.is_some());
-    let json = connector_core::xml::to_json(&xml).expect("converts");
+    let json = connector_core::wire::xml::to_json(&xml).expect("converts");
     assert_eq!(
         json["ListBucketResult"]["Contents"]
             .as_array()
@@ -98,7 +98,7 @@ fn bench_listing(c: &mut Criterion) {
     group.throughput(Throughput::Elements(KEYS as u64));
     group.bench_function("typed_page", |b| b.iter(|| parse_page(black_box(&xml))));
     group.bench_function("as_json", |b| {
-        b.iter(|| connector_core::xml::to_json(black_box(&xml)).expect("converts"))
+        b.iter(|| connector_core::wire::xml::to_json(black_box(&xml)).expect("converts"))
     });
     group.finish();
     println!("(the page is {} KiB of XML)", xml.len() / 1024);

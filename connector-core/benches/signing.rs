@@ -5,8 +5,8 @@
 //! signed request (docs/BENCHMARKS.md). Nothing is sent: the presigning client points at an
 //! endpoint that is never contacted.
 
-use connector_core::presign::{UrlRequest, url_with};
-use connector_core::signer::{EMPTY_SHA256, SignRequest, Signer, sha256_hex};
+use connector_core::ops::presign::{UrlRequest, url_with};
+use connector_core::wire::signer::{EMPTY_SHA256, SignRequest, Signer, sha256_hex};
 use connector_core::{Connection, Credentials, S3Client};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -1,66 +1,39 @@
-//! The framework of s3-connector.
+//! The core of s3-connector, in three layers, each using only those below it (a test,
+//! `tests/layers.rs`, keeps it so):
 //!
-//! A [`Connection`] (keys, region, endpoint) gives an [`S3Client`] that builds, signs (SigV4
-//! with S3's settings) and sends raw S3 REST requests. [`Module`]s are actions and searches with
-//! JSON-Schema inputs and outputs, collected in the [`Registry`] and invoked by name with JSON.
+//! - [`wire`]: talking to an S3-compatible endpoint: endpoints, credentials, SigV4 signing,
+//!   the [`S3Client`] that sends with retries, responses, S3's errors, XML.
+//! - [`ops`]: the S3 operations built on it: listing, uploads, downloads, deletes, presigning,
+//!   assuming a role.
+//! - [`framework`]: what modules and front ends use: a [`Connection`] (keys, region, endpoint)
+//!   gives a [`Context`] with its client; [`Module`]s are actions and searches with
+//!   JSON-Schema inputs and outputs, collected in the [`Registry`] and invoked by name with JSON.
+//!
+//! [`error`] (the one error type) is below them all. The types modules and front ends use
+//! most are re-exported here.
 
 #![warn(missing_docs)]
 
-pub mod acl;
-pub mod body;
-pub mod buckets;
-pub mod canonical;
-pub mod cleanup;
-pub mod client;
-pub mod connection;
-pub mod context;
-pub mod credentials;
-pub mod delete_objects;
-pub mod diagnose;
-pub mod download;
-pub mod egress;
-pub mod emptying;
-pub mod encode;
-pub mod endpoint;
 pub mod error;
-pub mod fetch;
-pub mod headers;
-pub mod keys;
-pub mod listing;
-pub mod local_files;
-pub mod module;
-pub mod options;
-pub mod prepared;
-pub mod presign;
-pub mod profile;
-pub mod registry;
-pub mod request;
-pub mod response;
-pub mod retry;
-pub mod s3_error;
-pub mod secret;
-pub mod signer;
-pub mod sts;
-pub mod transfer;
-pub mod upload;
-pub mod validate;
-pub mod xml;
+pub mod framework;
+pub mod ops;
+pub mod wire;
 
-pub use body::Body;
-pub use client::S3Client;
-pub use connection::{AddressingStyle, Connection};
-pub use context::Context;
-pub use credentials::Credentials;
-pub use egress::{AllowedEndpoint, EgressPolicy};
-pub use endpoint::{Endpoint, Target};
 pub use error::{Error, ErrorKind, Result};
-pub use module::{DynModule, Module, ModuleKind};
-pub use options::{OptionItem, OptionsProvider};
-pub use prepared::PreparedRequest;
-pub use registry::{Registration, Registry};
-pub use request::S3Request;
-pub use response::Response;
-pub use secret::Secret;
+pub use framework::connection::Connection;
+pub use framework::context::Context;
+pub use framework::module::{DynModule, Module, ModuleKind};
+pub use framework::options::{OptionItem, OptionsProvider};
+pub use framework::registry::{Registration, Registry};
+pub use wire::body::Body;
+pub use wire::client::S3Client;
+pub use wire::credentials::Credentials;
+pub use wire::egress::{AllowedEndpoint, EgressPolicy};
+pub use wire::endpoint::{AddressingStyle, Endpoint, Target};
+pub use wire::prepared::PreparedRequest;
+pub use wire::request::S3Request;
+pub use wire::response::Response;
+pub use wire::secret::Secret;
 
 /// Re-exported for module implementations.
 pub use async_trait::async_trait;

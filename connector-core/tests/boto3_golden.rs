@@ -3,8 +3,8 @@
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use connector_core::credentials::Credentials;
-use connector_core::signer::{SignRequest, Signer, sha256_hex};
+use connector_core::wire::credentials::Credentials;
+use connector_core::wire::signer::{SignRequest, Signer, sha256_hex};
 use connector_core::{Connection, Endpoint, Target};
 use serde_json::Value;
 use std::time::SystemTime;

@@ -3,7 +3,7 @@
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use connector_core::presign::{self, PostRequest, UrlRequest};
+use connector_core::ops::presign::{self, PostRequest, UrlRequest};
 use connector_core::{AddressingStyle, Connection, Credentials, S3Client};
 use serde_json::Value;
 use std::time::{Duration, SystemTime};

@@ -1,10 +1,9 @@
 //! Assume Role: temporary credentials for an IAM role, from STS, shaped as a connection the
 //! next step can use.
 
-use connector_core::sts::{self, AssumeRoleRequest};
-use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, register_module, validate,
-};
+use connector_core::framework::validate;
+use connector_core::ops::sts::{self, AssumeRoleRequest};
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -154,7 +153,6 @@ impl Module for AssumeRole {
         };
         let credentials = client.credentials().await?;
         let assumed = sts::assume_role(client, &credentials, &request).await?;
-        let connection = client.connection();
         let temporary = &assumed.credentials;
         Ok(AssumeRoleOutput {
             connection: TemporaryConnection {
@@ -164,8 +162,8 @@ impl Module for AssumeRole {
                     .session_token()
                     .map(|t| t.expose().to_owned())
                     .unwrap_or_default(),
-                region: connection.region.clone(),
-                endpoint_url: connection.endpoint_url.clone(),
+                region: client.region().to_owned(),
+                endpoint_url: client.endpoint().custom_url().map(str::to_owned),
                 expiration: assumed.expiration.clone(),
             },
             expiration: assumed.expiration,

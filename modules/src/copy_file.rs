@@ -1,10 +1,14 @@
 //! Copy File: copy an object within a bucket or to another one (CopyObject), keeping or
 //! replacing its metadata.
 
-use connector_core::acl::CannedAcl;
+use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::validate;
+use connector_core::wire::encode;
+use connector_core::wire::headers::{self, unquote_etag};
+use connector_core::wire::s3_error;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Result, S3Client, S3Request, Target,
-    async_trait, encode, headers, listing::unquote_etag, register_module, s3_error, validate,
+    async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -331,7 +335,7 @@ impl Copy<'_> {
         }
         match err.code() {
             Some("NoSuchKey" | "NotFound" | "NoSuchVersion") => {
-                connector_core::s3_error::name_missing_object(
+                connector_core::wire::s3_error::name_missing_object(
                     err,
                     self.source_bucket,
                     self.source_key,
@@ -355,15 +359,15 @@ enum Answer {
 
 /// Reads the body of a copy's answer. S3 may send whitespace while it copies, before the
 /// document; its root element decides, as for every typed answer
-/// ([`connector_core::xml::document_root`]).
+/// ([`connector_core::wire::xml::document_root`]).
 fn read_answer(body: &[u8]) -> Answer {
     let text = String::from_utf8_lossy(body);
-    match connector_core::xml::document_root(&text).as_deref() {
+    match connector_core::wire::xml::document_root(&text).as_deref() {
         Ok("Error") => return Answer::Error,
         Ok("CopyObjectResult") => {}
         _ => return Answer::Unreadable,
     }
-    match connector_core::xml::to_json(&text) {
+    match connector_core::wire::xml::to_json(&text) {
         Ok(serde_json::Value::Object(mut answer)) => match answer.remove("CopyObjectResult") {
             Some(serde_json::Value::Object(result)) => Answer::Result(result),
             _ => Answer::Unreadable,
@@ -448,7 +452,7 @@ impl Module for CopyFile {
             input.destination_bucket.as_deref(),
             &input.destination_key,
         )?;
-        connector_core::validate::version_id(
+        connector_core::framework::validate::version_id(
             "source_version_id",
             input.source_version_id.as_deref(),
         )?;
@@ -528,7 +532,11 @@ async fn source_content_type(client: &S3Client, copy: &Copy<'_>) -> Result<Optio
         .send()
         .await
         .map_err(|err| {
-            connector_core::s3_error::name_missing_object(err, copy.source_bucket, copy.source_key)
+            connector_core::wire::s3_error::name_missing_object(
+                err,
+                copy.source_bucket,
+                copy.source_key,
+            )
         })?;
     Ok(response.header("content-type").map(str::to_owned))
 }

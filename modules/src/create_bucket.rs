@@ -1,8 +1,8 @@
 //! Create Bucket: a new bucket in a region.
 
+use connector_core::framework::validate;
 use connector_core::{
     Body, Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
-    validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -67,13 +67,13 @@ impl Module for CreateBucket {
         let region = input
             .region
             .clone()
-            .unwrap_or_else(|| client.connection().region.clone());
+            .unwrap_or_else(|| client.region().to_owned());
         let mut request = client
             .request(Method::PUT, Target::bucket(&input.bucket))
             .in_region(&region);
         // us-east-1 is the default location: S3 refuses it as an explicit constraint.
         if region != "us-east-1" {
-            let xml = connector_core::xml::to_string(
+            let xml = connector_core::wire::xml::to_string(
                 "CreateBucketConfiguration",
                 &CreateBucketConfiguration {
                     xmlns: "http://s3.amazonaws.com/doc/2006-03-01/",

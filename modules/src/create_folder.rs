@@ -1,8 +1,10 @@
 //! Create Folder: an empty folder, as S3 consoles make them (a zero-byte key ending in `/`).
 
+use connector_core::framework::validate;
+use connector_core::ops::keys;
+use connector_core::wire::headers::unquote_etag;
 use connector_core::{
-    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, keys,
-    listing::unquote_etag, register_module, validate,
+    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,10 @@
 //! Delete Bucket: a bucket, which must be empty — or, with `force`, is emptied first.
 
-use connector_core::delete_objects::DeleteFailure;
+use connector_core::framework::validate;
+use connector_core::ops::delete_objects::DeleteFailure;
+use connector_core::ops::emptying;
 use connector_core::{
-    Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, emptying,
-    register_module, validate,
+    Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,8 @@
 
 use crate::delete_bucket_policy::{BucketConfigDeleted, delete_bucket_config};
 use crate::get_bucket_policy::BucketConfigInput;
-use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module, validate};
+use connector_core::framework::validate;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 
 /// Deletes a bucket's CORS configuration.
 pub struct DeleteBucketCors;

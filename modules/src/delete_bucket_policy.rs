@@ -3,8 +3,9 @@
 //! Also the output and the helper Delete Bucket CORS shares.
 
 use crate::get_bucket_policy::BucketConfigInput;
+use connector_core::framework::validate;
 use connector_core::{
-    Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module, validate,
+    Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -1,8 +1,9 @@
 //! Delete File: remove one object (DeleteObject).
 
+use connector_core::framework::validate;
+use connector_core::wire::headers;
 use connector_core::{
-    Context, Method, Module, ModuleKind, Result, Target, async_trait, headers, register_module,
-    validate,
+    Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -64,7 +65,7 @@ impl Module for DeleteFile {
     fn validate(&self, input: &DeleteFileInput) -> Result<()> {
         validate::bucket_name("bucket", &input.bucket)?;
         validate::object_key("key", &input.key)?;
-        connector_core::validate::version_id("version_id", input.version_id.as_deref())
+        connector_core::framework::validate::version_id("version_id", input.version_id.as_deref())
     }
 
     async fn run(&self, ctx: &Context, input: DeleteFileInput) -> Result<DeleteFileOutput> {

@@ -1,9 +1,10 @@
 //! Delete Files: remove many objects with few requests (DeleteObjects, 1,000 keys each).
 
-use connector_core::delete_objects::{self, DeleteFailure, ObjectId};
+use connector_core::framework::validate;
+use connector_core::ops::delete_objects::{self, DeleteFailure, ObjectId};
+use connector_core::wire::s3_error;
 use connector_core::{
-    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, register_module, s3_error,
-    validate,
+    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -143,7 +144,7 @@ impl Module for DeleteFiles {
         }
         for (i, version) in versions.iter().enumerate() {
             validate::object_key(&format!("versions.{i}.key"), &version.key)?;
-            connector_core::validate::version_id(
+            connector_core::framework::validate::version_id(
                 &format!("versions.{i}.version_id"),
                 Some(&version.version_id),
             )?;

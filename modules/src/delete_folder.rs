@@ -1,10 +1,10 @@
 //! Delete Folder: every file under a folder, in batches, with a dry run to see what would go.
 
-use connector_core::delete_objects::DeleteFailure;
-use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, emptying, keys, register_module,
-    validate,
-};
+use connector_core::framework::validate;
+use connector_core::ops::delete_objects::DeleteFailure;
+use connector_core::ops::emptying;
+use connector_core::ops::keys;
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

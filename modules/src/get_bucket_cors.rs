@@ -2,7 +2,8 @@
 
 use crate::get_bucket_policy::{BucketConfigInput, get_bucket_config};
 use crate::put_bucket_cors::{CorsConfigurationXml, CorsRule};
-use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module, validate};
+use connector_core::framework::validate;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -51,7 +52,7 @@ impl Module for GetBucketCors {
     }
 }
 
-impl connector_core::xml::XmlAnswer for CorsConfigurationXml {
+impl connector_core::wire::answer::XmlAnswer for CorsConfigurationXml {
     const ROOT: &'static str = "CORSConfiguration";
 }
 

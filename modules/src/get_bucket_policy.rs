@@ -3,9 +3,10 @@
 //! Also the input and the read helper the other bucket-configuration modules (policy and CORS)
 //! share: a bucket without the configuration is an answer (`exists: false`), not an error.
 
+use connector_core::framework::validate;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Response, Result, Target, async_trait,
-    register_module, validate,
+    register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

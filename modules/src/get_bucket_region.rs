@@ -1,8 +1,8 @@
 //! Get Bucket Region: the AWS region a bucket lives in.
 
-use connector_core::{
-    Context, Module, ModuleKind, Result, async_trait, buckets, register_module, validate,
-};
+use connector_core::framework::validate;
+use connector_core::ops::buckets;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct GetBucketRegionInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 }
 

@@ -1,12 +1,16 @@
 //! Get File: download an object, into the output or into a local file.
 
 use base64::Engine as _;
-use connector_core::fetch::{self, ObjectSource};
-use connector_core::headers::ObjectInfo;
-use connector_core::transfer::TransferSettings;
+use connector_core::framework::validate;
+use connector_core::ops::download::{self, ObjectSource};
+use connector_core::ops::part_file;
+use connector_core::ops::transfer::TransferSettings;
+use connector_core::wire::headers;
+use connector_core::wire::headers::ObjectInfo;
+use connector_core::wire::s3_error;
 use connector_core::{
-    Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait, download,
-    headers, register_module, s3_error, validate,
+    Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait,
+    register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -172,7 +176,7 @@ impl Module for GetFile {
         let dest = match &input.save_to {
             Some(save_to) => {
                 let resolved = ctx.local_path("save_to", std::path::Path::new(save_to))?;
-                let dest = download::destination(save_to, &resolved, &input.key)?;
+                let dest = part_file::destination(save_to, &resolved, &input.key)?;
                 Some(ctx.local_path("save_to", &dest)?)
             }
             None => None,
@@ -186,7 +190,7 @@ impl Module for GetFile {
             };
             let options = input.transfer.unwrap_or_default().options();
             let fetched =
-                fetch::fetch_to_path(client, &source, dest, &options, ctx.progress()).await?;
+                download::fetch_to_path(client, &source, dest, &options, ctx.progress()).await?;
             let mut output = describe(&input, &fetched.headers);
             output.content_range = None;
             output.size = fetched.size;
@@ -206,7 +210,7 @@ impl Module for GetFile {
         let length = response.content_length();
 
         if let Some(dest) = &dest {
-            output.size = download::save_atomically(response.into_stream(), length, dest).await?;
+            output.size = part_file::save_atomically(response.into_stream(), length, dest).await?;
             output.saved_to = Some(dest.display().to_string());
             return Ok(output);
         }

@@ -1,8 +1,10 @@
 //! Get File Metadata: a file's size, type, dates and metadata, without its content (HeadObject).
 
+use connector_core::framework::validate;
+use connector_core::wire::headers::ObjectInfo;
+use connector_core::wire::s3_error;
 use connector_core::{
-    Context, Method, Module, ModuleKind, Result, Target, async_trait, headers::ObjectInfo,
-    register_module, s3_error, validate,
+    Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,7 @@
 //! List Buckets: the buckets of the connection's account.
 
-use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, buckets, register_module,
-};
+use connector_core::ops::buckets;
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +26,7 @@ pub struct ListBucketsInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = connector_core::validate::schema::not_empty)]
+    #[schemars(title = "Continuation token", transform = connector_core::framework::validate::schema::not_empty)]
     pub continuation_token: Option<String>,
 }
 

@@ -1,10 +1,11 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
-use connector_core::listing::{self, ListRequest, ListedObject};
-use connector_core::presign::{self, UrlRequest};
+use connector_core::framework::validate;
+use connector_core::ops::keys;
+use connector_core::ops::listing::{self, ListRequest, ListedObject};
+use connector_core::ops::presign::{self, UrlRequest};
 use connector_core::{
-    Context, Error, Method, Module, ModuleKind, Result, async_trait, keys, register_module,
-    validate,
+    Context, Error, Method, Module, ModuleKind, Result, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

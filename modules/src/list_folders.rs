@@ -1,8 +1,9 @@
 //! List Folders: the folders directly inside a folder of a bucket.
 
 use crate::list_files::check_listing;
-use connector_core::listing::{self, ListRequest};
-use connector_core::{Context, Module, ModuleKind, Result, async_trait, keys, register_module};
+use connector_core::ops::keys;
+use connector_core::ops::listing::{self, ListRequest};
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -11,12 +12,12 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct ListFoldersInput {
     /// The bucket to look in.
-    #[schemars(title = "Bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder whose subfolders to list, e.g. `work`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder (prefix)", transform = connector_core::validate::schema::prefix, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
+    #[schemars(title = "Folder (prefix)", transform = connector_core::framework::validate::schema::prefix, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
     pub prefix: Option<String>,
 
     /// Return at most this many folders. Empty: all of them.
@@ -26,7 +27,7 @@ pub struct ListFoldersInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = connector_core::validate::schema::not_empty)]
+    #[schemars(title = "Continuation token", transform = connector_core::framework::validate::schema::not_empty)]
     pub continuation_token: Option<String>,
 }
 

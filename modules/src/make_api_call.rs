@@ -1,9 +1,10 @@
 //! Make an API Call: any S3 REST request, signed like every other, to the connection's endpoint.
 
 use base64::Engine as _;
+use connector_core::framework::validate;
+use connector_core::wire::encode;
 use connector_core::{
-    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, encode,
-    register_module, validate,
+    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -290,7 +291,7 @@ impl Module for MakeApiCall {
             Ok(text) => {
                 let looks_xml = is_xml || text.trim_start().starts_with("<?xml");
                 if looks_xml && !text.is_empty() {
-                    output.xml = connector_core::xml::to_json(&text).ok();
+                    output.xml = connector_core::wire::xml::to_json(&text).ok();
                 }
                 if !text.is_empty() {
                     output.body = Some(text);

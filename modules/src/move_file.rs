@@ -1,7 +1,7 @@
 //! Move File: copy an object to a new place, then delete the original.
 
 use crate::copy_file::{Copy, CopyFileOutput, StorageClass, check_locations};
-use connector_core::acl::CannedAcl;
+use connector_core::framework::acl::CannedAcl;
 use connector_core::{
     Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
@@ -13,21 +13,21 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct MoveFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Source bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Source bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub source_bucket: String,
 
     /// The path of the file to move (its key), exactly as stored, e.g. `inbox/a.pdf`.
-    #[schemars(title = "Source path (key)", transform = connector_core::validate::schema::object_key)]
+    #[schemars(title = "Source path (key)", transform = connector_core::framework::validate::schema::object_key)]
     pub source_key: String,
 
     /// The bucket to move the file to. Empty: the source bucket.
     #[serde(default)]
-    #[schemars(title = "Destination bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Destination bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub destination_bucket: Option<String>,
 
     /// The new path (key) of the file, e.g. `done/a.pdf`. A file already there is replaced.
     /// Not the source itself (the same key in the same bucket).
-    #[schemars(title = "Destination path (key)", transform = connector_core::validate::schema::object_key)]
+    #[schemars(title = "Destination path (key)", transform = connector_core::framework::validate::schema::object_key)]
     pub destination_key: String,
 
     /// The storage class at the destination. Empty: `STANDARD`, whatever the source's.

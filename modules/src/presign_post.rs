@@ -1,12 +1,11 @@
 //! Presign POST: an HTML form (URL and fields) that lets a browser upload a file straight to S3
 //! for a limited time, within limits the policy sets (key, size, type).
 
-use connector_core::acl::CannedAcl;
-use connector_core::headers::{META_PREFIX, to_rfc3339};
-use connector_core::presign::{self, PostRequest};
-use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, register_module, validate,
-};
+use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::validate;
+use connector_core::ops::presign::{self, PostRequest};
+use connector_core::wire::headers::{META_PREFIX, to_rfc3339};
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

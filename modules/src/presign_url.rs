@@ -1,12 +1,13 @@
 //! Presign URL: a link that lets anyone download (or upload, check or delete) one file for a
 //! limited time, without keys.
 
-use connector_core::acl::CannedAcl;
-use connector_core::headers::{META_PREFIX, to_rfc3339};
-use connector_core::presign::{self, UrlRequest};
+use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::validate;
+use connector_core::ops::presign::{self, UrlRequest};
+use connector_core::wire::encode;
+use connector_core::wire::headers::{META_PREFIX, to_rfc3339};
 use connector_core::{
-    Context, Error, Method, Module, ModuleKind, Result, async_trait, encode, register_module,
-    validate,
+    Context, Error, Method, Module, ModuleKind, Result, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -3,9 +3,10 @@
 //!
 //! Also the typed rules and their XML, which Get Bucket CORS reads back.
 
+use connector_core::framework::validate;
 use connector_core::{
     Body, Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait,
-    register_module, validate,
+    register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -227,7 +228,7 @@ fn cors_xml(rules: &[CorsRule]) -> Result<String> {
             max_age_seconds: rule.max_age_seconds,
         })
         .collect();
-    connector_core::xml::to_string(
+    connector_core::wire::xml::to_string(
         "CORSConfiguration",
         &CorsConfigurationXml {
             xmlns: Some("http://s3.amazonaws.com/doc/2006-03-01/"),
@@ -512,11 +513,11 @@ mod tests {
         // As moto answers: elements sorted by name, not grouped as written.
         let xml = r#"<?xml version="1.0" encoding="utf-8"?>
 <CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><AllowedHeader>*</AllowedHeader><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://127.0.0.1:8080</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://*.example.com</AllowedOrigin><ExposeHeader>ETag</ExposeHeader><ID>uploads</ID><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>"#;
-        let config: CorsConfigurationXml = connector_core::xml::parse(xml).unwrap();
+        let config: CorsConfigurationXml = connector_core::wire::answer::parse(xml).unwrap();
         assert_eq!(config.into_rules().unwrap(), vec![rule()]);
         let bad = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
                    <AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>";
-        let config: CorsConfigurationXml = connector_core::xml::parse(bad).unwrap();
+        let config: CorsConfigurationXml = connector_core::wire::answer::parse(bad).unwrap();
         assert_eq!(config.into_rules().unwrap_err().kind(), ErrorKind::Server);
     }
 

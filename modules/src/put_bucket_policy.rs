@@ -1,9 +1,9 @@
 //! Set Bucket Policy: replace a bucket's policy (PutBucketPolicy) with a JSON document that is
 //! checked before it is sent, or with a ready-made template written for the bucket.
 
+use connector_core::framework::validate;
 use connector_core::{
     Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
-    validate,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -596,7 +596,7 @@ impl Module for PutBucketPolicy {
         input: PutBucketPolicyInput,
     ) -> Result<PutBucketPolicyOutput> {
         let client = ctx.client();
-        let policy = input.document(partition(&client.connection().region))?;
+        let policy = input.document(partition(client.region()))?;
         let field = match input.template {
             Some(_) => "template",
             None => "policy",

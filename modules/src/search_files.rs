@@ -2,11 +2,10 @@
 //! window.
 
 use crate::list_files::{FileEntry, check_listing};
-use connector_core::headers::parse_rfc3339;
-use connector_core::listing::{self, ListRequest, ListedObject, Pages};
-use connector_core::{
-    Context, Error, Module, ModuleKind, Result, async_trait, keys, register_module,
-};
+use connector_core::ops::keys;
+use connector_core::ops::listing::{self, ListRequest, ListedObject, Pages};
+use connector_core::wire::headers::parse_rfc3339;
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
@@ -16,14 +15,14 @@ use std::time::SystemTime;
 #[serde(deny_unknown_fields)]
 pub struct SearchFilesInput {
     /// The bucket to search.
-    #[schemars(title = "Bucket", transform = connector_core::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
+    #[schemars(title = "Bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
     pub bucket: String,
 
     /// The folder to search in, e.g. `invoices/2026`. Empty: the whole bucket.
     #[serde(default)]
     #[schemars(
         title = "Folder (prefix)",
-        transform = connector_core::validate::schema::prefix,
+        transform = connector_core::framework::validate::schema::prefix,
         extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]})
     )]
     pub prefix: Option<String>,
@@ -61,7 +60,7 @@ pub struct SearchFilesInput {
 
     /// Only files changed at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00Z`).
     #[serde(default)]
-    #[schemars(title = "Modified after", transform = connector_core::validate::schema::rfc3339)]
+    #[schemars(title = "Modified after", transform = connector_core::framework::validate::schema::rfc3339)]
     pub modified_after: Option<String>,
 
     /// Only files changed before this time (RFC 3339).
@@ -76,13 +75,13 @@ pub struct SearchFilesInput {
 
     /// Continue a previous search: its `next_continuation_token` (with the same filters).
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = connector_core::validate::schema::not_empty)]
+    #[schemars(title = "Continuation token", transform = connector_core::framework::validate::schema::not_empty)]
     pub continuation_token: Option<String>,
 }
 
 /// A name pattern `glob` reads: `*`, `?`, `[abc]`, `[!abc]` (no `**`: names have no folders).
 fn glob_schema(schema: &mut schemars::Schema) {
-    connector_core::validate::schema::add(
+    connector_core::framework::validate::schema::add(
         schema,
         serde_json::json!({
             "pattern": "^([^\\[*]|\\*|\\[(![\\s\\S]|[^!])[^\\]]*\\])*$",
@@ -92,12 +91,12 @@ fn glob_schema(schema: &mut schemars::Schema) {
 }
 
 fn at_most_max_size(schema: &mut schemars::Schema) {
-    connector_core::validate::schema::note(schema, "At most max_size.");
+    connector_core::framework::validate::schema::note(schema, "At most max_size.");
 }
 
 fn before_schema(schema: &mut schemars::Schema) {
-    connector_core::validate::schema::rfc3339(schema);
-    connector_core::validate::schema::note(schema, "Later than modified_after.");
+    connector_core::framework::validate::schema::rfc3339(schema);
+    connector_core::framework::validate::schema::note(schema, "Later than modified_after.");
 }
 
 fn yes() -> bool {

@@ -1,11 +1,13 @@
 //! Upload File: put a file into a bucket, from a local path, text, or base64 content.
 
 use base64::Engine as _;
-use connector_core::transfer::TransferSettings;
-use connector_core::upload::{self, PutTarget};
+use connector_core::framework::validate;
+use connector_core::ops::keys;
+use connector_core::ops::transfer::TransferSettings;
+use connector_core::ops::upload::{self, PutTarget};
+use connector_core::wire::headers::META_PREFIX;
 use connector_core::{
-    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, headers::META_PREFIX, keys,
-    register_module, validate,
+    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

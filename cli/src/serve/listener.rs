@@ -92,7 +92,7 @@ pub(super) async fn serve(
         connections.shutdown().await;
     }
     // Requests cut off start clean-up (aborting their multipart uploads): let it run.
-    if !connector_core::cleanup::finish(CLEANUP_TIME).await {
+    if !connector_core::wire::cleanup::finish(CLEANUP_TIME).await {
         tracing::warn!("clean-up after stopped requests did not finish in time");
     }
 }

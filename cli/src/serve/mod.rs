@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
-use connector_core::local_files::LocalFiles;
+use connector_core::framework::local_files::LocalFiles;
 use connector_core::{AllowedEndpoint, EgressPolicy, Error, Registry, Result};
 use serde_json::Value;
 use std::future::Future;

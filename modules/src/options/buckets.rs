@@ -1,8 +1,7 @@
 //! The `buckets` list: the account's buckets, for a bucket picker.
 
-use connector_core::{
-    Context, OptionItem, OptionsProvider, Result, async_trait, buckets, register_options,
-};
+use connector_core::ops::buckets;
+use connector_core::{Context, OptionItem, OptionsProvider, Result, async_trait, register_options};
 use serde_json::Value;
 
 /// Lists the buckets of the connection's account.

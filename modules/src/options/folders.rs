@@ -1,10 +1,9 @@
 //! The `folders` list: the folders of a bucket (the top level, or inside `prefix`), for a
 //! folder picker.
 
-use connector_core::listing::{self, ListRequest};
-use connector_core::{
-    Context, OptionItem, OptionsProvider, Result, async_trait, keys, register_options,
-};
+use connector_core::ops::keys;
+use connector_core::ops::listing::{self, ListRequest};
+use connector_core::{Context, OptionItem, OptionsProvider, Result, async_trait, register_options};
 use serde_json::Value;
 
 /// The most folders offered in one list.
@@ -14,7 +13,7 @@ const MAX_FOLDERS: u64 = 1000;
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct FoldersInput {
     /// The bucket whose folders to list.
-    #[schemars(transform = connector_core::validate::schema::bucket_name)]
+    #[schemars(transform = connector_core::framework::validate::schema::bucket_name)]
     pub bucket: String,
     /// The folder whose subfolders to list. Empty: the top of the bucket.
     #[serde(default)]
@@ -36,7 +35,7 @@ impl OptionsProvider for Folders {
     async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>> {
         let client = ctx.expect("checked by the registry").client();
         let bucket = input["bucket"].as_str().unwrap_or_default();
-        connector_core::validate::bucket_name("bucket", bucket)?;
+        connector_core::framework::validate::bucket_name("bucket", bucket)?;
         let prefix = input["prefix"].as_str().unwrap_or_default();
         let request = ListRequest {
             prefix: keys::folder_prefix(prefix),

@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn region_codes_are_valid() {
         for (code, _) in REGIONS {
-            connector_core::validate::region("region", code).unwrap();
+            connector_core::framework::validate::region("region", code).unwrap();
         }
     }
 }

@@ -1,0 +1,463 @@
+//! A connection: the credentials and the place (region, endpoint) every module talks to; and
+//! what it becomes on the wire: its [`Endpoint`], the check of an [`EgressPolicy`] against it,
+//! and its [`S3Client`] (signed with its keys, or with a role assumed with them).
+
+use crate::error::{Error, Result};
+use crate::framework::validate;
+use crate::ops::sts::{AssumeRoleRequest, RoleCredentials};
+use crate::wire::client::{ClientOptions, S3Client};
+use crate::wire::credentials::{Credentials, CredentialsProvider};
+use crate::wire::egress::EgressPolicy;
+use crate::wire::endpoint::{AddressingStyle, Endpoint, Target, without_userinfo};
+use crate::wire::headers::parse_rfc3339;
+use crate::wire::secret::Secret;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The region used when none is given, as the AWS CLI does.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// An Amazon S3 connection: an access key pair (and a session token for temporary
+/// credentials), the region, and for S3-compatible stores their endpoint URL.
+#[derive(Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Amazon S3 connection")]
+pub struct Connection {
+    /// The access key ID of an IAM user or role (it starts with `AKIA`, or `ASIA` for temporary
+    /// credentials). Create one in the IAM console under Users → Security credentials.
+    #[schemars(title = "Access key ID", transform = validate::schema::access_key_id)]
+    pub access_key_id: String,
+
+    /// The secret access key shown once when the access key was created. It is used only to
+    /// sign requests and is never shown again, logged, or returned.
+    #[schemars(title = "Secret access key", transform = validate::schema::trimmed)]
+    pub secret_access_key: Secret,
+
+    /// Only for temporary credentials (from STS, e.g. AssumeRole or an SSO session): the session
+    /// token that goes with the access key. Leave empty for a long-term access key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Session token", transform = validate::schema::header_token)]
+    pub session_token: Option<Secret>,
+
+    /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.
+    #[serde(default = "default_region")]
+    #[schemars(title = "Region", transform = validate::schema::region, extend("x-options" = {"provider": "regions"}))]
+    pub region: String,
+
+    /// For S3-compatible stores only (MinIO, Ceph, Cloudflare R2, a local test server): the
+    /// endpoint URL, e.g. `http://127.0.0.1:9000`. Leave empty for Amazon S3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Endpoint URL", transform = validate::schema::endpoint_url)]
+    pub endpoint_url: Option<String>,
+
+    /// How buckets are addressed in URLs. `auto` fits Amazon S3 and most other stores.
+    #[serde(default)]
+    #[schemars(title = "Addressing style")]
+    pub addressing_style: AddressingStyle,
+
+    /// Work as this IAM role (e.g. `arn:aws:iam::123456789012:role/s3-reader`): the keys above
+    /// assume it with STS and every request uses its temporary credentials, renewed before they
+    /// expire. Leave empty to use the keys directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Role ARN", transform = validate::schema::role_arn)]
+    pub role_arn: Option<String>,
+
+    /// With a role: the external ID its trust policy requires, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "External ID")]
+    pub external_id: Option<String>,
+
+    /// With a role: the session name that appears in CloudTrail (default `s3-connector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Role session name", transform = validate::schema::role_session_name)]
+    pub role_session_name: Option<String>,
+
+    /// For temporary credentials: when they expire (RFC 3339), if known. Filled in by Assume
+    /// Role; used to warn when a presigned URL would outlive its credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Credentials expire at", transform = validate::schema::rfc3339)]
+    pub expiration: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    /// Secrets show as `<redacted>`, and a user name or password written into the endpoint
+    /// URL (refused by `validate`, but possibly printed before) as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key)
+            .field("session_token", &self.session_token)
+            .field("region", &self.region)
+            .field(
+                "endpoint_url",
+                &self.endpoint_url.as_deref().map(without_userinfo),
+            )
+            .field("addressing_style", &self.addressing_style)
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &self.external_id)
+            .field("role_session_name", &self.role_session_name)
+            .field("expiration", &self.expiration)
+            .finish()
+    }
+}
+
+fn default_region() -> String {
+    DEFAULT_REGION.to_owned()
+}
+
+impl Connection {
+    /// A connection to Amazon S3 in `region` with a long-term access key.
+    pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        Connection {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Secret::new(secret_access_key),
+            session_token: None,
+            region: default_region(),
+            endpoint_url: None,
+            addressing_style: AddressingStyle::Auto,
+            role_arn: None,
+            external_id: None,
+            role_session_name: None,
+            expiration: None,
+        }
+    }
+
+    /// The connection's own keys (before any role is assumed).
+    pub fn credentials(&self) -> Credentials {
+        let expires_at = self.expiration.as_deref().and_then(parse_rfc3339);
+        Credentials::from_secrets(
+            self.access_key_id.clone(),
+            self.secret_access_key.clone(),
+            self.session_token.clone(),
+        )
+        .with_expiry(expires_at)
+    }
+
+    /// Works as `role_arn`, assumed with this connection's keys.
+    pub fn with_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.role_arn = Some(role_arn.into());
+        self
+    }
+
+    /// Sets the region.
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Sets the endpoint URL of an S3-compatible store.
+    pub fn with_endpoint_url(mut self, endpoint_url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(endpoint_url.into());
+        self
+    }
+
+    /// Sets the session token of temporary credentials.
+    pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
+        self.session_token = Some(Secret::new(token));
+        self
+    }
+
+    /// Sets the addressing style.
+    pub fn with_addressing_style(mut self, style: AddressingStyle) -> Self {
+        self.addressing_style = style;
+        self
+    }
+
+    /// Reads a connection from a JSON file (the shape of `schemas/connection.json`).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            Error::invalid_input(
+                "connection",
+                format!("cannot read the connection file {}: {err}", path.display()),
+            )
+        })?;
+        Self::from_json(&text)
+            .map_err(|err| err.context(format!("connection file {}", path.display())))
+    }
+
+    /// Reads a connection from JSON text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let connection: Connection = serde_json::from_str(text).map_err(|err| {
+            Error::invalid_input("connection", format!("not a valid connection: {err}"))
+        })?;
+        connection.validate()?;
+        Ok(connection)
+    }
+
+    /// Checks the fields, naming the one at fault.
+    pub fn validate(&self) -> Result<()> {
+        if self.access_key_id.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "connection.access_key_id",
+                "the access key ID is empty",
+            ));
+        }
+        if self.access_key_id.trim() != self.access_key_id {
+            return Err(Error::invalid_input(
+                "connection.access_key_id",
+                "the access key ID has spaces around it: remove them",
+            ));
+        }
+        if self.secret_access_key.is_empty() {
+            return Err(Error::invalid_input(
+                "connection.secret_access_key",
+                "the secret access key is empty",
+            ));
+        }
+        if self.secret_access_key.expose().trim() != self.secret_access_key.expose() {
+            return Err(Error::invalid_input(
+                "connection.secret_access_key",
+                "the secret access key has spaces around it: remove them",
+            ));
+        }
+        validate::region("connection.region", &self.region)?;
+        if let Some(endpoint) = &self.endpoint_url {
+            Endpoint::parse_custom(endpoint)?;
+        }
+        if let Some(role_arn) = &self.role_arn {
+            validate::role_arn("connection.role_arn", role_arn)?;
+        }
+        if let Some(name) = &self.role_session_name {
+            validate::role_session_name("connection.role_session_name", name)?;
+        }
+        if let Some(expiration) = &self.expiration
+            && parse_rfc3339(expiration).is_none()
+        {
+            return Err(Error::invalid_input(
+                "connection.expiration",
+                format!("{expiration:?} is not an RFC 3339 time like 2026-01-15T12:00:00Z"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Endpoint {
+    /// The endpoint of a connection: its custom endpoint URL, or Amazon S3 in its region; with
+    /// its addressing style.
+    pub fn for_connection(connection: &Connection) -> Result<Self> {
+        let endpoint = match &connection.endpoint_url {
+            Some(url) => Self::parse_custom(url)?,
+            None => Self::aws(&connection.region),
+        };
+        endpoint.with_addressing_style(connection.addressing_style)
+    }
+}
+
+impl EgressPolicy {
+    /// Whether `connection` may be used: its endpoint (Amazon S3 in its region when it has
+    /// none) and, when it assumes a role, the STS endpoint it would call. The error is
+    /// `access_denied`, field `connection.endpoint_url`.
+    pub fn check_connection(&self, connection: &Connection) -> Result<()> {
+        if !self.is_restricted() {
+            return Ok(());
+        }
+        let endpoint = Endpoint::for_connection(connection)?;
+        self.check_endpoint(&endpoint)?;
+        if connection.role_arn.is_some() {
+            self.check_url(&endpoint.url(&Target::Sts))?;
+        }
+        Ok(())
+    }
+}
+
+impl S3Client {
+    /// A client for `connection` (validated here; nothing is sent).
+    pub fn new(connection: Connection) -> Result<Self> {
+        client_for(&connection, ClientOptions::default(), false)
+    }
+
+    /// A client with other timeouts, retries or egress policy. With a restricted policy, a
+    /// connection whose endpoint (or, with a role, STS endpoint) the policy does not allow is
+    /// refused here (`access_denied`, field `connection.endpoint_url`), before anything is sent.
+    pub fn with_options(connection: Connection, options: ClientOptions) -> Result<Self> {
+        client_for(&connection, options, false)
+    }
+
+    /// A client that sends nothing: the first request a module makes is signed and kept (see
+    /// [`S3Client::dry_run_request`]), and the module stops there. With a role, that is the
+    /// AssumeRole request.
+    pub fn new_dry_run(connection: Connection) -> Result<Self> {
+        client_for(&connection, ClientOptions::default(), true)
+    }
+}
+
+/// The client of `connection`: its endpoint, its region, and its keys or the role they assume.
+fn client_for(connection: &Connection, options: ClientOptions, dry_run: bool) -> Result<S3Client> {
+    connection.validate()?;
+    let endpoint = Endpoint::for_connection(connection)?;
+    options.egress.check_connection(connection)?;
+    let keys: Arc<dyn CredentialsProvider> = Arc::new(connection.credentials());
+    let region = connection.region.clone();
+    let client = if dry_run {
+        S3Client::dry_run_from_parts(endpoint, region, keys, options)?
+    } else {
+        S3Client::from_parts(endpoint, region, keys, options)?
+    };
+    let Some(role_arn) = &connection.role_arn else {
+        return Ok(client);
+    };
+    let role = AssumeRoleRequest {
+        role_arn: role_arn.clone(),
+        role_session_name: connection
+            .role_session_name
+            .clone()
+            .unwrap_or_else(|| "s3-connector".to_owned()),
+        external_id: connection.external_id.clone(),
+        duration_seconds: None,
+        policy: None,
+    };
+    Ok(client.with_credentials(Arc::new(RoleCredentials::new(client.clone(), role))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn debug_and_json_never_show_the_secrets() {
+        let c = Connection::new("AKIDEXAMPLE", "very-secret-value")
+            .with_session_token("tok-secret")
+            .with_endpoint_url("http://user:url-password@127.0.0.1:9000");
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("url-password"), "{debug}");
+        assert!(debug.contains("127.0.0.1:9000"), "{debug}");
+        let json = serde_json::to_string(&c).unwrap();
+        for text in [debug, json] {
+            assert!(!text.contains("very-secret-value"), "{text}");
+            assert!(!text.contains("tok-secret"), "{text}");
+            assert!(text.contains("AKIDEXAMPLE"));
+        }
+    }
+
+    #[test]
+    fn json_file_shape() {
+        let c = Connection::from_json(
+            r#"{"access_key_id":"AK","secret_access_key":"SK","endpoint_url":"http://127.0.0.1:9000","addressing_style":"path"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.addressing_style, AddressingStyle::Path);
+        let err = Connection::from_json(
+            r#"{"access_key_id":"AK","secret_access_key":"SK","regoin":"x"}"#,
+        )
+        .unwrap_err();
+        assert!(err.message().contains("regoin"), "{}", err.message());
+        let err = Connection::from_json(
+            r#"{"access_key_id":"AK","secret_access_key":"SK","endpoint_url":"ftp://x"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), Some("connection.endpoint_url"));
+    }
+
+    #[test]
+    fn the_endpoint_comes_from_the_fields() {
+        let aws = Connection::new("AK", "SK").with_region("eu-west-1");
+        assert_eq!(
+            Endpoint::for_connection(&aws).unwrap(),
+            Endpoint::aws("eu-west-1")
+        );
+        let local = Connection::new("AK", "SK")
+            .with_endpoint_url("http://127.0.0.1:9000")
+            .with_addressing_style(AddressingStyle::Path);
+        let endpoint = Endpoint::for_connection(&local).unwrap();
+        assert_eq!(
+            endpoint.url(&Target::bucket("b")),
+            "http://127.0.0.1:9000/b"
+        );
+        assert_eq!(endpoint.custom_url(), Some("http://127.0.0.1:9000"));
+        let err = Endpoint::for_connection(&local.with_addressing_style(AddressingStyle::Virtual))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("connection.addressing_style"));
+    }
+
+    #[test]
+    fn connections_are_checked_with_their_sts_endpoint() {
+        let policy = EgressPolicy::allowing(["http://127.0.0.1:9000"]).unwrap();
+        let aws = Connection::new("AK", "SK").with_region("eu-west-1");
+        policy.check_connection(&aws).unwrap();
+        policy
+            .check_connection(&aws.clone().with_role("arn:aws:iam::123456789012:role/r"))
+            .unwrap();
+        let local = aws.clone().with_endpoint_url("http://127.0.0.1:9000");
+        policy.check_connection(&local).unwrap();
+        let metadata = aws.with_endpoint_url("http://169.254.169.254");
+        let err = policy.check_connection(&metadata).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        assert_eq!(err.field(), Some("connection.endpoint_url"));
+        assert!(
+            err.message()
+                .contains("--allow-endpoint http://169.254.169.254"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn a_connection_names_an_allowed_endpoint_exactly() {
+        let policy = EgressPolicy::allowing(["https://example.com"]).unwrap();
+        let exact = Connection::new("AK", "SK").with_endpoint_url("https://example.com");
+        policy.check_connection(&exact).unwrap();
+        let under = Connection::new("AK", "SK").with_endpoint_url("https://intranet.example.com");
+        let err = policy.check_connection(&under).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied);
+        // A bucket's virtual-hosted name under the allowed host is still that endpoint.
+        policy
+            .check_url("https://my-bucket.example.com/key")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_role_whose_sts_name_resolves_to_this_host_is_not_assumed() {
+        let (port, connections) = crate::wire::egress::tests::counting_listener().await;
+        let policy = EgressPolicy::aws_only()
+            .with_lookup(move |_name| vec![std::net::SocketAddr::from(([127, 0, 0, 1], port))]);
+        let client = S3Client::with_options(
+            Connection::new("AK", "SK").with_role("arn:aws:iam::123456789012:role/r"),
+            ClientOptions {
+                egress: policy,
+                max_attempts: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let err = client.credentials().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{}", err.message());
+        assert!(
+            err.message()
+                .contains("sts.us-east-1.amazonaws.com resolves to 127.0.0.1"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_with_a_role_keeps_the_assume_role_request() {
+        let role = Connection::new("AK", "SK").with_role("arn:aws:iam::123456789012:role/r");
+        let client = S3Client::new_dry_run(role).unwrap();
+        let err = client
+            .request(http::Method::GET, Target::bucket("b"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.message().contains("dry run"), "{}", err.message());
+        assert!(
+            err.message()
+                .contains("assuming arn:aws:iam::123456789012:role/r"),
+            "{}",
+            err.message()
+        );
+        let kept = client.dry_run_request().unwrap();
+        assert_eq!(kept.service, "sts");
+        assert_eq!(kept.url, "https://sts.us-east-1.amazonaws.com/");
+        assert_eq!(
+            kept.header("authorization")
+                .map(|a| a.contains("Credential=AK/")),
+            Some(true)
+        );
+    }
+}

@@ -1,0 +1,435 @@
+//! Downloads to a file, fast and never lossy. Large objects come as parallel ranged GETs
+//! written in place; every range after the first carries `If-Match` with the object's ETag, so
+//! an object replaced mid-download is detected; a range that breaks off resumes from the byte
+//! it reached. The size (and, for a single-part object whose ETag is its MD5, the MD5) is
+//! verified before the temporary file is renamed into place.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::part_file::{io_error, put_in_place, temp_file_beside};
+use crate::ops::transfer::{MAX_OBJECT_SIZE, Progress, TransferOptions};
+use crate::wire::client::S3Client;
+use crate::wire::endpoint::Target;
+use crate::wire::response::Response;
+use futures_util::{StreamExt, TryStreamExt};
+use http::{HeaderMap, Method};
+use md5::{Digest, Md5};
+use std::io::{Read, SeekFrom};
+use std::path::Path;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+/// The write buffer of each range in flight.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// How many times one range is resumed after breaking off.
+const RESUMES_PER_RANGE: u32 = 3;
+
+/// The object to fetch.
+#[derive(Debug, Clone)]
+pub struct ObjectSource {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// A specific version.
+    pub version_id: Option<String>,
+}
+
+/// A finished download.
+#[derive(Debug)]
+pub struct Fetched {
+    /// Bytes written.
+    pub size: u64,
+    /// The headers of the first answer (content type, ETag, metadata, …).
+    pub headers: HeaderMap,
+}
+
+/// Downloads `source` into `dest` atomically.
+pub async fn fetch_to_path(
+    client: &S3Client,
+    source: &ObjectSource,
+    dest: &Path,
+    options: &TransferOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<Fetched> {
+    let (file, temp_path) = temp_file_beside(dest)?;
+    drop(file);
+    let result = fetch_into(client, source, &temp_path, options, progress).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let fetched = result?;
+    put_in_place(temp_path, dest)?;
+    Ok(fetched)
+}
+
+async fn fetch_into(
+    client: &S3Client,
+    source: &ObjectSource,
+    temp: &Path,
+    options: &TransferOptions,
+    progress: Option<&dyn Progress>,
+) -> Result<Fetched> {
+    let part = options.part_size_for(0);
+    // The first part tells the object's size and ETag; a store that ignores ranges sends it
+    // all, and an empty object has no range to ask for.
+    let first = match get(client, source, Some((0, part - 1)), None).await {
+        Err(err) if err.code() == Some("InvalidRange") => get(client, source, None, None).await?,
+        other => other?,
+    };
+    let headers = first.headers().clone();
+    let etag = first.header("etag").map(str::to_owned);
+    // The object's size, as the answer states it; the file grows only with what arrives.
+    let (total, first_end) = first_extent(&first, part)?;
+    if let Some(progress) = progress {
+        progress.start(&source.key, Some(total));
+    }
+    // The ranges after the first are made as they are needed, not all up front.
+    let rest = (first_end..total)
+        .step_by(part as usize)
+        .map(|start| (start, (start + part).min(total), None));
+    let ranges = std::iter::once((0, first_end, Some(first))).chain(rest);
+    futures_util::stream::iter(ranges)
+        .map(|(start, end, response)| {
+            fetch_range(
+                client,
+                source,
+                etag.as_deref(),
+                temp,
+                Span { start, end, total },
+                response,
+                progress,
+            )
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+
+    let file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
+    file.sync_all().await?;
+    let written = file.metadata().await?.len();
+    if written != total {
+        return Err(Error::new(
+            ErrorKind::Network,
+            format!("the download ended at {written} of {total} bytes; nothing was saved"),
+        ));
+    }
+    if let Some(expected) = plain_md5_etag(&headers) {
+        let path = temp.to_owned();
+        let actual = tokio::task::spawn_blocking(move || md5_of_file(&path))
+            .await
+            .map_err(|err| {
+                Error::new(ErrorKind::Server, format!("hashing task failed: {err}"))
+            })??;
+        if actual != expected {
+            return Err(Error::new(
+                ErrorKind::Network,
+                format!(
+                    "the downloaded bytes do not match the object's MD5 ({expected}); they were \
+                     damaged on the way, so nothing was saved"
+                ),
+            )
+            .with_retryable(true));
+        }
+    }
+    Ok(Fetched {
+        size: total,
+        headers,
+    })
+}
+
+/// GET of the object, or of bytes `start..=end`, with `If-Match` when an ETag is known.
+async fn get(
+    client: &S3Client,
+    source: &ObjectSource,
+    range: Option<(u64, u64)>,
+    etag: Option<&str>,
+) -> Result<Response> {
+    client
+        .request(Method::GET, Target::object(&source.bucket, &source.key))
+        .query_opt("versionId", source.version_id.as_deref())
+        .header_opt(
+            "range",
+            range.map(|(start, end)| format!("bytes={start}-{end}")),
+        )
+        .header_opt("if-match", etag)
+        .send()
+        .await
+        .map_err(|err| match err.code() {
+            Some("PreconditionFailed") => err.context(format!(
+                "{} changed while it was being downloaded; nothing was saved",
+                source.key
+            )),
+            _ => crate::wire::s3_error::name_missing_object(err, &source.bucket, &source.key),
+        })
+}
+
+/// Bytes `start..end` of an object of `total` bytes.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+    total: u64,
+}
+
+/// Writes the bytes of `span` at their place in `temp`, from `response` if given, resuming
+/// from the byte reached when the transfer breaks off.
+async fn fetch_range(
+    client: &S3Client,
+    source: &ObjectSource,
+    etag: Option<&str>,
+    temp: &Path,
+    span: Span,
+    response: Option<Response>,
+    progress: Option<&dyn Progress>,
+) -> Result<()> {
+    let Span { start, end, total } = span;
+    let mut file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
+    let mut position = start;
+    let mut response = response;
+    let mut resumes = 0;
+    while position < end {
+        let current = match response.take() {
+            Some(response) => response,
+            None => {
+                let answer = get(client, source, Some((position, end - 1)), etag).await?;
+                check_range(&answer, position, end, total, &source.key)?;
+                answer
+            }
+        };
+        file.seek(SeekFrom::Start(position)).await?;
+        // Written in large blocks: one write per network chunk costs a syscall each.
+        let mut writer = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, &mut file);
+        let mut stream = std::pin::pin!(current.into_stream());
+        let mut broke = None;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(chunk) => {
+                    let room = (end - position) as usize;
+                    let chunk = &chunk[..chunk.len().min(room)];
+                    writer
+                        .write_all(chunk)
+                        .await
+                        .map_err(|err| io_error(err, "writing", temp))?;
+                    position += chunk.len() as u64;
+                    if let Some(progress) = progress {
+                        progress.advance(chunk.len() as u64);
+                    }
+                }
+                Err(err) => {
+                    broke = Some(err);
+                    break;
+                }
+            }
+        }
+        writer
+            .flush()
+            .await
+            .map_err(|err| io_error(err, "writing", temp))?;
+        drop(writer);
+        if position >= end {
+            break;
+        }
+        resumes += 1;
+        let err = broke.unwrap_or_else(|| {
+            Error::new(
+                ErrorKind::Network,
+                "the answer ended before the range was complete",
+            )
+        });
+        if resumes > RESUMES_PER_RANGE {
+            return Err(err.context(format!(
+                "the download of {} broke off at byte {position} of {end} and did not resume; \
+                 nothing was saved",
+                source.key
+            )));
+        }
+        tracing::debug!(position, error = %err, "resuming the download");
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+/// The object's size and where the first answer's bytes end: a `206` must state a range
+/// from byte 0 that its `Content-Length` agrees with, a `200` its length; either way at most
+/// S3's largest object ([`MAX_OBJECT_SIZE`], 5 TiB), asked for `part` bytes at most.
+fn first_extent(first: &Response, part: u64) -> Result<(u64, u64)> {
+    let length = first.content_length();
+    let (total, first_end) = if first.status().as_u16() == 206 {
+        let raw = first.header("content-range");
+        let range = raw.and_then(ContentRange::parse);
+        let agrees = range.is_some_and(|r| {
+            r.start == 0 && r.end < part && length.is_none_or(|len| len == r.len())
+        });
+        match range {
+            Some(range) if agrees => (range.total, range.end + 1),
+            _ => {
+                return Err(forged(format!(
+                    "asked for bytes 0-{}, the store answered 206 with Content-Range {} and \
+                     Content-Length {}, which do not agree",
+                    part - 1,
+                    raw.unwrap_or("(none)"),
+                    length.map_or("(none)".to_owned(), |len| len.to_string())
+                )));
+            }
+        }
+    } else {
+        let total = length.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                "the store's answer has no Content-Length; nothing was saved",
+            )
+        })?;
+        (total, total)
+    };
+    if total > MAX_OBJECT_SIZE {
+        return Err(forged(format!(
+            "the store says the object has {total} bytes, more than S3's largest object (5 TiB)"
+        )));
+    }
+    Ok((total, first_end))
+}
+
+/// Checks that the answer to a request for bytes `position..end` of an object of `total`
+/// bytes is a `206` of a range that starts there, ends within it, is of the same object size,
+/// and is as long as its `Content-Length`.
+fn check_range(answer: &Response, position: u64, end: u64, total: u64, key: &str) -> Result<()> {
+    let raw = answer.header("content-range");
+    let fits = raw.and_then(ContentRange::parse).is_some_and(|range| {
+        range.start == position
+            && range.end < end
+            && range.total == total
+            && answer.content_length().is_none_or(|len| len == range.len())
+    });
+    if answer.status().as_u16() == 206 && fits {
+        return Ok(());
+    }
+    Err(forged(format!(
+        "asked for bytes {position}-{} of {key} ({total} bytes), the store answered {} {}",
+        end - 1,
+        answer.status().as_u16(),
+        raw.unwrap_or("without a Content-Range")
+    )))
+}
+
+/// A refusal of an answer that contradicts itself or what came before.
+fn forged(what: String) -> Error {
+    Error::new(ErrorKind::Server, format!("{what}: nothing was saved")).with_retryable(false)
+}
+
+/// `Content-Range: bytes START-END/TOTAL` of a partial answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ContentRange {
+    start: u64,
+    end: u64,
+    total: u64,
+}
+
+impl ContentRange {
+    /// Parses a satisfied range (`bytes */TOTAL` is not one), with `START <= END < TOTAL`.
+    fn parse(text: &str) -> Option<ContentRange> {
+        let (range, total) = text.trim().strip_prefix("bytes ")?.split_once('/')?;
+        let (start, end) = range.split_once('-')?;
+        // Digits only: `parse` would also take a sign.
+        let number = |digits: &str| -> Option<u64> {
+            let digits = digits.trim();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            digits.parse().ok()
+        };
+        let range = ContentRange {
+            start: number(start)?,
+            end: number(end)?,
+            total: number(total)?,
+        };
+        (range.start <= range.end && range.end < range.total).then_some(range)
+    }
+
+    /// How many bytes the range holds.
+    fn len(&self) -> u64 {
+        self.end - self.start + 1
+    }
+}
+
+/// The object's MD5 when its ETag is one: a single-part object stored without SSE-KMS or
+/// SSE-C (their ETags are not the MD5 of the content).
+fn plain_md5_etag(headers: &HeaderMap) -> Option<String> {
+    let etag = crate::wire::headers::text(headers, "etag")?
+        .trim_matches('"')
+        .to_ascii_lowercase();
+    let encrypted_with_keys = crate::wire::headers::text(headers, "x-amz-server-side-encryption")
+        .is_some_and(|sse| sse.starts_with("aws:kms"))
+        || headers.contains_key("x-amz-server-side-encryption-customer-algorithm");
+    (etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit()) && !encrypted_with_keys)
+        .then_some(etag)
+}
+
+fn md5_of_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(md5.finalize()));
+        }
+        md5.update(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        let range = |start, end, total| Some(ContentRange { start, end, total });
+        assert_eq!(ContentRange::parse("bytes 0-99/5000"), range(0, 99, 5000));
+        assert_eq!(ContentRange::parse("bytes 7-7/8"), range(7, 7, 8));
+        assert_eq!(ContentRange::parse("bytes 0-99/5000").unwrap().len(), 100);
+        for bad in [
+            "bytes */5000",
+            "bytes 0-99/*",
+            "bytes 0-99/99",
+            "bytes 5-4/10",
+            "bytes -1-2/10",
+            "bytes 0-1/+3",
+            "bytes 0-1/99999999999999999999999",
+            "items 0-1/10",
+            "",
+        ] {
+            assert_eq!(ContentRange::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn etags() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "etag",
+            "\"9B2CF535F27731C974343645A3985328\"".parse().unwrap(),
+        );
+        assert_eq!(
+            plain_md5_etag(&headers).as_deref(),
+            Some("9b2cf535f27731c974343645a3985328")
+        );
+        headers.insert("x-amz-server-side-encryption", "aws:kms".parse().unwrap());
+        assert_eq!(plain_md5_etag(&headers), None);
+        headers.insert(
+            "etag",
+            "\"9b2cf535f27731c974343645a3985328-3\"".parse().unwrap(),
+        );
+        headers.remove("x-amz-server-side-encryption");
+        assert_eq!(plain_md5_etag(&headers), None);
+    }
+}
+
+#[cfg(test)]
+mod send_probe {
+    use super::*;
+    fn assert_send<T: Send>(_: T) {}
+    #[allow(dead_code)]
+    fn probe(client: &S3Client, source: &ObjectSource, options: &TransferOptions) {
+        assert_send(fetch_to_path(client, source, Path::new("x"), options, None));
+    }
+}

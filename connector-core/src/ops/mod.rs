@@ -1,0 +1,19 @@
+//! The S3 operations the product uses, built on the [`wire`](crate::wire): assuming a role
+//! ([`sts`]), listing ([`listing`], [`buckets`]), deleting ([`delete_objects`], [`emptying`]),
+//! uploading ([`upload`]) and downloading ([`download`], [`part_file`]) with the part sizes and
+//! progress of [`transfer`], presigning ([`presign`]), and the folder conventions of keys
+//! ([`keys`]).
+//!
+//! This layer uses the wire, never the [`framework`](crate::framework).
+
+pub mod buckets;
+pub mod delete_objects;
+pub mod download;
+pub mod emptying;
+pub mod keys;
+pub mod listing;
+pub mod part_file;
+pub mod presign;
+pub mod sts;
+pub mod transfer;
+pub mod upload;

@@ -1,0 +1,217 @@
+//! The S3 client: the endpoint it sends to, the region it signs for, its HTTP connection pool
+//! and retry quota, where requests may go, and where its credentials come from (a
+//! [`CredentialsProvider`]). Requests are started with [`S3Client::request`] (in
+//! [`request`](crate::wire::request)).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::wire::credentials::{Credentials, CredentialsProvider};
+use crate::wire::egress::EgressPolicy;
+use crate::wire::endpoint::Endpoint;
+use crate::wire::prepared::PreparedRequest;
+use crate::wire::retry::{RetryPolicy, RetryQuota};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// How a client talks to S3: timeouts, retries, and where requests may go.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// How long to wait for a TCP/TLS connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// How long one read may wait for data before the transfer counts as stalled and fails
+    /// with kind `timeout` (default 60 s).
+    pub read_timeout: Duration,
+    /// How many attempts a request gets in all (default 3, as the AWS SDKs).
+    pub max_attempts: u32,
+    /// Where requests may go (default: anywhere the connection points). A service that runs
+    /// connections given by others sets a restricted policy; a connection whose endpoint it
+    /// does not allow is refused when the client is made, and every request is checked again
+    /// before it is sent and when its host name is resolved. Presigning sends nothing and is
+    /// not restricted.
+    pub egress: EgressPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            max_attempts: 3,
+            egress: EgressPolicy::default(),
+        }
+    }
+}
+/// A client: an endpoint, a region, credentials and the means to send. Cheap to clone; clones
+/// share the HTTP connection pool.
+#[derive(Clone)]
+pub struct S3Client {
+    inner: Arc<Inner>,
+    /// Where the credentials requests are signed with come from.
+    credentials: Arc<dyn CredentialsProvider>,
+}
+
+/// What every client made from the same parts shares (see [`S3Client::with_credentials`]).
+pub(crate) struct Inner {
+    pub(crate) endpoint: Endpoint,
+    /// The region requests are signed for unless they say otherwise.
+    pub(crate) region: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) quota: RetryQuota,
+    /// Where requests may go; checked before each one is sent.
+    pub(crate) egress: EgressPolicy,
+    /// Server time − local time, in milliseconds, learned from skew errors.
+    clock_skew_ms: AtomicI64,
+    /// In a dry run: where the first request is kept instead of being sent.
+    pub(crate) dry_run: Option<Mutex<Option<PreparedRequest>>>,
+    /// Regions learned for buckets outside the client's region.
+    bucket_regions: Mutex<HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for S3Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("region", &self.inner.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Client {
+    /// A client that sends to `endpoint`, signing for `region` with what `credentials`
+    /// provides. With a restricted egress policy, an endpoint the policy does not allow is
+    /// refused here (`access_denied`, field `connection.endpoint_url`), before anything is sent.
+    /// (A connection's client is made by `S3Client::new`, in the framework's `connection`.)
+    pub fn from_parts(
+        endpoint: Endpoint,
+        region: impl Into<String>,
+        credentials: Arc<dyn CredentialsProvider>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        Self::build(endpoint, region.into(), credentials, options, false)
+    }
+
+    /// A client that sends nothing: the first request made with it (or with a client made from
+    /// it by [`with_credentials`](Self::with_credentials)) is signed and kept (see
+    /// [`S3Client::dry_run_request`]), and fails there.
+    pub fn dry_run_from_parts(
+        endpoint: Endpoint,
+        region: impl Into<String>,
+        credentials: Arc<dyn CredentialsProvider>,
+        options: ClientOptions,
+    ) -> Result<Self> {
+        Self::build(endpoint, region.into(), credentials, options, true)
+    }
+
+    fn build(
+        endpoint: Endpoint,
+        region: String,
+        credentials: Arc<dyn CredentialsProvider>,
+        options: ClientOptions,
+        dry_run: bool,
+    ) -> Result<Self> {
+        options.egress.check_endpoint(&endpoint)?;
+        // Redirects are never followed by the HTTP client: each request's URL is checked
+        // against the egress policy before it is sent, and a redirect would bypass that.
+        let mut http = reqwest::Client::builder()
+            .user_agent(concat!("s3-connector/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(resolver) = options.egress.resolver() {
+            // Names are resolved by the policy's resolver, which drops the addresses they may
+            // not reach. A proxy from the environment would resolve them itself, out of the
+            // policy's sight, so a restricted client connects directly.
+            http = http.dns_resolver(resolver).no_proxy();
+        }
+        let http = http.build().map_err(|err| {
+            Error::new(
+                ErrorKind::Network,
+                format!("cannot start the HTTP client: {err}"),
+            )
+        })?;
+        Ok(S3Client {
+            inner: Arc::new(Inner {
+                endpoint,
+                region,
+                http,
+                retry: RetryPolicy::standard().with_max_attempts(options.max_attempts),
+                quota: RetryQuota::default(),
+                egress: options.egress,
+                clock_skew_ms: AtomicI64::new(0),
+                dry_run: dry_run.then(|| Mutex::new(None)),
+                bucket_regions: Mutex::new(HashMap::new()),
+            }),
+            credentials,
+        })
+    }
+
+    /// The same client signing with what `credentials` provides instead. Everything else is
+    /// shared: the connection pool, the retry quota, the learned clock skew and bucket regions,
+    /// and in a dry run the kept request.
+    pub fn with_credentials(&self, credentials: Arc<dyn CredentialsProvider>) -> Self {
+        S3Client {
+            inner: self.inner.clone(),
+            credentials,
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The endpoint requests go to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The region requests are signed for, unless one says otherwise (a connection's region).
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The credentials requests are signed with now, from the client's provider: a
+    /// connection's keys, or an assumed role's temporary credentials (assumed on first use,
+    /// renewed before they expire).
+    pub async fn credentials(&self) -> Result<Credentials> {
+        self.credentials.credentials().await
+    }
+
+    /// The time requests are signed with: this machine's clock, corrected by the skew learned
+    /// when S3 refused a request's time.
+    pub fn signing_time(&self) -> SystemTime {
+        let skew = self.inner.clock_skew_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        if skew >= 0 {
+            now + Duration::from_millis(skew as u64)
+        } else {
+            now - Duration::from_millis(skew.unsigned_abs())
+        }
+    }
+
+    /// Corrects the signing clock by `skew_ms` (server time − local time). The client does this
+    /// itself when S3 refuses a request's time; a caller that knows its clock is wrong may too.
+    pub fn set_clock_skew(&self, skew_ms: i64) {
+        self.inner.clock_skew_ms.store(skew_ms, Ordering::Relaxed);
+    }
+
+    /// The region learned for `bucket` from an earlier redirect, if any.
+    pub fn bucket_region(&self, bucket: &str) -> Option<String> {
+        self.inner.bucket_regions.lock().ok()?.get(bucket).cloned()
+    }
+
+    /// Remembers that `bucket` is in `region`.
+    pub fn remember_bucket_region(&self, bucket: &str, region: &str) {
+        if let Ok(mut regions) = self.inner.bucket_regions.lock() {
+            regions.insert(bucket.to_owned(), region.to_owned());
+        }
+    }
+
+    /// In a dry run, the signed request that would have been sent first.
+    pub fn dry_run_request(&self) -> Option<PreparedRequest> {
+        let slot = self.inner.dry_run.as_ref()?;
+        slot.lock().ok()?.clone()
+    }
+}

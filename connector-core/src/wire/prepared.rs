@@ -1,0 +1,150 @@
+//! A signed request, ready to send: what a dry run shows (as JSON and as a `curl` command) and
+//! what a signature mismatch is diagnosed against.
+
+use crate::wire::body::Body;
+use crate::wire::secret::REDACTED;
+use http::Method;
+use serde_json::{Map, Value, json};
+
+/// Headers whose values are credentials or keys: never shown.
+const SECRET_HEADERS: [&str; 3] = [
+    "x-amz-security-token",
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-copy-source-server-side-encryption-customer-key",
+];
+
+/// Whether a header's value must not be shown.
+pub fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// A request with its signature headers, as it goes on the wire.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    /// The method.
+    pub method: Method,
+    /// The full URL, encoded.
+    pub url: String,
+    /// Every header sent (lower-case names), the signer's included.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Body,
+    /// The region it was signed for.
+    pub region: String,
+    /// The service it was signed for.
+    pub service: &'static str,
+}
+
+impl PreparedRequest {
+    /// The value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The request as JSON: method, URL, headers (signature shown, secrets redacted), body
+    /// length and hash, and an equivalent `curl` command.
+    pub fn to_json(&self) -> Value {
+        let mut headers = Map::new();
+        for (name, value) in &self.headers {
+            let shown = if is_secret_header(name) {
+                REDACTED
+            } else {
+                value
+            };
+            headers.insert(name.clone(), Value::String(shown.to_owned()));
+        }
+        json!({
+            "method": self.method.as_str(),
+            "url": self.url,
+            "headers": headers,
+            "body": {"length": self.body.len(), "sha256": self.body.sha256_hex()},
+            "signed_for": {"region": self.region, "service": self.service},
+            "curl": self.curl(),
+        })
+    }
+
+    /// An equivalent `curl` command. A session token is read from `$AWS_SESSION_TOKEN` rather
+    /// than written out; the body comes from its file, or is given inline when it is short text.
+    pub fn curl(&self) -> String {
+        let mut parts = vec!["curl".to_owned()];
+        if self.method == Method::HEAD {
+            parts.push("--head".to_owned());
+        } else if self.method != Method::GET {
+            parts.push(format!("-X {}", self.method));
+        }
+        parts.push(shell_quote(&self.url));
+        for (name, value) in &self.headers {
+            if name.eq_ignore_ascii_case("x-amz-security-token") {
+                parts.push(format!("-H \"{name}: $AWS_SESSION_TOKEN\""));
+            } else if is_secret_header(name) {
+                parts.push(format!(
+                    "-H {}",
+                    shell_quote(&format!("{name}: {REDACTED}"))
+                ));
+            } else {
+                parts.push(format!("-H {}", shell_quote(&format!("{name}: {value}"))));
+            }
+        }
+        if let Some(path) = self.body.file_path() {
+            parts.push(format!(
+                "--data-binary @{}",
+                shell_quote(&path.display().to_string())
+            ));
+        } else if !self.body.is_empty() {
+            match self.body.bytes().map(|b| std::str::from_utf8(b)) {
+                Some(Ok(text)) if text.len() <= 4096 => {
+                    parts.push(format!("--data-binary {}", shell_quote(text)))
+                }
+                _ => parts.push("--data-binary @BODY_FILE".to_owned()),
+            }
+        }
+        parts.join(" ")
+    }
+}
+
+/// Quotes `text` for a POSIX shell.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let request = PreparedRequest {
+            method: Method::PUT,
+            url: "https://b.s3.us-east-1.amazonaws.com/it's.txt".into(),
+            headers: vec![
+                ("x-amz-security-token".into(), "TOKEN-SECRET".into()),
+                (
+                    "x-amz-server-side-encryption-customer-key".into(),
+                    "KEY-SECRET".into(),
+                ),
+                (
+                    "authorization".into(),
+                    "AWS4-HMAC-SHA256 Credential=AK/…, Signature=abc".into(),
+                ),
+            ],
+            body: Body::from_bytes("hello"),
+            region: "us-east-1".into(),
+            service: "s3",
+        };
+        let json = request.to_json().to_string();
+        assert!(
+            !json.contains("TOKEN-SECRET") && !json.contains("KEY-SECRET"),
+            "{json}"
+        );
+        assert!(json.contains("Signature=abc"));
+        let curl = request.curl();
+        assert!(
+            curl.starts_with("curl -X PUT 'https://b.s3.us-east-1.amazonaws.com/it'\\''s.txt'")
+        );
+        assert!(curl.contains("\"x-amz-security-token: $AWS_SESSION_TOKEN\""));
+        assert!(curl.ends_with("--data-binary 'hello'"));
+    }
+}

@@ -304,7 +304,12 @@ fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error 
                     _ => None,
                 })
                 .collect();
-            if forms.is_empty() {
+            // A documented choice of values (an enum whose variants have docs) is a `oneOf`
+            // of constants: name the values.
+            let values = constants(err);
+            if forms.is_empty() && !values.is_empty() {
+                format!("must be one of {}", values.join(", "))
+            } else if forms.is_empty() {
                 "does not match any of the forms this field allows".to_owned()
             } else {
                 format!("give exactly one of: {}", forms.join(", "))
@@ -341,6 +346,35 @@ fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error 
         field.join(".")
     };
     Error::invalid_input(field.clone(), format!("{field}: {message}"))
+}
+
+/// The values a choice of constants allows (`"GET"`, `"PUT"`, …), also when the choice is
+/// optional (`anyOf` of it and `null`); empty when any form is more than a constant.
+fn constants(err: &jsonschema::ValidationError<'_>) -> Vec<String> {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let (Kind::AnyOf { context } | Kind::OneOfNotValid { context }) = err.kind() else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    for form in context {
+        match form.as_slice() {
+            [one] => match one.kind() {
+                Kind::Constant { expected_value } => values.push(expected_value.to_string()),
+                Kind::AnyOf { .. } | Kind::OneOfNotValid { .. } => {
+                    let inner = constants(one);
+                    if inner.is_empty() {
+                        return Vec::new();
+                    }
+                    values.extend(inner);
+                }
+                // `null` of an optional field says nothing about the values.
+                Kind::Type { .. } if err.instance().is_string() => {}
+                _ => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        }
+    }
+    values
 }
 
 /// The fields the `oneOf` at `path` (a schema location, through `$ref`s) requires, one form
@@ -397,6 +431,18 @@ mod tests {
         text: String,
         #[serde(default)]
         nested: Option<Nested>,
+        #[serde(default)]
+        color: Option<Color>,
+    }
+
+    /// A documented choice (a `oneOf` of constants in the schema).
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    enum Color {
+        /// The sky.
+        Blue,
+        /// Grass.
+        Green,
     }
 
     #[derive(Deserialize, JsonSchema)]
@@ -464,6 +510,15 @@ mod tests {
         registry
             .check("echo", &serde_json::json!({"text": "ok"}))
             .unwrap();
+        let err = registry
+            .check("echo", &serde_json::json!({"text": "x", "color": "Red"}))
+            .unwrap_err();
+        assert_eq!(err.field(), Some("color"));
+        assert!(
+            err.message().contains(r#"must be one of "Blue", "Green""#),
+            "{}",
+            err.message()
+        );
         let err = registry.check("nope", &serde_json::json!({})).unwrap_err();
         assert!(err.message().contains("echo"));
     }

@@ -1,4 +1,4 @@
-"""Schemathesis hooks of the contract test (tests/contract.rs).
+"""Schemathesis hooks of the contract test (tests/suite/contract.rs).
 
 They keep every request the fuzzer sends on this machine and let it name the one stored
 connection that works; they never make a request valid or invalid (schemathesis validates a

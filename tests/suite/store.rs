@@ -152,7 +152,7 @@ fn first_starts_in_separate_processes_agree_on_one_key() {
             .map(|n| {
                 std::process::Command::new(&me)
                     .args([
-                        "child_process_adds_a_connection",
+                        "store::child_process_adds_a_connection",
                         "--exact",
                         "--nocapture",
                         "--test-threads=1",

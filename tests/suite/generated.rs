@@ -22,7 +22,7 @@ fn checked_in_files_match_the_code() {
 #[test]
 fn every_schema_is_valid_draft_2020_12() {
     for (path, content) in manifest::generated_files(Registry::global()) {
-        // The OpenAPI document is checked by an OpenAPI validator (tests/service.rs).
+        // The OpenAPI document is checked by an OpenAPI validator (tests/suite/service.rs).
         if path.ends_with("openapi.json") {
             continue;
         }

@@ -59,6 +59,17 @@ impl ErrorKind {
         }
     }
 
+    /// Whether a failure of this kind may pass when tried again, when nothing more is known
+    /// (no S3 code, no HTTP status): throttling, server failures, network failures and
+    /// timeouts. The whole decision, with codes and statuses, is
+    /// `wire::s3_error::is_retryable`.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Throttled | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout
+        )
+    }
+
     /// The process exit code the CLI uses for this kind (1 is kept for usage errors).
     pub fn exit_code(self) -> i32 {
         match self {
@@ -141,13 +152,11 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error of this kind. Retryable is derived from the kind (throttling, server errors,
-    /// network failures and timeouts may succeed on another try).
+    /// A new error of this kind. Retryable is derived from the kind
+    /// ([`ErrorKind::is_transient`]: throttling, server errors, network failures and timeouts
+    /// may succeed on another try).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        let retryable = matches!(
-            kind,
-            ErrorKind::Throttled | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout
-        );
+        let retryable = kind.is_transient();
         Error {
             kind,
             message: message.into(),

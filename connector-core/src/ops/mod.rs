@@ -2,11 +2,12 @@
 //! ([`sts`]), listing ([`listing`], [`buckets`]), deleting ([`delete_objects`], [`emptying`]),
 //! uploading ([`upload`]) and downloading ([`download`], [`part_file`]) with the part sizes and
 //! progress of [`transfer`], presigning ([`presign`]), and the folder conventions of keys
-//! ([`keys`]).
+//! ([`keys`]), copying ([`copy`]).
 //!
 //! This layer uses the wire, never the [`framework`](crate::framework).
 
 pub mod buckets;
+pub mod copy;
 pub mod delete_objects;
 pub mod download;
 pub mod emptying;
@@ -15,5 +16,7 @@ pub mod listing;
 pub mod part_file;
 pub mod presign;
 pub mod sts;
+#[cfg(test)]
+mod testing;
 pub mod transfer;
 pub mod upload;

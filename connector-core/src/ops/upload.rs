@@ -5,10 +5,12 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::transfer::{MAX_PARTS, Progress, TransferOptions};
+use crate::wire::answer::parse_answer;
 use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::unquote_etag;
+use crate::wire::s3_error;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use http::Method;
@@ -506,27 +508,35 @@ async fn complete(
         let kms = response
             .header("x-amz-server-side-encryption")
             .is_some_and(|sse| sse.starts_with("aws:kms"));
-        // An error document (an error that carries S3's body) or another document is an error.
-        let err = match response.xml::<CompleteMultipartUploadResult>().await {
-            Ok(result) => return Ok((result, version_id, kms)),
-            Err(err) => err,
-        };
-        if err.s3().is_some() {
-            let transient = matches!(
-                err.code(),
-                Some("InternalError" | "SlowDown" | "ServiceUnavailable")
-            );
-            if transient && attempt < 3 {
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response
+            .bytes_capped(
+                crate::wire::xml::MAX_XML_BYTES,
+                "the CompleteMultipartUpload answer",
+            )
+            .await
+            .map_err(|err| match err.kind() {
+                // Too large: the store's doing, not the input's.
+                ErrorKind::InvalidInput => Error::new(ErrorKind::Server, err.message())
+                    .with_retryable(false)
+                    .context("completing the multipart upload"),
+                _ => err.context("completing the multipart upload"),
+            })?;
+        // S3 may answer 200 and still fail: an error document is an error, tried again while
+        // it is transient (the one decision: `s3_error::is_retryable`).
+        if let Some(err) = s3_error::answer_error(status, &headers, &body) {
+            if err.is_retryable() && attempt < 3 {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
                     .await;
                 continue;
             }
-            return Err(err
-                .context("completing the multipart upload")
-                .with_retryable(transient));
+            return Err(err.context("completing the multipart upload"));
         }
-        return Err(err.context("completing the multipart upload"));
+        // Another document than the result is an error too, never a silent success.
+        return parse_answer::<CompleteMultipartUploadResult>(status, &headers, &body)
+            .map(|result| (result, version_id, kms))
+            .map_err(|err| err.context("completing the multipart upload"));
     }
 }
 

@@ -1,8 +1,9 @@
 //! Delete Bucket CORS: remove a bucket's CORS configuration (DeleteBucketCors).
 
-use crate::delete_bucket_policy::{BucketConfigDeleted, delete_bucket_config};
+use crate::delete_bucket_policy::BucketConfigDeleted;
 use crate::get_bucket_policy::BucketConfigInput;
 use connector_core::framework::validate;
+use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 
 /// Deletes a bucket's CORS configuration.
@@ -23,7 +24,11 @@ impl Module for DeleteBucketCors {
     }
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
-        delete_bucket_config(ctx, input.bucket, "cors").await
+        cors::delete_bucket_cors(ctx.client(), &input.bucket).await?;
+        Ok(BucketConfigDeleted {
+            bucket: input.bucket,
+            deleted: true,
+        })
     }
 }
 

@@ -1,8 +1,9 @@
 //! Get Bucket CORS: a bucket's CORS rules (GetBucketCors), or that it has none.
 
-use crate::get_bucket_policy::{BucketConfigInput, get_bucket_config};
-use crate::put_bucket_cors::{CorsConfigurationXml, CorsRule};
+use crate::get_bucket_policy::BucketConfigInput;
+use crate::put_bucket_cors::{CorsRule, from_stored};
 use connector_core::framework::validate;
+use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -38,10 +39,8 @@ impl Module for GetBucketCors {
     }
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketCorsOutput> {
-        let response =
-            get_bucket_config(ctx, &input.bucket, "cors", "NoSuchCORSConfiguration").await?;
-        let rules = match response {
-            Some(response) => Some(response.xml::<CorsConfigurationXml>().await?.into_rules()?),
+        let rules = match cors::get_bucket_cors(ctx.client(), &input.bucket).await? {
+            Some(rules) => Some(from_stored(rules)?),
             None => None,
         };
         Ok(GetBucketCorsOutput {
@@ -50,10 +49,6 @@ impl Module for GetBucketCors {
             rules: rules.unwrap_or_default(),
         })
     }
-}
-
-impl connector_core::wire::answer::XmlAnswer for CorsConfigurationXml {
-    const ROOT: &'static str = "CORSConfiguration";
 }
 
 register_module!(GetBucketCors);

@@ -1,12 +1,15 @@
-//! Buckets: listing the account's buckets, and finding the region a bucket lives in.
+//! Buckets: listing the account's buckets, finding the region a bucket lives in, and creating
+//! one.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::listing::PageGuard;
 use crate::wire::answer::XmlAnswer;
+use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
+use crate::wire::request::S3Request;
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One bucket of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,9 +203,86 @@ fn normalize_location(location: Option<&str>) -> String {
     }
 }
 
+/// The `CreateBucketConfiguration` document: where the bucket is made.
+#[derive(Serialize)]
+struct CreateBucketConfiguration<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "LocationConstraint")]
+    location_constraint: &'a str,
+}
+
+/// The CreateBucket request of `bucket` in `region`, sent to that region. In us-east-1 it has
+/// no body (S3's default location, which it refuses as an explicit constraint); elsewhere a
+/// `CreateBucketConfiguration` naming the region, with a `Content-MD5`.
+pub fn create_bucket_request<'c>(
+    client: &'c S3Client,
+    bucket: &str,
+    region: &str,
+) -> Result<S3Request<'c>> {
+    let request = client
+        .request(Method::PUT, Target::bucket(bucket))
+        .in_region(region);
+    if region == "us-east-1" {
+        return Ok(request);
+    }
+    let xml = crate::wire::xml::to_string(
+        "CreateBucketConfiguration",
+        &CreateBucketConfiguration {
+            xmlns: "http://s3.amazonaws.com/doc/2006-03-01/",
+            location_constraint: region,
+        },
+    )?;
+    Ok(request.body(Body::from_bytes(xml)).with_content_md5())
+}
+
+/// Creates `bucket` in `region`; returns the bucket's location as S3 answers it (`Location`),
+/// if it does. A bucket the caller already owns is a `conflict` that says so.
+pub async fn create_bucket(
+    client: &S3Client,
+    bucket: &str,
+    region: &str,
+) -> Result<Option<String>> {
+    let response = create_bucket_request(client, bucket, region)?
+        .send()
+        .await
+        .map_err(|err| match err.code() {
+            Some("BucketAlreadyOwnedByYou") => {
+                err.context(format!("you already own a bucket called {bucket:?}"))
+            }
+            _ => err,
+        })?;
+    Ok(response.header("location").map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::testing::{dry_client, recorded};
+
+    #[tokio::test]
+    async fn create_bucket_names_its_region_outside_us_east_1() {
+        let client = dry_client();
+        let request = create_bucket_request(&client, "new-bucket", "eu-west-1").unwrap();
+        let sent = recorded(&client, request).await;
+        assert_eq!(sent.method, Method::PUT);
+        assert!(sent.url.ends_with("/new-bucket"), "{}", sent.url);
+        assert_eq!(sent.region, "eu-west-1");
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+                   <CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                   <LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>";
+        assert_eq!(sent.body.len(), xml.len() as u64);
+        assert_eq!(
+            sent.header("content-md5"),
+            Some(Body::from_bytes(xml).content_md5().as_str())
+        );
+        let client = dry_client();
+        let request = create_bucket_request(&client, "new-bucket", "us-east-1").unwrap();
+        let sent = recorded(&client, request).await;
+        assert_eq!(sent.body.len(), 0);
+        assert_eq!(sent.header("content-md5"), None);
+        assert_eq!(sent.region, "us-east-1");
+    }
 
     #[test]
     fn parses_bucket_listings() {

@@ -65,7 +65,8 @@ fn header_use(name: &str) -> HeaderUse {
 }
 
 /// Uploads the file at `path` (`-`: standard input; a pipe or other non-regular file is read
-/// as a stream). A folder is refused as `invalid_input` before anything is sent.
+/// as a stream). A file that cannot be opened, or a folder, is refused before anything is
+/// sent, as a local-file error ([`Error::local_file`]: `invalid_input`, with the path).
 pub async fn upload_path(
     client: &S3Client,
     target: &PutTarget,
@@ -76,15 +77,20 @@ pub async fn upload_path(
     if path.as_os_str() == "-" {
         return upload_reader(client, target, tokio::io::stdin(), options, progress).await;
     }
-    let metadata = tokio::fs::metadata(path).await?;
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|err| Error::local_file(path, err))?;
     if metadata.is_dir() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
+        return Err(Error::local_file_refused(
+            path,
+            std::io::ErrorKind::IsADirectory,
             format!("{} is a folder: give the path of a file", path.display()),
         ));
     }
     if !metadata.is_file() {
-        let file = tokio::fs::File::open(path).await?;
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|err| Error::local_file(path, err))?;
         return upload_reader(client, target, file, options, progress).await;
     }
     let size = metadata.len();

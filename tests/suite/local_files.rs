@@ -190,9 +190,8 @@ async fn an_unreadable_upload_source_is_a_local_file_error() {
     std::fs::write(&file, "x").unwrap();
     let through_a_file = file.join("inner.txt");
     let before = s.t.requests();
-    let err = s
-        .t
-        .run(
+    let err =
+        s.t.run(
             "upload_file",
             json!({"bucket": "files", "file_name": "x", "source": {"path": through_a_file}}),
         )

@@ -225,6 +225,25 @@ impl Error {
         err
     }
 
+    /// This error, met while reading the local file at `path`, as a local-file error: an
+    /// operating-system error keeps what the system said; an error already about a local file,
+    /// or from S3, is returned as it is.
+    pub fn reading_local_file(self, path: &Path) -> Self {
+        if self.local_file.is_some() || self.status.is_some() || self.s3.is_some() {
+            return self;
+        }
+        let io = self
+            .source
+            .as_deref()
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .map(std::io::Error::kind);
+        let Some(io) = io else { return self };
+        let message = format!("cannot read {}: {}", path.display(), self.message);
+        let mut err = Error::local_file_refused(path, io, message);
+        err.source = self.source;
+        err
+    }
+
     /// Names the input field at fault.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
@@ -507,5 +526,28 @@ mod tests {
             Error::new(ErrorKind::Server, "task").origin(),
             Origin::Connector
         );
+    }
+
+    #[test]
+    fn io_errors_met_reading_a_file_become_local_file_errors() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let err = Error::from(io).reading_local_file(Path::new("a.bin"));
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(matches!(
+            err.origin(),
+            Origin::LocalFile {
+                io: std::io::ErrorKind::PermissionDenied,
+                ..
+            }
+        ));
+        assert!(
+            err.message().starts_with("cannot read a.bin: "),
+            "{}",
+            err.message()
+        );
+        // Not an operating-system error: unchanged.
+        let other = Error::new(ErrorKind::Server, "hashing task failed");
+        let err = other.reading_local_file(Path::new("a.bin"));
+        assert_eq!(err.origin(), Origin::Connector);
     }
 }

@@ -98,7 +98,9 @@ pub async fn upload_path(
         progress.start(&target.key, Some(size));
     }
     let result = if size < options.multipart_threshold {
-        let body = Body::file(path).await?;
+        let body = Body::file(path)
+            .await
+            .map_err(|err| err.reading_local_file(path))?;
         let uploaded = put_single(client, target, body).await;
         if let (Ok(_), Some(progress)) = (&uploaded, progress) {
             progress.advance(size);
@@ -111,9 +113,12 @@ pub async fn upload_path(
         let bodies = futures_util::stream::iter(parts)
             .map(move |(number, offset, len)| -> PartFuture {
                 let path = path.clone();
-                Box::pin(
-                    async move { Ok((number, Body::file_range(path, offset, Some(len)).await?)) },
-                )
+                Box::pin(async move {
+                    let body = Body::file_range(&path, offset, Some(len))
+                        .await
+                        .map_err(|err| err.reading_local_file(&path))?;
+                    Ok((number, body))
+                })
             })
             .boxed();
         multipart(client, target, bodies, options.concurrency, progress)

@@ -15,7 +15,10 @@ pub struct FoldersInput {
     /// The bucket whose folders to list.
     pub bucket: BucketName,
     /// The folder whose subfolders to list. Empty: the top of the bucket.
+    // Checked as a prefix while read; its published schema (in the OpenAPI document) stays
+    // the plain text it has always been.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub prefix: Option<Prefix>,
 }
 

@@ -268,3 +268,26 @@ impl Module for UploadFile {
 }
 
 register_module!(UploadFile);
+
+#[cfg(test)]
+mod tests {
+    use connector_core::Registry;
+    use serde_json::json;
+
+    #[test]
+    fn a_local_path_of_dash_reads_standard_input() {
+        let prepare = |source| {
+            Registry::global()
+                .prepare(
+                    "upload_file",
+                    json!({"bucket": "b", "file_name": "f.txt", "source": source}),
+                )
+                .map_err(|err| err.to_string())
+                .unwrap()
+        };
+        let stdin = prepare(json!({"path": "-"}));
+        assert_eq!(stdin.reads_stdin(), Some("source.path"));
+        assert_eq!(prepare(json!({"path": "a.txt"})).reads_stdin(), None);
+        assert_eq!(prepare(json!({"base64": "LQ=="})).reads_stdin(), None);
+    }
+}

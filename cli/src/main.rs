@@ -226,14 +226,15 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
         } => {
             let input_from_stdin = input.input.as_deref() == Some(std::path::Path::new("-"));
             let input = read_input(input)?;
-            if input_from_stdin && input["source"]["path"] == "-" {
+            // The input is read and checked before credentials are looked for: a typo is
+            // reported first.
+            let prepared = registry.prepare(&name, input)?;
+            if let Some(field) = prepared.reads_stdin().filter(|_| input_from_stdin) {
                 return Err(Error::invalid_input(
-                    "source.path",
+                    field,
                     "standard input already carries the JSON input: give the file's path, or pass the input with --json",
                 ));
             }
-            // Check the input before looking for credentials: a typo is reported first.
-            registry.check(&name, &input)?;
             let connection = load_connection(connection).await?;
             let mut ctx = if dry_run {
                 Context::dry_run(connection)?
@@ -244,7 +245,7 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
                 ctx = ctx.with_progress(std::sync::Arc::new(progress));
             }
             let mut interrupts = Interrupts::listen()?;
-            let invocation = registry.invoke(&ctx, &name, input);
+            let invocation = prepared.run(&ctx);
             // On Ctrl-C or SIGTERM the module's future is dropped here, which removes its
             // temporary files and starts aborting its multipart upload.
             let outcome = tokio::select! {
@@ -262,14 +263,14 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             connection,
         } => {
             let input = read_input(input)?;
-            let provider = registry.options_provider(&name)?;
-            provider.check(&input)?;
-            let ctx = if provider.needs_connection() {
+            // Read before credentials are looked for, as for `run`.
+            let list = registry.prepare_options(&name, &input)?;
+            let ctx = if list.needs_connection() {
                 Some(Context::new(load_connection(connection).await?)?)
             } else {
                 None
             };
-            let items = registry.options(ctx.as_ref(), &name, &input).await?;
+            let items = list.run(ctx.as_ref()).await?;
             out!("{}", pretty(&serde_json::to_value(items).expect("JSON")));
         }
         Command::Manifest { dir, check } => {

@@ -2,7 +2,6 @@
 
 use crate::delete_bucket_policy::{BucketConfigDeleted, delete_bucket_config};
 use crate::get_bucket_policy::BucketConfigInput;
-use connector_core::framework::validate;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 
 /// Deletes a bucket's CORS configuration.
@@ -18,12 +17,8 @@ impl Module for DeleteBucketCors {
     const DESCRIPTION: &'static str = "Deletes a bucket's CORS configuration: browsers on other \
         sites can then no longer read from or upload to it. Succeeds also when there was none.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
-        delete_bucket_config(ctx, input.bucket, "cors").await
+        delete_bucket_config(ctx, input.bucket.into(), "cors").await
     }
 }
 

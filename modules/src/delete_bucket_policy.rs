@@ -3,7 +3,6 @@
 //! Also the output and the helper Delete Bucket CORS shares.
 
 use crate::get_bucket_policy::BucketConfigInput;
-use connector_core::framework::validate;
 use connector_core::{
     Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
@@ -49,12 +48,8 @@ impl Module for DeleteBucketPolicy {
     const DESCRIPTION: &'static str = "Deletes a bucket's policy, so that only the IAM policies \
         of users and roles grant access to it. Succeeds also when there was no policy.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
-        delete_bucket_config(ctx, input.bucket, "policy").await
+        delete_bucket_config(ctx, input.bucket.into(), "policy").await
     }
 }
 

@@ -2,7 +2,6 @@
 
 use crate::get_bucket_policy::{BucketConfigInput, get_bucket_config};
 use crate::put_bucket_cors::{CorsConfigurationXml, CorsRule};
-use connector_core::framework::validate;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -33,10 +32,6 @@ impl Module for GetBucketCors {
     const DESCRIPTION: &'static str = "Reads a bucket's CORS rules; a bucket without a CORS \
         configuration gives exists = false.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketCorsOutput> {
         let response =
             get_bucket_config(ctx, &input.bucket, "cors", "NoSuchCORSConfiguration").await?;
@@ -45,7 +40,7 @@ impl Module for GetBucketCors {
             None => None,
         };
         Ok(GetBucketCorsOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             exists: rules.is_some(),
             rules: rules.unwrap_or_default(),
         })

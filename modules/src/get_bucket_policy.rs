@@ -3,7 +3,7 @@
 //! Also the input and the read helper the other bucket-configuration modules (policy and CORS)
 //! share: a bucket without the configuration is an answer (`exists: false`), not an error.
 
-use connector_core::framework::validate;
+use connector_core::framework::types::BucketName;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Response, Result, Target, async_trait,
     register_module,
@@ -20,8 +20,8 @@ const MAX_POLICY_READ_BYTES: usize = 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct BucketConfigInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 }
 
 /// The bucket's policy.
@@ -76,16 +76,12 @@ impl Module for GetBucketPolicy {
     const DESCRIPTION: &'static str = "Reads a bucket's policy as JSON; a bucket without a \
         policy gives exists = false.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketPolicyOutput> {
         let Some(response) =
             get_bucket_config(ctx, &input.bucket, "policy", "NoSuchBucketPolicy").await?
         else {
             return Ok(GetBucketPolicyOutput {
-                bucket: input.bucket,
+                bucket: input.bucket.into(),
                 exists: false,
                 policy: None,
                 policy_text: None,
@@ -104,7 +100,7 @@ impl Module for GetBucketPolicy {
         let policy: Map<String, Value> =
             serde_json::from_str(&text).map_err(|err| unreadable(err.to_string()))?;
         Ok(GetBucketPolicyOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             exists: true,
             policy: Some(policy),
             policy_text: Some(text),

@@ -1,6 +1,7 @@
 //! Make an API Call: any S3 REST request, signed like every other, to the connection's endpoint.
 
 use base64::Engine as _;
+use connector_core::framework::types::Base64Bytes;
 use connector_core::framework::validate;
 use connector_core::wire::encode;
 use connector_core::{
@@ -75,8 +76,8 @@ pub struct MakeApiCallInput {
 
     /// The request body as base64, for binary content (instead of `body`).
     #[serde(default)]
-    #[schemars(title = "Body (base64)", transform = validate::schema::base64)]
-    pub body_base64: Option<String>,
+    #[schemars(title = "Body (base64)")]
+    pub body_base64: Option<Base64Bytes>,
 
     /// Return error answers (4xx, 5xx) as output instead of failing.
     #[serde(default)]
@@ -187,15 +188,7 @@ impl MakeApiCallInput {
                 "give the body either as text (body) or as base64 (body_base64), not both",
             )),
             (Some(text), None) => Ok(Some(text.clone().into_bytes())),
-            (None, Some(data)) => {
-                let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .map(Some)
-                    .map_err(|err| {
-                        Error::invalid_input("body_base64", format!("not valid base64: {err}"))
-                    })
-            }
+            (None, Some(content)) => Ok(Some(content.as_bytes().to_vec())),
             (None, None) => Ok(None),
         }
     }

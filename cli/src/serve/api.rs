@@ -140,8 +140,8 @@ impl AppState {
     }
 
     /// The connection a request names: stored (by id) or inline.
-    async fn connection(&self, request: &ConnectionChoice) -> Result<Option<Connection>, Error> {
-        match (&request.connection, &request.connection_id) {
+    async fn connection(&self, request: ConnectionChoice) -> Result<Option<Connection>, Error> {
+        match (request.connection, &request.connection_id) {
             (Some(_), Some(_)) => Err(Error::invalid_input(
                 "connection_id",
                 "give either a connection or a connection_id, not both",
@@ -170,12 +170,12 @@ impl AppState {
 
 /// A connection given in a request, checked against its schema (the one /openapi.json shows),
 /// then read.
-fn inline_connection(connection: &Value) -> Result<Connection, Error> {
+fn inline_connection(connection: Value) -> Result<Connection, Error> {
     static CHECK: std::sync::OnceLock<SchemaCheck> = std::sync::OnceLock::new();
     CHECK
         .get_or_init(|| SchemaCheck::new(schema_of::<Connection>(), "connection"))
-        .check(connection)?;
-    Connection::from_json(&connection.to_string())
+        .check(&connection)?;
+    Connection::from_value(connection)
 }
 
 /// `GET /`: the scenario-builder page.
@@ -263,14 +263,13 @@ pub async fn run(
         );
     }
     let Json(request) = body?;
-    let input = request.input;
+    // The input is read and checked before the connection: a typo is reported first.
+    let prepared = state.registry.prepare(&name, request.input)?;
     let choice = ConnectionChoice {
         connection: request.connection,
         connection_id: request.connection_id,
     };
-    // The input is checked before the connection: a typo is reported first.
-    state.registry.check(&name, &input)?;
-    let connection = state.connection(&choice).await?.ok_or_else(|| {
+    let connection = state.connection(choice).await?.ok_or_else(|| {
         Error::new(
             ErrorKind::Auth,
             "give a connection_id (or a connection) to run a module",
@@ -279,7 +278,7 @@ pub async fn run(
     })?;
     let ctx = Context::with_egress_policy(connection, state.egress.clone())?
         .with_local_files(state.local_files.clone());
-    let invocation = state.registry.invoke(&ctx, &name, input);
+    let invocation = prepared.run(&ctx);
     match tokio::time::timeout(state.request_timeout, invocation).await {
         Ok(output) => Ok(Json(output?)),
         Err(_) => Err(Error::new(
@@ -301,27 +300,25 @@ pub async fn options(
     body: Result<Json<OptionsRequest>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     // An unknown list is a path that does not exist.
-    let options_provider = state.registry.options_provider(&provider).map_err(|err| {
+    state.registry.options_provider(&provider).map_err(|err| {
         Error::new(ErrorKind::NotFound, err.message().to_owned()).with_field("provider")
     })?;
     let Json(request) = body?;
     let input = Value::Object(request.input.unwrap_or_default());
-    options_provider.check(&input)?;
+    // The form's values are read before the connection, as a module's input is.
+    let list = state.registry.prepare_options(&provider, &input)?;
     let choice = ConnectionChoice {
         connection: request.connection,
         connection_id: request.connection_id,
     };
-    let ctx = match state.connection(&choice).await? {
+    let ctx = match state.connection(choice).await? {
         Some(connection) => Some(Context::with_egress_policy(
             connection,
             state.egress.clone(),
         )?),
         None => None,
     };
-    let items = state
-        .registry
-        .options(ctx.as_ref(), &provider, &input)
-        .await?;
+    let items = list.run(ctx.as_ref()).await?;
     Ok(Json(serde_json::to_value(items).expect("JSON")))
 }
 
@@ -343,7 +340,7 @@ pub async fn store_connection(
     body: Result<Json<NewConnection>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(request) = body?;
-    let connection = inline_connection(&request.connection)?;
+    let connection = inline_connection(request.connection)?;
     // Refused now rather than at its first use: the service may not send requests there.
     state.egress.check_connection(&connection)?;
     let name = request

@@ -179,7 +179,17 @@ impl Connection {
 
     /// Reads a connection from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
-        let connection: Connection = serde_json::from_str(text).map_err(|err| {
+        Self::checked(serde_json::from_str(text))
+    }
+
+    /// Reads a connection from a JSON value (a connection given inside a request).
+    pub fn from_value(value: serde_json::Value) -> Result<Self> {
+        Self::checked(serde_json::from_value(value))
+    }
+
+    /// A connection read, once its fields are checked.
+    fn checked(read: serde_json::Result<Connection>) -> Result<Self> {
+        let connection = read.map_err(|err| {
             Error::invalid_input("connection", format!("not a valid connection: {err}"))
         })?;
         connection.validate()?;
@@ -351,6 +361,28 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field(), Some("connection.endpoint_url"));
+    }
+
+    #[test]
+    fn json_values_read_as_text_does() {
+        let value = serde_json::json!({"access_key_id": "AK", "secret_access_key": "SK",
+                                       "region": "eu-west-1", "addressing_style": "path"});
+        let c = Connection::from_value(value.clone()).unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.addressing_style, AddressingStyle::Path);
+        assert_eq!(
+            format!("{c:?}"),
+            format!("{:?}", Connection::from_json(&value.to_string()).unwrap())
+        );
+        let err = Connection::from_value(serde_json::json!({"access_key_id": "AK",
+            "secret_access_key": "SK", "regoin": "x"}))
+        .unwrap_err();
+        assert_eq!(err.field(), Some("connection"));
+        assert!(err.message().contains("regoin"), "{}", err.message());
+        let err = Connection::from_value(serde_json::json!({"access_key_id": "AK",
+            "secret_access_key": " SK"}))
+        .unwrap_err();
+        assert_eq!(err.field(), Some("connection.secret_access_key"));
     }
 
     #[test]

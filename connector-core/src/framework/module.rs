@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::framework::context::Context;
+use crate::framework::input::integral_numbers;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -39,10 +40,18 @@ pub trait Module: Send + Sync + 'static {
     /// accept larger requests for it than for the others.
     const TAKES_CONTENT: bool = false;
 
-    /// Checks the input beyond what its schema says (bucket naming rules, key length, …),
-    /// before anything is sent. The error names the field.
+    /// Checks the input beyond what its schema and its value types say (rules across fields,
+    /// such as a key made of a folder and a file name), before anything is sent. The error
+    /// names the field.
     fn validate(&self, _input: &Self::Input) -> Result<()> {
         Ok(())
+    }
+
+    /// The input field that makes the module read standard input (a local path `-`), if
+    /// `input` does. A front end whose standard input carries something else (the CLI reading
+    /// the JSON input there) refuses such an input, naming this field.
+    fn reads_stdin(&self, _input: &Self::Input) -> Option<&'static str> {
+        None
     }
 
     /// Does the work.
@@ -50,7 +59,6 @@ pub trait Module: Send + Sync + 'static {
 }
 
 /// What the registry knows of a module without its types.
-#[async_trait]
 pub trait DynModule: Send + Sync {
     /// The name it is invoked by.
     fn name(&self) -> &'static str;
@@ -66,10 +74,20 @@ pub trait DynModule: Send + Sync {
     fn input_schema(&self) -> Value;
     /// The JSON Schema (2020-12) of its output.
     fn output_schema(&self) -> Value;
-    /// Deserializes and checks `input` without running anything.
-    fn check(&self, input: &Value) -> Result<()>;
-    /// Deserializes, checks and runs, returning the output as JSON.
-    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Value>;
+    /// Reads `input` (already checked against the input schema) into the module's input
+    /// type, once, checks it with [`Module::validate`], and gives the invocation that runs
+    /// it. Nothing is sent.
+    fn read(&self, input: Value) -> Result<Box<dyn Invocation + '_>>;
+}
+
+/// A module with its input read and checked, ready to run.
+#[async_trait]
+pub trait Invocation: Send {
+    /// The input field that makes the module read standard input, if this input does (see
+    /// [`Module::reads_stdin`]).
+    fn reads_stdin(&self) -> Option<&'static str>;
+    /// Runs the module, returning its output as JSON.
+    async fn run(self: Box<Self>, ctx: &Context) -> Result<Value>;
 }
 
 /// The JSON Schema of `T`, draft 2020-12. Descriptions come from doc comments, with their
@@ -79,6 +97,7 @@ pub fn schema_of<T: JsonSchema>() -> Value {
         .into_generator()
         .into_root_schema_for::<T>();
     let mut value = schema.to_value();
+    crate::framework::types::rules::settle(&mut value);
     unwrap_descriptions(&mut value);
     bound_integers(&mut value);
     value
@@ -136,34 +155,29 @@ fn unwrap_descriptions(value: &mut Value) {
     }
 }
 
-/// Writes numbers without a fraction as integers (`3600.0` → `3600`): JSON Schema's
-/// `integer` is any number without a fraction, and a platform may send one so.
-fn integral_numbers(value: &mut Value) {
-    match value {
-        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
-            if let Some(float) = number.as_f64().filter(|f| f.fract() == 0.0) {
-                if (0.0..=u64::MAX as f64).contains(&float) && float < u64::MAX as f64 {
-                    *value = Value::from(float as u64);
-                } else if (i64::MIN as f64..0.0).contains(&float) {
-                    *value = Value::from(float as i64);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
-        Value::Object(map) => map.values_mut().for_each(integral_numbers),
-        _ => {}
-    }
-}
-
-fn parse<M: Module>(module: &M, mut input: Value) -> Result<M::Input> {
-    integral_numbers(&mut input);
-    let input: M::Input = serde_json::from_value(input)
-        .map_err(|err| Error::invalid_input("input", format!("invalid input: {err}")))?;
-    module.validate(&input)?;
-    Ok(input)
+/// A module and its input, read and checked.
+struct TypedInvocation<'m, M: Module> {
+    module: &'m M,
+    input: M::Input,
 }
 
 #[async_trait]
+impl<M: Module> Invocation for TypedInvocation<'_, M> {
+    fn reads_stdin(&self) -> Option<&'static str> {
+        self.module.reads_stdin(&self.input)
+    }
+
+    async fn run(self: Box<Self>, ctx: &Context) -> Result<Value> {
+        let output = self.module.run(ctx, self.input).await?;
+        serde_json::to_value(output).map_err(|err| {
+            Error::new(
+                crate::ErrorKind::Server,
+                format!("cannot serialize the output of {}: {err}", M::NAME),
+            )
+        })
+    }
+}
+
 impl<M: Module> DynModule for M {
     fn name(&self) -> &'static str {
         M::NAME
@@ -186,17 +200,13 @@ impl<M: Module> DynModule for M {
     fn output_schema(&self) -> Value {
         titled_schema_of::<M::Output>(format!("{}: output", M::LABEL))
     }
-    fn check(&self, input: &Value) -> Result<()> {
-        parse(self, input.clone()).map(drop)
-    }
-    async fn invoke(&self, ctx: &Context, input: Value) -> Result<Value> {
-        let input = parse(self, input)?;
-        let output = self.run(ctx, input).await?;
-        serde_json::to_value(output).map_err(|err| {
-            Error::new(
-                crate::ErrorKind::Server,
-                format!("cannot serialize the output of {}: {err}", M::NAME),
-            )
-        })
+    fn read(&self, mut input: Value) -> Result<Box<dyn Invocation + '_>> {
+        integral_numbers(&mut input);
+        let input: M::Input = crate::framework::input::read(input, "invalid input")?;
+        self.validate(&input)?;
+        Ok(Box::new(TypedInvocation {
+            module: self,
+            input,
+        }))
     }
 }

@@ -2,7 +2,7 @@
 //! `"x-options": {"provider": "buckets", "depends_on": []}`, and a form fills a dropdown by
 //! invoking that provider by name (with the values of the fields it depends on).
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::framework::context::Context;
 use async_trait::async_trait;
 use schemars::JsonSchema;
@@ -45,15 +45,14 @@ pub trait OptionsProvider: Send + Sync + 'static {
     /// The form values the list reads (other values of the form are ignored): its schema is
     /// the `input` the HTTP service documents, and an input that does not deserialize into
     /// it is refused.
-    type Input: DeserializeOwned + JsonSchema;
+    type Input: DeserializeOwned + JsonSchema + Send + 'static;
 
-    /// The choices. `ctx` is `Some` when a connection is given; `input` holds the form's
-    /// current values.
-    async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>>;
+    /// The choices. `ctx` is `Some` when a connection is given (always, when the list
+    /// [needs one](OptionsProvider::NEEDS_CONNECTION)); `input` holds the form's values.
+    async fn options(&self, ctx: Option<&Context>, input: Self::Input) -> Result<Vec<OptionItem>>;
 }
 
 /// What the registry knows of a provider without its type.
-#[async_trait]
 pub trait DynOptionsProvider: Send + Sync {
     /// The provider's name.
     fn name(&self) -> &'static str;
@@ -65,13 +64,31 @@ pub trait DynOptionsProvider: Send + Sync {
     fn needs_connection(&self) -> bool;
     /// The JSON Schema of the form values the list reads.
     fn input_schema(&self) -> Value;
-    /// Checks that the fields the list depends on are filled in, and of their types.
-    fn check(&self, input: &Value) -> Result<()>;
-    /// The choices.
-    async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>>;
+    /// Reads the form's current values, once: the fields the list depends on must be filled
+    /// in, and the values must read as the list's input. Nothing is sent.
+    fn read(&self, input: &Value) -> Result<Box<dyn OptionsList + '_>>;
+}
+
+/// An option list with the form's values read, ready to fetch.
+#[async_trait]
+pub trait OptionsList: Send {
+    /// The choices (the registry checked that a list needing a connection has one).
+    async fn run(self: Box<Self>, ctx: Option<&Context>) -> Result<Vec<OptionItem>>;
+}
+
+/// A provider and the form's values, read.
+struct TypedList<'p, P: OptionsProvider> {
+    provider: &'p P,
+    input: P::Input,
 }
 
 #[async_trait]
+impl<P: OptionsProvider> OptionsList for TypedList<'_, P> {
+    async fn run(self: Box<Self>, ctx: Option<&Context>) -> Result<Vec<OptionItem>> {
+        self.provider.options(ctx, self.input).await
+    }
+}
+
 impl<P: OptionsProvider> DynOptionsProvider for P {
     fn name(&self) -> &'static str {
         P::NAME
@@ -93,7 +110,7 @@ impl<P: OptionsProvider> DynOptionsProvider for P {
         }
         schema
     }
-    fn check(&self, input: &Value) -> Result<()> {
+    fn read(&self, input: &Value) -> Result<Box<dyn OptionsList + '_>> {
         if !input.is_object() {
             return Err(Error::invalid_input(
                 "input",
@@ -112,24 +129,12 @@ impl<P: OptionsProvider> DynOptionsProvider for P {
                 ));
             }
         }
-        P::Input::deserialize(input).map_err(|err| {
-            Error::invalid_input(
-                "input",
-                format!("the {} list cannot read the input: {err}", P::NAME),
-            )
-        })?;
-        Ok(())
-    }
-    async fn options(&self, ctx: Option<&Context>, input: &Value) -> Result<Vec<OptionItem>> {
-        self.check(input)?;
-        if P::NEEDS_CONNECTION && ctx.is_none() {
-            return Err(Error::new(
-                ErrorKind::Auth,
-                format!("the {} list needs a connection", P::NAME),
-            )
-            .with_field("connection"));
-        }
-        P::options(self, ctx, input).await
+        let context = format!("the {} list cannot read the input", P::NAME);
+        let input = crate::framework::input::read(input, &context)?;
+        Ok(Box::new(TypedList {
+            provider: self,
+            input,
+        }))
     }
 }
 

@@ -6,8 +6,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::framework::context::Context;
-use crate::framework::module::DynModule;
-use crate::framework::options::{DynOptionsProvider, OptionItem, OptionsRegistration};
+use crate::framework::module::{DynModule, Invocation};
+use crate::framework::options::{DynOptionsProvider, OptionItem, OptionsList, OptionsRegistration};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -141,6 +141,16 @@ impl Registry {
         })
     }
 
+    /// Reads `input`, the form's current values, for options provider `name`: the provider's
+    /// list, ready to fetch (see [`PreparedOptions::needs_connection`]). Nothing is sent.
+    pub fn prepare_options(&self, name: &str, input: &Value) -> Result<PreparedOptions> {
+        let provider = self.options_provider(name)?;
+        Ok(PreparedOptions {
+            provider,
+            list: provider.read(input)?,
+        })
+    }
+
     /// The choices of options provider `name` for a form whose current values are `input`.
     /// `ctx` may be `None` for lists that need no connection.
     pub async fn options(
@@ -149,7 +159,7 @@ impl Registry {
         name: &str,
         input: &Value,
     ) -> Result<Vec<OptionItem>> {
-        self.options_provider(name)?.options(ctx, input).await
+        self.prepare_options(name, input)?.run(ctx).await
     }
 
     fn entry(&self, name: &str) -> Result<&Entry> {
@@ -165,29 +175,62 @@ impl Registry {
         })
     }
 
-    /// Checks `input` for module `name`: against its JSON Schema, then its own rules. Nothing
-    /// is sent. The error names the first offending field.
-    pub fn check(&self, name: &str, input: &Value) -> Result<()> {
+    /// Reads `input` for module `name`, once: checks it against the module's JSON Schema,
+    /// reads it into the module's input type (whose values check themselves) and checks the
+    /// module's own rules. The error names the first offending field. Nothing is sent: a front
+    /// end reports a bad input before it looks for a connection, then runs the
+    /// [`Prepared`] invocation.
+    pub fn prepare(&self, name: &str, input: Value) -> Result<Prepared> {
         let entry = self.entry(name)?;
         let validator = entry.validator.get_or_init(|| {
             jsonschema::validator_for(&entry.module.input_schema())
                 .unwrap_or_else(|err| panic!("the input schema of {name} is invalid: {err}"))
         });
-        if let Some(err) = validator.iter_errors(input).next() {
+        if let Some(err) = validator.iter_errors(&input).next() {
             return Err(schema_error(&err, &entry.module.input_schema()));
         }
-        entry.module.check(input)
+        Ok(Prepared {
+            invocation: entry.module.read(input)?,
+        })
     }
 
-    /// Invokes module `name` with JSON `input`, returning its JSON output.
+    /// Only checks `input` for module `name`, as [`Registry::prepare`] does, for a caller that
+    /// will not run it (a form checking what was typed). To run, prepare (or invoke) instead:
+    /// the input is then read once.
+    pub fn check(&self, name: &str, input: &Value) -> Result<()> {
+        self.prepare(name, input.clone()).map(drop)
+    }
+
+    /// Invokes module `name` with JSON `input`, returning its JSON output: [`Registry::prepare`],
+    /// then [`Prepared::run`]. Every front end invokes modules here (or in those two steps).
     ///
     /// In a dry run ([`Context::dry_run`]) nothing is sent: the output is the first request
     /// the module would send, signed (`{"dry_run": true, "request": {...}}`), or the module's
     /// own output when it sends nothing (presigning).
     pub async fn invoke(&self, ctx: &Context, name: &str, input: Value) -> Result<Value> {
-        self.check(name, &input)?;
-        let module = self.entry(name)?.module;
-        let result = module.invoke(ctx, input).await;
+        self.prepare(name, input)?.run(ctx).await
+    }
+}
+
+/// A module with its input read and checked ([`Registry::prepare`]), ready to run.
+pub struct Prepared {
+    invocation: Box<dyn Invocation>,
+}
+
+impl Prepared {
+    /// The input field that makes the module read standard input, if this input does (a
+    /// local path `-`): a front end whose standard input carries something else refuses it.
+    pub fn reads_stdin(&self) -> Option<&'static str> {
+        self.invocation.reads_stdin()
+    }
+
+    /// Runs the module in `ctx`, returning its JSON output.
+    ///
+    /// In a dry run ([`Context::dry_run`]) nothing is sent: the output is the first request
+    /// the module would send, signed (`{"dry_run": true, "request": {...}}`), or the module's
+    /// own output when it sends nothing (presigning).
+    pub async fn run(self, ctx: &Context) -> Result<Value> {
+        let result = self.invocation.run(ctx).await;
         match ctx.client().dry_run_request() {
             Some(request) => Ok(serde_json::json!({
                 "dry_run": true,
@@ -196,6 +239,31 @@ impl Registry {
             })),
             None => result,
         }
+    }
+}
+
+/// An option list with the form's values read ([`Registry::prepare_options`]), ready to fetch.
+pub struct PreparedOptions {
+    provider: &'static dyn DynOptionsProvider,
+    list: Box<dyn OptionsList>,
+}
+
+impl PreparedOptions {
+    /// Whether fetching the list needs a connection (the region list does not).
+    pub fn needs_connection(&self) -> bool {
+        self.provider.needs_connection()
+    }
+
+    /// The choices. `ctx` may be `None` for a list that needs no connection.
+    pub async fn run(self, ctx: Option<&Context>) -> Result<Vec<OptionItem>> {
+        if self.provider.needs_connection() && ctx.is_none() {
+            return Err(Error::new(
+                ErrorKind::Auth,
+                format!("the {} list needs a connection", self.provider.name()),
+            )
+            .with_field("connection"));
+        }
+        self.list.run(ctx).await
     }
 }
 
@@ -419,6 +487,7 @@ fn one_of_forms(schema: &Value, path: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::framework::module::{Module, ModuleKind};
+    use crate::framework::types::Base64Bytes;
     use async_trait::async_trait;
     use schemars::JsonSchema;
     use serde::{Deserialize, Serialize};
@@ -478,6 +547,199 @@ mod tests {
     }
 
     static ECHO: Echo = Echo;
+
+    /// How many times [`CountedInput`] was deserialized.
+    static READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// An input that counts its deserializations.
+    #[derive(JsonSchema)]
+    #[allow(dead_code)]
+    struct CountedInput {
+        text: String,
+    }
+
+    impl<'de> Deserialize<'de> for CountedInput {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> std::result::Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            struct Plain {
+                text: String,
+            }
+            READS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let plain = Plain::deserialize(deserializer)?;
+            Ok(CountedInput { text: plain.text })
+        }
+    }
+
+    struct Count;
+    #[async_trait]
+    impl Module for Count {
+        type Input = CountedInput;
+        type Output = EchoOutput;
+        const NAME: &'static str = "count";
+        const LABEL: &'static str = "Count";
+        const KIND: ModuleKind = ModuleKind::Action;
+        const DESCRIPTION: &'static str = "Says it back, counting how often its input is read.";
+        async fn run(&self, _ctx: &Context, input: CountedInput) -> Result<EchoOutput> {
+            Ok(EchoOutput { text: input.text })
+        }
+    }
+
+    static COUNT: Count = Count;
+
+    /// How many times [`CountedForm`] was deserialized.
+    static FORM_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// Form values that count their deserializations.
+    #[derive(JsonSchema)]
+    #[allow(dead_code)]
+    struct CountedForm {
+        text: String,
+    }
+
+    impl<'de> Deserialize<'de> for CountedForm {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> std::result::Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            struct Plain {
+                text: String,
+            }
+            FORM_READS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let plain = Plain::deserialize(deserializer)?;
+            Ok(CountedForm { text: plain.text })
+        }
+    }
+
+    struct Words;
+    #[async_trait]
+    impl crate::framework::options::OptionsProvider for Words {
+        const NAME: &'static str = "words";
+        const DESCRIPTION: &'static str = "The text given, as a choice.";
+        const DEPENDS_ON: &'static [&'static str] = &["text"];
+        const NEEDS_CONNECTION: bool = false;
+        type Input = CountedForm;
+        async fn options(
+            &self,
+            _ctx: Option<&Context>,
+            input: CountedForm,
+        ) -> Result<Vec<OptionItem>> {
+            Ok(vec![OptionItem::plain(input.text)])
+        }
+    }
+
+    static WORDS: Words = Words;
+
+    #[tokio::test]
+    async fn form_values_are_read_once_per_option_list() {
+        let registry = Registry::from_modules([])
+            .unwrap()
+            .with_providers([&WORDS as &dyn DynOptionsProvider])
+            .unwrap();
+        let input = serde_json::json!({"text": "once"});
+        // As a front end does it: read before the connection is looked for, then listed.
+        let list = registry.prepare_options("words", &input).unwrap();
+        assert!(!list.needs_connection());
+        let items = list.run(None).await.unwrap();
+        assert_eq!(items, [OptionItem::plain("once")]);
+        assert_eq!(FORM_READS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// How many times base64 content was decoded (a [`Decoded`] read).
+    static DECODES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// Base64 content that counts its decodings: [`Base64Bytes`] decodes as it is read.
+    struct Decoded(Base64Bytes);
+
+    impl<'de> Deserialize<'de> for Decoded {
+        fn deserialize<D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> std::result::Result<Self, D::Error> {
+            DECODES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Base64Bytes::deserialize(deserializer).map(Decoded)
+        }
+    }
+
+    impl JsonSchema for Decoded {
+        fn inline_schema() -> bool {
+            true
+        }
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "Decoded".into()
+        }
+        fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            Base64Bytes::json_schema(generator)
+        }
+    }
+
+    /// Content to keep: base64, from a local path, or from standard input (`-`).
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct KeepInput {
+        #[serde(default)]
+        base64: Option<Decoded>,
+        #[serde(default)]
+        path: Option<String>,
+    }
+
+    struct Keep;
+    #[async_trait]
+    impl Module for Keep {
+        type Input = KeepInput;
+        type Output = EchoOutput;
+        const NAME: &'static str = "keep";
+        const LABEL: &'static str = "Keep";
+        const KIND: ModuleKind = ModuleKind::Action;
+        const DESCRIPTION: &'static str = "Says the content's size.";
+        fn reads_stdin(&self, input: &KeepInput) -> Option<&'static str> {
+            (input.path.as_deref() == Some("-")).then_some("path")
+        }
+        async fn run(&self, _ctx: &Context, input: KeepInput) -> Result<EchoOutput> {
+            let size = input.base64.map_or(0, |content| content.0.len());
+            Ok(EchoOutput {
+                text: format!("{size} bytes"),
+            })
+        }
+    }
+
+    static KEEP: Keep = Keep;
+
+    #[tokio::test]
+    async fn base64_content_is_decoded_once_as_it_is_read() {
+        let registry = Registry::from_modules([&KEEP as &dyn DynModule]).unwrap();
+        let ctx = Context::new(crate::Connection::new("AK", "SK")).unwrap();
+        let input = serde_json::json!({"base64": "aGVs\nbG8="});
+        let prepared = registry.prepare("keep", input).unwrap();
+        assert_eq!(DECODES.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let output = prepared.run(&ctx).await.unwrap();
+        assert_eq!(output, serde_json::json!({"text": "5 bytes"}));
+        assert_eq!(DECODES.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Base64 that does not decode is refused naming its field (by the schema first).
+        let err = registry.check("keep", &serde_json::json!({"base64": "a==="}));
+        assert_eq!(err.unwrap_err().field(), Some("base64"));
+    }
+
+    #[test]
+    fn a_module_says_when_its_input_reads_standard_input() {
+        let registry = Registry::from_modules([&KEEP as &dyn DynModule]).unwrap();
+        let stdin = registry.prepare("keep", serde_json::json!({"path": "-"}));
+        assert_eq!(stdin.unwrap().reads_stdin(), Some("path"));
+        let file = registry.prepare("keep", serde_json::json!({"path": "a.txt"}));
+        assert_eq!(file.unwrap().reads_stdin(), None);
+    }
+
+    #[tokio::test]
+    async fn an_input_is_read_once_per_invocation() {
+        let registry = Registry::from_modules([&COUNT as &dyn DynModule]).unwrap();
+        let ctx = Context::new(crate::Connection::new("AK", "SK")).unwrap();
+        let input = serde_json::json!({"text": "once"});
+        // As a front end does it: read before the connection is looked for, then run.
+        let prepared = registry.prepare("count", input).unwrap();
+        let output = prepared.run(&ctx).await.unwrap();
+        assert_eq!(output, serde_json::json!({"text": "once"}));
+        assert_eq!(READS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn duplicate_names_are_refused() {

@@ -136,6 +136,36 @@ pub fn prefix(field: &str, prefix: &str) -> Result<()> {
     Ok(())
 }
 
+/// A folder that becomes part of keys: a [`prefix`], without a `.` or `..` segment between
+/// slashes (HTTP clients rewrite those, which would address other objects).
+pub fn folder(field: &str, folder: &str) -> Result<()> {
+    prefix(field, folder)?;
+    if folder
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "the folder {folder:?} has a '.' or '..' segment between slashes, which HTTP \
+                 clients rewrite before sending; give the folder's path without it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A continuation token, when given: not empty.
+pub fn continuation_token(field: &str, token: &str) -> Result<()> {
+    if token.is_empty() {
+        return Err(Error::invalid_input(
+            field,
+            "the continuation token is empty; leave the field out to start from the beginning",
+        ));
+    }
+    Ok(())
+}
+
 /// An HTTP header name: a token as RFC 9110 defines it.
 pub fn header_name(field: &str, name: &str) -> Result<()> {
     let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
@@ -269,8 +299,10 @@ pub fn region(field: &str, region: &str) -> Result<()> {
     Ok(())
 }
 
-/// The rules above as JSON Schema keywords, for the input types' schemas
-/// (`#[schemars(transform = validate::schema::bucket_name)]`): a form or a platform then
+/// The rules above as JSON Schema keywords, for the input types' schemas: the value types of
+/// [`types`](crate::framework::types) carry theirs (a `BucketName` field gets
+/// [`bucket_name`](schema::bucket_name)), other fields name theirs
+/// (`#[schemars(transform = validate::schema::header_value)]`). A form or a platform then
 /// refuses what these checks refuse, before the connector is called. Each transform adds to
 /// the field's own schema (so an optional field stays nullable). What JSON Schema cannot say
 /// (a length in bytes of UTF-8) is said in the field's description.

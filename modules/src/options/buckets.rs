@@ -15,7 +15,11 @@ impl OptionsProvider for Buckets {
     const NEEDS_CONNECTION: bool = true;
     type Input = serde_json::Map<String, Value>;
 
-    async fn options(&self, ctx: Option<&Context>, _input: &Value) -> Result<Vec<OptionItem>> {
+    async fn options(
+        &self,
+        ctx: Option<&Context>,
+        _input: serde_json::Map<String, Value>,
+    ) -> Result<Vec<OptionItem>> {
         let client = ctx.expect("checked by the registry").client();
         let mut items = Vec::new();
         let mut pages = buckets::BucketPages::new(client, None, None);

@@ -55,7 +55,11 @@ impl OptionsProvider for Regions {
     const NEEDS_CONNECTION: bool = false;
     type Input = serde_json::Map<String, Value>;
 
-    async fn options(&self, _ctx: Option<&Context>, _input: &Value) -> Result<Vec<OptionItem>> {
+    async fn options(
+        &self,
+        _ctx: Option<&Context>,
+        _input: serde_json::Map<String, Value>,
+    ) -> Result<Vec<OptionItem>> {
         Ok(REGIONS
             .iter()
             .map(|(code, name)| OptionItem {

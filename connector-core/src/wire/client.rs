@@ -139,7 +139,7 @@ impl S3Client {
                 endpoint,
                 region,
                 transport: if dry_run {
-                    Transport::Recording(Recorder::default())
+                    Transport::Recording(Box::default())
                 } else {
                     Transport::Http(http)
                 },

@@ -21,7 +21,7 @@ pub enum Transport {
     /// Sent over HTTP (each URL checked against the egress policy first).
     Http(reqwest::Client),
     /// Kept, not sent: a dry run.
-    Recording(Recorder),
+    Recording(Box<Recorder>),
 }
 
 impl Transport {

@@ -65,7 +65,7 @@ pub fn url_with(
     time: SystemTime,
 ) -> Result<String> {
     let (endpoint, signer) = for_bucket(client, &request.bucket);
-    let mut url = endpoint.url(
+    let url = endpoint.url(
         &Target::object(&request.bucket, &request.key),
         &request.params,
     )?;
@@ -77,13 +77,14 @@ pub fn url_with(
         credentials,
         time,
     )?;
-    let auth = query_string(auth.iter().map(|(name, value)| (*name, value.as_str())));
-    let query = match url.query() {
-        Some(params) => format!("{params}&{auth}"),
-        None => auth,
-    };
-    url.set_query(Some(&query));
-    Ok(url.into())
+    // The signature's parameters follow the operation's, encoded as everything else is.
+    let separator = if url.query().is_some() { '&' } else { '?' };
+    let mut presigned = String::from(url);
+    presigned.push(separator);
+    presigned.push_str(&query_string(
+        auth.iter().map(|(name, value)| (*name, value.as_str())),
+    ));
+    Ok(presigned)
 }
 
 /// Presigns `request` now, with the client's current credentials.

@@ -45,8 +45,11 @@ impl Context {
         )?))
     }
 
-    /// A context in which nothing is sent: modules stop at their first request, which
-    /// [`Registry::invoke`](crate::Registry::invoke) returns signed instead of its output.
+    /// A context in which nothing is sent: its client's transport records (see
+    /// [`Recorder`](crate::wire::transport::Recorder)). Modules stop at their first request,
+    /// which [`Registry::invoke`](crate::Registry::invoke) (or `Prepared::run`) returns signed
+    /// instead of their output. A recorded request is never answered: run modules in this
+    /// context only through those two.
     pub fn dry_run(connection: Connection) -> Result<Self> {
         Ok(Context {
             client: S3Client::new_dry_run(connection)?,

@@ -24,7 +24,7 @@ pub fn is_secret_header(name: &str) -> bool {
 pub struct PreparedRequest {
     /// The method.
     pub method: Method,
-    /// The full URL, encoded (built once, by [`Endpoint::url_for`](crate::wire::endpoint::Endpoint::url_for)).
+    /// The full URL, encoded (built once, by [`Endpoint::url`](crate::wire::endpoint::Endpoint::url)).
     pub url: Url,
     /// Every header sent, the signer's included (`Content-Length` is added when sent).
     pub headers: HeaderMap,

@@ -17,3 +17,6 @@ pub mod presign;
 pub mod sts;
 pub mod transfer;
 pub mod upload;
+
+#[cfg(test)]
+mod request_builders;

@@ -182,8 +182,8 @@ fn check_headers(headers: &BTreeMap<String, String>) -> Result<HeaderMap> {
 }
 
 /// The request `input` stands for: its path and query (encoded once, when the URL is built),
-/// its headers, and its body with a `Content-MD5` unless one is given.
-fn build_request(input: &MakeApiCallInput) -> Result<Request> {
+/// its headers, and its body (moved, not copied) with a `Content-MD5` unless one is given.
+fn build_request(input: MakeApiCallInput) -> Result<Request> {
     let (path, url_query) = split_url(&input.url)?;
     let mut request = Request::new(input.method.method(), Target::Path(path));
     let url_pairs = url_query.iter().map(|(k, v)| (k, v));
@@ -193,7 +193,7 @@ fn build_request(input: &MakeApiCallInput) -> Result<Request> {
     let headers = check_headers(&input.headers)?;
     let md5_given = headers.contains_key("content-md5");
     request = request.headers(headers);
-    if let Some(body) = input.body()?.filter(|b| !b.is_empty()) {
+    if let Some(body) = input.into_body()?.filter(|b| !b.is_empty()) {
         request = request.body(Body::from_bytes(body));
         if !md5_given {
             request = request.with_content_md5();
@@ -203,16 +203,25 @@ fn build_request(input: &MakeApiCallInput) -> Result<Request> {
 }
 
 impl MakeApiCallInput {
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        match (&self.body, &self.body_base64) {
-            (Some(_), Some(_)) => Err(Error::invalid_input(
+    /// Refuses a body given both as text and as base64 (the schema does too).
+    fn check_one_body(&self) -> Result<()> {
+        if self.body.is_some() && self.body_base64.is_some() {
+            return Err(Error::invalid_input(
                 "body_base64",
                 "give the body either as text (body) or as base64 (body_base64), not both",
-            )),
-            (Some(text), None) => Ok(Some(text.clone().into_bytes())),
-            (None, Some(content)) => Ok(Some(content.as_bytes().to_vec())),
-            (None, None) => Ok(None),
+            ));
         }
+        Ok(())
+    }
+
+    /// The body's bytes, whichever way it was given.
+    fn into_body(self) -> Result<Option<Vec<u8>>> {
+        self.check_one_body()?;
+        Ok(match (self.body, self.body_base64) {
+            (Some(text), _) => Some(text.into_bytes()),
+            (None, Some(content)) => Some(content.into_bytes()),
+            (None, None) => None,
+        })
     }
 }
 
@@ -244,12 +253,13 @@ impl Module for MakeApiCall {
                 ));
             }
         }
-        input.body().map(drop)
+        input.check_one_body()
     }
 
     async fn run(&self, ctx: &Context, input: MakeApiCallInput) -> Result<MakeApiCallOutput> {
-        let request = build_request(&input)?;
-        let response = if input.allow_error_status {
+        let allow_error_status = input.allow_error_status;
+        let request = build_request(input)?;
+        let response = if allow_error_status {
             ctx.client().send_any(request).await?
         } else {
             ctx.client().send(request).await?
@@ -353,7 +363,7 @@ mod tests {
             "body": "hello",
         }))
         .unwrap();
-        let request = build_request(&input).unwrap();
+        let request = build_request(input).unwrap();
         assert_eq!(request.method(), Method::PUT);
         let url = request
             .url(&connector_core::Endpoint::aws("eu-west-1"))
@@ -375,7 +385,7 @@ mod tests {
             "method": "POST", "url": "b?delete", "headers": {"Content-MD5": "abc="}, "body": "x",
         }))
         .unwrap();
-        let request = build_request(&given_md5).unwrap();
+        let request = build_request(given_md5).unwrap();
         assert_eq!(
             request.header_map().get_all("content-md5").iter().count(),
             1

@@ -116,6 +116,35 @@ async fn run_reads_json_and_the_aws_environment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_from_standard_input_is_refused_when_it_carries_the_input() {
+    // The JSON input comes on standard input, so the file cannot come there too: refused
+    // naming source.path, before credentials are looked for (there are none here).
+    let input = json!({"bucket": "b", "file_name": "x.txt", "source": {"path": "-"}});
+    let out = run(
+        vec![],
+        args(&["run", "upload_file", "--input", "-"]),
+        Some(input.to_string()),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err: Value = serde_json::from_slice(&out.stderr).expect("JSON error on stderr");
+    assert_eq!(err["kind"], "invalid_input");
+    assert_eq!(err["field"], "source.path");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("standard input already carries the JSON input"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_file_works_and_errors_are_json_with_exit_codes() {
     let store = LocalStore::start(LocalStoreConfig::default())
         .await

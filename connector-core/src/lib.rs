@@ -31,9 +31,10 @@ pub use wire::credentials::Credentials;
 pub use wire::egress::{AllowedEndpoint, EgressPolicy};
 pub use wire::endpoint::{AddressingStyle, Endpoint, Target};
 pub use wire::prepared::PreparedRequest;
-pub use wire::request::S3Request;
+pub use wire::request::Request;
 pub use wire::response::Response;
 pub use wire::secret::Secret;
+pub use wire::send::S3Request;
 
 /// Re-exported for module implementations.
 pub use async_trait::async_trait;

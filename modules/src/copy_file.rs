@@ -2,6 +2,7 @@
 //! replacing its metadata.
 
 use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
 use connector_core::ops::copy::{Copied, CopyObject};
 use connector_core::wire::headers;
@@ -65,29 +66,29 @@ impl StorageClass {
 #[schemars(transform = copy_rules)]
 pub struct CopyFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Source bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub source_bucket: String,
+    #[schemars(title = "Source bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub source_bucket: BucketName,
 
     /// The path of the file to copy (its key), exactly as stored, e.g. `photos/a.jpg`.
-    #[schemars(title = "Source path (key)", transform = validate::schema::object_key)]
-    pub source_key: String,
+    #[schemars(title = "Source path (key)")]
+    pub source_key: ObjectKey,
 
     /// A specific version of the file to copy (versioned buckets). Empty: the current version.
     /// Copying an old version onto its own key makes it the current version again.
     #[serde(default)]
-    #[schemars(title = "Source version ID", transform = validate::schema::not_empty)]
-    pub source_version_id: Option<String>,
+    #[schemars(title = "Source version ID")]
+    pub source_version_id: Option<VersionId>,
 
     /// The bucket to copy to. Empty: the source bucket.
     #[serde(default)]
-    #[schemars(title = "Destination bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub destination_bucket: Option<String>,
+    #[schemars(title = "Destination bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub destination_bucket: Option<BucketName>,
 
     /// The path (key) of the copy, e.g. `archive/2026/a.jpg`. A file already there is
     /// replaced. A copy onto the source itself must change something: `replace` metadata, a
     /// storage class, or a source version.
-    #[schemars(title = "Destination path (key)", transform = validate::schema::object_key)]
-    pub destination_key: String,
+    #[schemars(title = "Destination path (key)")]
+    pub destination_key: ObjectKey,
 
     /// `copy` (default): the copy keeps the source's content type and metadata. `replace`: the
     /// copy gets the content type, metadata and headers given here instead; the ones left out
@@ -215,21 +216,6 @@ pub struct CopyFileOutput {
 /// Copies a file.
 pub struct CopyFile;
 
-/// Checks the source and destination fields Copy File and Move File share.
-pub(crate) fn check_locations(
-    source_bucket: &str,
-    source_key: &str,
-    destination_bucket: Option<&str>,
-    destination_key: &str,
-) -> Result<()> {
-    validate::bucket_name("source_bucket", source_bucket)?;
-    validate::object_key("source_key", source_key)?;
-    if let Some(bucket) = destination_bucket {
-        validate::bucket_name("destination_bucket", bucket)?;
-    }
-    validate::object_key("destination_key", destination_key)
-}
-
 impl CopyFileOutput {
     /// The output for a copy S3 made to `key` in `bucket`.
     pub(crate) fn new(bucket: &str, key: &str, copied: Copied) -> Self {
@@ -315,16 +301,6 @@ impl Module for CopyFile {
         bucket, keeping its metadata or replacing it.";
 
     fn validate(&self, input: &CopyFileInput) -> Result<()> {
-        check_locations(
-            &input.source_bucket,
-            &input.source_key,
-            input.destination_bucket.as_deref(),
-            &input.destination_key,
-        )?;
-        connector_core::framework::validate::version_id(
-            "source_version_id",
-            input.source_version_id.as_deref(),
-        )?;
         let replace = input.metadata_directive == MetadataDirective::Replace;
         for (field, _, value) in input.replaced_headers() {
             let Some(value) = value else { continue };
@@ -351,7 +327,7 @@ impl Module for CopyFile {
             validate::header_name(&field, name)?;
             validate::header_value(&field, value)?;
         }
-        let onto_itself = input.destination_bucket() == input.source_bucket
+        let onto_itself = input.destination_bucket() == input.source_bucket.as_str()
             && input.destination_key == input.source_key;
         if onto_itself
             && !replace

@@ -1,6 +1,6 @@
 //! Create Bucket: a new bucket in a region.
 
-use connector_core::framework::validate;
+use connector_core::framework::types::{NewBucketName, Region};
 use connector_core::ops::buckets;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 pub struct CreateBucketInput {
     /// The name of the new bucket, unique across all AWS accounts: 3 to 63 characters,
     /// lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.
-    #[schemars(title = "Name", transform = validate::schema::new_bucket_name)]
-    pub bucket: String,
+    #[schemars(title = "Name")]
+    pub bucket: NewBucketName,
 
     /// The region to create the bucket in, e.g. `eu-west-1`. Empty: the connection's region.
     #[serde(default)]
-    #[schemars(title = "Region", transform = validate::schema::region, extend("x-options" = {"provider": "regions"}))]
-    pub region: Option<String>,
+    #[schemars(title = "Region", extend("x-options" = {"provider": "regions"}))]
+    pub region: Option<Region>,
 }
 
 /// The bucket that was created.
@@ -45,24 +45,16 @@ impl Module for CreateBucket {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Creates a new bucket in the chosen region.";
 
-    fn validate(&self, input: &CreateBucketInput) -> Result<()> {
-        validate::new_bucket_name("bucket", &input.bucket)?;
-        if let Some(region) = &input.region {
-            validate::region("region", region)?;
-        }
-        Ok(())
-    }
-
     async fn run(&self, ctx: &Context, input: CreateBucketInput) -> Result<CreateBucketOutput> {
         let client = ctx.client();
         let region = input
             .region
-            .clone()
+            .map(String::from)
             .unwrap_or_else(|| client.region().to_owned());
         let location = buckets::create_bucket(client, &input.bucket, &region).await?;
         Ok(CreateBucketOutput {
             location,
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             region,
         })
     }

@@ -1,5 +1,6 @@
 //! Create Folder: an empty folder, as S3 consoles make them (a zero-byte key ending in `/`).
 
+use connector_core::framework::types::{BucketName, Folder, rules};
 use connector_core::framework::validate;
 use connector_core::ops::keys;
 use connector_core::wire::headers::unquote_etag;
@@ -14,19 +15,18 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateFolderInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The folder's path, e.g. `reports/2026` (parent folders need not exist).
     #[schemars(title = "Folder", transform = folder_schema)]
-    pub folder: String,
+    pub folder: Folder,
 }
 
 /// A folder path that makes a key with its trailing `/`: not only slashes, no `.` or `..`
 /// segment, at most 1,024 characters with the `/` (1,023 without).
 fn folder_schema(schema: &mut schemars::Schema) {
-    validate::schema::folder(schema);
-    validate::schema::add(
+    rules::add_after(
         schema,
         serde_json::json!({
             "pattern": "[^/]",
@@ -64,7 +64,6 @@ impl Module for CreateFolder {
         does (folders also appear by themselves when files are stored under them).";
 
     fn validate(&self, input: &CreateFolderInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         if input.folder.trim_matches('/').is_empty() {
             return Err(Error::invalid_input(
                 "folder",
@@ -86,7 +85,7 @@ impl Module for CreateFolder {
             .await?;
         Ok(CreateFolderOutput {
             etag: response.header("etag").map(unquote_etag),
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             key,
         })
     }

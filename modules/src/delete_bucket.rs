@@ -1,6 +1,6 @@
 //! Delete Bucket: a bucket, which must be empty — or, with `force`, is emptied first.
 
-use connector_core::framework::validate;
+use connector_core::framework::types::BucketName;
 use connector_core::ops::delete_objects::DeleteFailure;
 use connector_core::ops::emptying;
 use connector_core::{
@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct DeleteBucketInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// Delete everything in the bucket first: every file, every version of it (versioned
     /// buckets) and every unfinished upload. This cannot be undone.
@@ -52,15 +52,11 @@ impl Module for DeleteBucket {
     const DESCRIPTION: &'static str = "Deletes a bucket. A bucket with files is refused unless \
         force is set, which deletes all its files, versions and unfinished uploads first.";
 
-    fn validate(&self, input: &DeleteBucketInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: DeleteBucketInput) -> Result<DeleteBucketOutput> {
         let client = ctx.client();
         let bucket = &input.bucket;
         let mut output = DeleteBucketOutput {
-            bucket: bucket.clone(),
+            bucket: bucket.to_string(),
             deleted: false,
             objects_deleted: 0,
             uploads_aborted: 0,

@@ -2,7 +2,6 @@
 
 use crate::delete_bucket_policy::BucketConfigDeleted;
 use crate::get_bucket_policy::BucketConfigInput;
-use connector_core::framework::validate;
 use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 
@@ -19,14 +18,10 @@ impl Module for DeleteBucketCors {
     const DESCRIPTION: &'static str = "Deletes a bucket's CORS configuration: browsers on other \
         sites can then no longer read from or upload to it. Succeeds also when there was none.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
         cors::delete_bucket_cors(ctx.client(), &input.bucket).await?;
         Ok(BucketConfigDeleted {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             deleted: true,
         })
     }

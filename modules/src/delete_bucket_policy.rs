@@ -3,7 +3,6 @@
 //! Also the output Delete Bucket CORS shares.
 
 use crate::get_bucket_policy::BucketConfigInput;
-use connector_core::framework::validate;
 use connector_core::ops::policy;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -31,14 +30,10 @@ impl Module for DeleteBucketPolicy {
     const DESCRIPTION: &'static str = "Deletes a bucket's policy, so that only the IAM policies \
         of users and roles grant access to it. Succeeds also when there was no policy.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
         policy::delete_bucket_policy(ctx.client(), &input.bucket).await?;
         Ok(BucketConfigDeleted {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             deleted: true,
         })
     }

@@ -1,6 +1,6 @@
 //! Delete File: remove one object (DeleteObject).
 
-use connector_core::framework::validate;
+use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::wire::headers;
 use connector_core::{
     Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
@@ -13,21 +13,21 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct DeleteFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The path of the file in the bucket (its key), e.g. `photos/2019/image023.jpg`. Keys are
     /// used exactly as written: `/photos/a.jpg` (with a leading `/`) and `photos/a.jpg` are two
     /// different files in S3.
-    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
-    pub key: String,
+    #[schemars(title = "Path (key)")]
+    pub key: ObjectKey,
 
     /// A specific version to delete for good (versioned buckets only). Empty: the current
     /// version; in a versioned bucket S3 then keeps the file's versions and adds a delete
     /// marker instead.
     #[serde(default)]
-    #[schemars(title = "Version ID", transform = validate::schema::not_empty)]
-    pub version_id: Option<String>,
+    #[schemars(title = "Version ID")]
+    pub version_id: Option<VersionId>,
 }
 
 /// The deleted file.
@@ -62,12 +62,6 @@ impl Module for DeleteFile {
     const DESCRIPTION: &'static str = "Deletes a file (or one version of it) from a bucket. S3 \
         answers success even when the file did not exist.";
 
-    fn validate(&self, input: &DeleteFileInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
-        validate::object_key("key", &input.key)?;
-        connector_core::framework::validate::version_id("version_id", input.version_id.as_deref())
-    }
-
     async fn run(&self, ctx: &Context, input: DeleteFileInput) -> Result<DeleteFileOutput> {
         let response = ctx
             .client()
@@ -80,11 +74,11 @@ impl Module for DeleteFile {
             deleted: true,
             version_id: headers::text(h, "x-amz-version-id")
                 .map(str::to_owned)
-                .or(input.version_id),
+                .or(input.version_id.map(String::from)),
             delete_marker: headers::text(h, "x-amz-delete-marker")
                 .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-            bucket: input.bucket,
-            key: input.key,
+            bucket: input.bucket.into(),
+            key: input.key.into(),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Delete Files: remove many objects with few requests (DeleteObjects, 1,000 keys each).
 
+use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
 use connector_core::ops::delete_objects::{self, DeleteFailure, ObjectId};
 use connector_core::wire::s3_error;
@@ -18,12 +19,12 @@ pub const MAX_FILES: usize = 100_000;
 #[serde(deny_unknown_fields)]
 pub struct FileVersion {
     /// The path of the file in the bucket (its key).
-    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
-    pub key: String,
+    #[schemars(title = "Path (key)")]
+    pub key: ObjectKey,
 
     /// The version to delete for good.
-    #[schemars(title = "Version ID", length(min = 1))]
-    pub version_id: String,
+    #[schemars(title = "Version ID")]
+    pub version_id: VersionId,
 }
 
 /// The files to delete.
@@ -32,15 +33,15 @@ pub struct FileVersion {
 #[schemars(transform = keys_or_versions)]
 pub struct DeleteFilesInput {
     /// The bucket the files are in.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The paths of the files (their keys), exactly as stored, e.g. `photos/2019/a.jpg`: 1 to
     /// 100,000. A key given twice is deleted once. In a versioned bucket S3 keeps the files'
     /// versions and adds delete markers; use `versions` to delete versions for good.
     #[serde(default)]
     #[schemars(title = "Paths (keys)", length(min = 1, max = 100000), transform = keys_schema)]
-    pub keys: Option<Vec<String>>,
+    pub keys: Option<Vec<ObjectKey>>,
 
     /// Specific versions to delete for good (versioned buckets), as `{"key", "version_id"}`
     /// pairs; instead of or besides `keys`.
@@ -55,12 +56,8 @@ pub struct DeleteFilesInput {
     pub fail_on_refusal: bool,
 }
 
-/// Each key as Delete File takes it.
+/// The keys with the versions: at most as many as one call deletes.
 fn keys_schema(schema: &mut schemars::Schema) {
-    let mut key = schemars::json_schema!({"type": "string"});
-    validate::schema::object_key(&mut key);
-    key.remove("description");
-    validate::schema::add(schema, serde_json::json!({"items": key}));
     validate::schema::note(schema, "With `versions`, 100,000 files at most in all.");
 }
 
@@ -99,8 +96,8 @@ impl DeleteFilesInput {
     fn objects(&self) -> Vec<ObjectId> {
         let keys = self.keys.iter().flatten().map(ObjectId::key);
         let versions = self.versions.iter().flatten().map(|v| ObjectId {
-            key: v.key.clone(),
-            version_id: Some(v.version_id.clone()),
+            key: v.key.to_string(),
+            version_id: Some(v.version_id.to_string()),
         });
         let mut seen = HashSet::new();
         keys.chain(versions)
@@ -121,7 +118,6 @@ impl Module for DeleteFiles {
         rather than failing the module, unless fail_on_refusal is set.";
 
     fn validate(&self, input: &DeleteFilesInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         let keys = input.keys.as_deref().unwrap_or_default();
         let versions = input.versions.as_deref().unwrap_or_default();
         if keys.is_empty() && versions.is_empty() {
@@ -139,16 +135,6 @@ impl Module for DeleteFiles {
                 ),
             ));
         }
-        for (i, key) in keys.iter().enumerate() {
-            validate::object_key(&format!("keys.{i}"), key)?;
-        }
-        for (i, version) in versions.iter().enumerate() {
-            validate::object_key(&format!("versions.{i}.key"), &version.key)?;
-            connector_core::framework::validate::version_id(
-                &format!("versions.{i}.version_id"),
-                Some(&version.version_id),
-            )?;
-        }
         Ok(())
     }
 
@@ -162,7 +148,7 @@ impl Module for DeleteFiles {
             return Err(refusal_error(first, report.failed.len(), total));
         }
         Ok(DeleteFilesOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             deleted_count: report.deleted.len(),
             failed_count: report.failed.len(),
             deleted: report.deleted.into_iter().map(|o| o.key).collect(),

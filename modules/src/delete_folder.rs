@@ -1,6 +1,6 @@
 //! Delete Folder: every file under a folder, in batches, with a dry run to see what would go.
 
-use connector_core::framework::validate;
+use connector_core::framework::types::{BucketName, Prefix, rules};
 use connector_core::ops::delete_objects::DeleteFailure;
 use connector_core::ops::emptying;
 use connector_core::ops::keys;
@@ -16,8 +16,8 @@ const PREVIEW_KEYS: usize = 1000;
 #[serde(deny_unknown_fields)]
 pub struct DeleteFolderInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The folder, e.g. `tmp/2026-01`: every file in it and in its subfolders is deleted.
     #[schemars(
@@ -25,7 +25,7 @@ pub struct DeleteFolderInput {
         transform = folder_schema,
         extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]})
     )]
-    pub folder: String,
+    pub folder: Prefix,
 
     /// Only count and list what would be deleted; delete nothing.
     #[serde(default)]
@@ -35,8 +35,7 @@ pub struct DeleteFolderInput {
 
 /// A folder to empty: not only slashes, at most 1,024 bytes.
 fn folder_schema(schema: &mut schemars::Schema) {
-    validate::schema::prefix(schema);
-    validate::schema::add(schema, serde_json::json!({"pattern": "[^/]"}));
+    rules::add_after(schema, serde_json::json!({"pattern": "[^/]"}));
 }
 
 /// What was (or would be) deleted.
@@ -71,14 +70,13 @@ impl Module for DeleteFolder {
         subfolders (1,000 per request); a dry run shows what would be deleted.";
 
     fn validate(&self, input: &DeleteFolderInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         if input.folder.trim_matches('/').is_empty() {
             return Err(Error::invalid_input(
                 "folder",
                 "give a folder, e.g. tmp/2026-01; to empty the whole bucket use Delete Bucket with force",
             ));
         }
-        validate::prefix("folder", &input.folder)
+        Ok(())
     }
 
     async fn run(&self, ctx: &Context, input: DeleteFolderInput) -> Result<DeleteFolderOutput> {
@@ -88,7 +86,7 @@ impl Module for DeleteFolder {
                 emptying::preview_prefix(ctx.client(), &input.bucket, &prefix, PREVIEW_KEYS)
                     .await?;
             return Ok(DeleteFolderOutput {
-                bucket: input.bucket,
+                bucket: input.bucket.into(),
                 prefix,
                 dry_run: true,
                 count,
@@ -98,7 +96,7 @@ impl Module for DeleteFolder {
         }
         let report = emptying::delete_prefix(ctx.client(), &input.bucket, &prefix).await?;
         Ok(DeleteFolderOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             prefix,
             dry_run: false,
             count: report.deleted.len() as u64,

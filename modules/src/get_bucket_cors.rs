@@ -2,7 +2,6 @@
 
 use crate::get_bucket_policy::BucketConfigInput;
 use crate::put_bucket_cors::{CorsRule, from_stored};
-use connector_core::framework::validate;
 use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -34,17 +33,13 @@ impl Module for GetBucketCors {
     const DESCRIPTION: &'static str = "Reads a bucket's CORS rules; a bucket without a CORS \
         configuration gives exists = false.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketCorsOutput> {
         let rules = match cors::get_bucket_cors(ctx.client(), &input.bucket).await? {
             Some(rules) => Some(from_stored(rules)?),
             None => None,
         };
         Ok(GetBucketCorsOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             exists: rules.is_some(),
             rules: rules.unwrap_or_default(),
         })

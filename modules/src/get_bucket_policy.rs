@@ -2,7 +2,7 @@
 //!
 //! Also the input the other bucket-configuration modules (policy and CORS) share.
 
-use connector_core::framework::validate;
+use connector_core::framework::types::BucketName;
 use connector_core::ops::policy;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 #[serde(deny_unknown_fields)]
 pub struct BucketConfigInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 }
 
 /// The bucket's policy.
@@ -48,14 +48,10 @@ impl Module for GetBucketPolicy {
     const DESCRIPTION: &'static str = "Reads a bucket's policy as JSON; a bucket without a \
         policy gives exists = false.";
 
-    fn validate(&self, input: &BucketConfigInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketPolicyOutput> {
         let policy = policy::get_bucket_policy(ctx.client(), &input.bucket).await?;
         Ok(GetBucketPolicyOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             exists: policy.is_some(),
             policy_text: policy.as_ref().map(|policy| policy.text.clone()),
             policy: policy.map(|policy| policy.document),

@@ -1,6 +1,6 @@
 //! Get Bucket Region: the AWS region a bucket lives in.
 
-use connector_core::framework::validate;
+use connector_core::framework::types::BucketName;
 use connector_core::ops::buckets;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct GetBucketRegionInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 }
 
 /// Where the bucket is.
@@ -37,10 +37,6 @@ impl Module for GetBucketRegion {
     const DESCRIPTION: &'static str = "Finds the AWS region a bucket lives in, whatever the \
         connection's region.";
 
-    fn validate(&self, input: &GetBucketRegionInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)
-    }
-
     async fn run(
         &self,
         ctx: &Context,
@@ -48,7 +44,7 @@ impl Module for GetBucketRegion {
     ) -> Result<GetBucketRegionOutput> {
         let region = buckets::bucket_region(ctx.client(), &input.bucket).await?;
         Ok(GetBucketRegionOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             region,
         })
     }

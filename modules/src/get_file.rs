@@ -1,6 +1,7 @@
 //! Get File: download an object, into the output or into a local file.
 
 use base64::Engine as _;
+use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
 use connector_core::ops::download::{self, ObjectSource};
 use connector_core::ops::part_file;
@@ -23,14 +24,14 @@ pub const DEFAULT_MAX_INLINE_BYTES: u64 = 16 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct GetFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The path of the file in the bucket (its key), e.g. `photos/2019/February/image023.jpg`.
     /// Keys are used exactly as written: `/photos/a.jpg` (with a leading `/`) and
     /// `photos/a.jpg` are two different files in S3.
-    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
-    pub key: String,
+    #[schemars(title = "Path (key)")]
+    pub key: ObjectKey,
 
     /// Only part of the file, as a byte range: `bytes=0-99` (the first 100 bytes), `0-99`,
     /// `1000-` (from byte 1000 on) or `-500` (the last 500 bytes).
@@ -40,8 +41,8 @@ pub struct GetFileInput {
 
     /// A specific version of the file (versioned buckets only). Empty: the current version.
     #[serde(default)]
-    #[schemars(title = "Version ID", transform = validate::schema::not_empty)]
-    pub version_id: Option<String>,
+    #[schemars(title = "Version ID")]
+    pub version_id: Option<VersionId>,
 
     /// Save the file to this local path instead of returning its content; large files are
     /// streamed. A folder (ending in `/`, or existing) receives the file under its own name.
@@ -150,12 +151,9 @@ impl Module for GetFile {
         "Downloads a file from a bucket: its content and metadata, or saved to a local path.";
 
     fn validate(&self, input: &GetFileInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
-        validate::object_key("key", &input.key)?;
         if let Some(range) = &input.range {
             normalize_range(range)?;
         }
-        validate::version_id("version_id", input.version_id.as_deref())?;
         if input
             .save_to
             .as_deref()
@@ -184,9 +182,9 @@ impl Module for GetFile {
         // A whole file saved to disk: in parallel ranges, resumed, verified.
         if let (Some(dest), None) = (&dest, &input.range) {
             let source = ObjectSource {
-                bucket: input.bucket.clone(),
-                key: input.key.clone(),
-                version_id: input.version_id.clone(),
+                bucket: input.bucket.to_string(),
+                key: input.key.to_string(),
+                version_id: input.version_id.clone().map(String::from),
             };
             let options = input.transfer.unwrap_or_default().options();
             let fetched =
@@ -237,8 +235,8 @@ impl Module for GetFile {
 /// The output's description of the file, from S3's answer headers.
 fn describe(input: &GetFileInput, h: &connector_core::http::HeaderMap) -> GetFileOutput {
     GetFileOutput {
-        bucket: input.bucket.clone(),
-        key: input.key.clone(),
+        bucket: input.bucket.to_string(),
+        key: input.key.to_string(),
         size: 0,
         info: ObjectInfo::from_headers(h),
         content_range: headers::text(h, "content-range").map(str::to_owned),

@@ -1,6 +1,6 @@
 //! Get File Metadata: a file's size, type, dates and metadata, without its content (HeadObject).
 
-use connector_core::framework::validate;
+use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::wire::headers::ObjectInfo;
 use connector_core::wire::s3_error;
 use connector_core::{
@@ -14,19 +14,19 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct HeadFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The path of the file in the bucket (its key), e.g. `photos/2019/image023.jpg`. Keys are
     /// used exactly as written: `/photos/a.jpg` (with a leading `/`) and `photos/a.jpg` are two
     /// different files in S3.
-    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
-    pub key: String,
+    #[schemars(title = "Path (key)")]
+    pub key: ObjectKey,
 
     /// A specific version of the file (versioned buckets only). Empty: the current version.
     #[serde(default)]
-    #[schemars(title = "Version ID", transform = validate::schema::not_empty)]
-    pub version_id: Option<String>,
+    #[schemars(title = "Version ID")]
+    pub version_id: Option<VersionId>,
 }
 
 /// The file's metadata.
@@ -58,12 +58,6 @@ impl Module for HeadFile {
     const DESCRIPTION: &'static str = "Reads a file's size, content type, dates, storage class \
         and metadata without downloading it; a file that does not exist is a not_found error.";
 
-    fn validate(&self, input: &HeadFileInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
-        validate::object_key("key", &input.key)?;
-        validate::version_id("version_id", input.version_id.as_deref())
-    }
-
     async fn run(&self, ctx: &Context, input: HeadFileInput) -> Result<HeadFileOutput> {
         let response = ctx
             .client()
@@ -76,8 +70,8 @@ impl Module for HeadFile {
             exists: true,
             size: response.content_length().unwrap_or(0),
             info: ObjectInfo::from_headers(response.headers()),
-            bucket: input.bucket,
-            key: input.key,
+            bucket: input.bucket.into(),
+            key: input.key.into(),
         })
     }
 }

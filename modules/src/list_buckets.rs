@@ -1,7 +1,8 @@
 //! List Buckets: the buckets of the connection's account.
 
+use connector_core::framework::types::ContinuationToken;
 use connector_core::ops::buckets;
-use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +27,8 @@ pub struct ListBucketsInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = connector_core::framework::validate::schema::not_empty)]
-    pub continuation_token: Option<String>,
+    #[schemars(title = "Continuation token")]
+    pub continuation_token: Option<ContinuationToken>,
 }
 
 /// One bucket.
@@ -68,16 +69,6 @@ impl Module for ListBuckets {
     const DESCRIPTION: &'static str = "Lists the buckets of the connection's AWS account, with \
         their creation dates and, if asked, their regions.";
 
-    fn validate(&self, input: &ListBucketsInput) -> Result<()> {
-        if input.continuation_token.as_deref() == Some("") {
-            return Err(Error::invalid_input(
-                "continuation_token",
-                "the continuation token is empty; leave the field out to start from the beginning",
-            ));
-        }
-        Ok(())
-    }
-
     async fn run(&self, ctx: &Context, input: ListBucketsInput) -> Result<ListBucketsOutput> {
         let client = ctx.client();
         let mut found = Vec::new();
@@ -86,7 +77,7 @@ impl Module for ListBuckets {
             input.prefix.as_deref(),
             input.continuation_token.as_deref(),
         );
-        let mut token = input.continuation_token;
+        let mut token = input.continuation_token.map(String::from);
         loop {
             let remaining = input
                 .limit

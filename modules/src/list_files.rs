@@ -1,5 +1,6 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
+use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::framework::validate;
 use connector_core::ops::keys;
 use connector_core::ops::listing::{self, ListRequest, ListedObject};
@@ -17,13 +18,13 @@ use std::time::SystemTime;
 #[schemars(transform = links_rule)]
 pub struct ListFilesInput {
     /// The bucket to list.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The folder to look in, e.g. `work/reports`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder (prefix)", transform = validate::schema::prefix, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
-    pub prefix: Option<String>,
+    #[schemars(title = "Folder (prefix)", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
+    pub prefix: Option<Prefix>,
 
     /// Also list the files in every subfolder.
     #[serde(default)]
@@ -37,8 +38,8 @@ pub struct ListFilesInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = validate::schema::not_empty)]
-    pub continuation_token: Option<String>,
+    #[schemars(title = "Continuation token")]
+    pub continuation_token: Option<ContinuationToken>,
 
     /// Give every file a presigned download link (`download_url`) that works without keys.
     #[serde(default)]
@@ -118,23 +119,6 @@ pub struct ListFilesOutput {
 /// Lists files.
 pub struct ListFiles;
 
-/// Checks the fields list modules share.
-pub(crate) fn check_listing(
-    bucket: &str,
-    prefix: Option<&str>,
-    continuation_token: Option<&str>,
-) -> Result<()> {
-    validate::bucket_name("bucket", bucket)?;
-    validate::prefix("prefix", prefix.unwrap_or(""))?;
-    if continuation_token == Some("") {
-        return Err(Error::invalid_input(
-            "continuation_token",
-            "the continuation token is empty; leave the field out to start from the beginning",
-        ));
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl Module for ListFiles {
     type Input = ListFilesInput;
@@ -146,11 +130,6 @@ impl Module for ListFiles {
         "Lists the files in a folder of a bucket (and its subfolders with recursive).";
 
     fn validate(&self, input: &ListFilesInput) -> Result<()> {
-        check_listing(
-            &input.bucket,
-            input.prefix.as_deref(),
-            input.continuation_token.as_deref(),
-        )?;
         if let Some(seconds) = input.download_urls_expire_in {
             if !input.include_download_urls {
                 return Err(Error::invalid_input(
@@ -167,7 +146,7 @@ impl Module for ListFiles {
         let request = ListRequest {
             prefix: keys::folder_prefix(input.prefix.as_deref().unwrap_or("")),
             delimiter: (!input.recursive).then(|| "/".to_owned()),
-            continuation_token: input.continuation_token,
+            continuation_token: input.continuation_token.map(String::from),
             ..ListRequest::default()
         };
         let found = listing::collect(ctx.client(), &input.bucket, request, input.limit, |page| {
@@ -188,7 +167,7 @@ impl Module for ListFiles {
             for file in &mut files {
                 let request = UrlRequest {
                     method: Method::GET,
-                    bucket: input.bucket.clone(),
+                    bucket: input.bucket.to_string(),
                     key: file.key.clone(),
                     params: Vec::new(),
                     headers: Vec::new(),

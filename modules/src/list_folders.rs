@@ -1,6 +1,6 @@
 //! List Folders: the folders directly inside a folder of a bucket.
 
-use crate::list_files::check_listing;
+use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::ops::keys;
 use connector_core::ops::listing::{self, ListRequest};
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct ListFoldersInput {
     /// The bucket to look in.
-    #[schemars(title = "Bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The folder whose subfolders to list, e.g. `work`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder (prefix)", transform = connector_core::framework::validate::schema::prefix, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
-    pub prefix: Option<String>,
+    #[schemars(title = "Folder (prefix)", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
+    pub prefix: Option<Prefix>,
 
     /// Return at most this many folders. Empty: all of them.
     #[serde(default)]
@@ -27,8 +27,8 @@ pub struct ListFoldersInput {
 
     /// Continue a previous listing: its `next_continuation_token`.
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = connector_core::framework::validate::schema::not_empty)]
-    pub continuation_token: Option<String>,
+    #[schemars(title = "Continuation token")]
+    pub continuation_token: Option<ContinuationToken>,
 }
 
 /// One folder.
@@ -65,19 +65,11 @@ impl Module for ListFolders {
     const DESCRIPTION: &'static str = "Lists the folders inside a folder of a bucket, including \
         folders that exist only because files are stored under them.";
 
-    fn validate(&self, input: &ListFoldersInput) -> Result<()> {
-        check_listing(
-            &input.bucket,
-            input.prefix.as_deref(),
-            input.continuation_token.as_deref(),
-        )
-    }
-
     async fn run(&self, ctx: &Context, input: ListFoldersInput) -> Result<ListFoldersOutput> {
         let request = ListRequest {
             prefix: keys::folder_prefix(input.prefix.as_deref().unwrap_or("")),
             delimiter: Some("/".to_owned()),
-            continuation_token: input.continuation_token,
+            continuation_token: input.continuation_token.map(String::from),
             ..ListRequest::default()
         };
         let found = listing::collect(ctx.client(), &input.bucket, request, input.limit, |page| {

@@ -1,10 +1,13 @@
 //! Make an API Call: any S3 REST request, signed like every other, to the connection's endpoint.
 
 use base64::Engine as _;
+use connector_core::framework::types::Base64Bytes;
 use connector_core::framework::validate;
+use connector_core::http::{HeaderMap, HeaderName, HeaderValue};
 use connector_core::wire::encode;
 use connector_core::{
-    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
+    Body, Context, Error, Method, Module, ModuleKind, Request, Result, Target, async_trait,
+    register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,8 +78,8 @@ pub struct MakeApiCallInput {
 
     /// The request body as base64, for binary content (instead of `body`).
     #[serde(default)]
-    #[schemars(title = "Body (base64)", transform = validate::schema::base64)]
-    pub body_base64: Option<String>,
+    #[schemars(title = "Body (base64)")]
+    pub body_base64: Option<Base64Bytes>,
 
     /// Return error answers (4xx, 5xx) as output instead of failing.
     #[serde(default)]
@@ -161,43 +164,64 @@ fn split_url(url: &str) -> Result<(String, Vec<(String, String)>)> {
             "the path has a '.' or '..' segment, which HTTP clients rewrite before sending",
         ));
     }
-    let pairs = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (encode::percent_decode(name), encode::percent_decode(value))
-        })
-        .collect();
-    Ok((path.to_owned(), pairs))
+    Ok((path.to_owned(), encode::query_pairs(query)))
 }
 
-fn check_headers(headers: &BTreeMap<String, String>) -> Result<()> {
+/// The user's headers, checked once here and read into the shape they are sent in.
+fn check_headers(headers: &BTreeMap<String, String>) -> Result<HeaderMap> {
+    let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        validate::request_header(&format!("headers.{name}"), name, value)?;
+        let field = format!("headers.{name}");
+        validate::request_header(&field, name, value)?;
+        let not_http = || Error::invalid_input(field.as_str(), "HTTP does not allow this header");
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| not_http())?;
+        let value = HeaderValue::from_str(value).map_err(|_| not_http())?;
+        map.append(name, value);
     }
-    Ok(())
+    Ok(map)
+}
+
+/// The request `input` stands for: its path and query (encoded once, when the URL is built),
+/// its headers, and its body (moved, not copied) with a `Content-MD5` unless one is given.
+fn build_request(input: MakeApiCallInput) -> Result<Request> {
+    let (path, url_query) = split_url(&input.url)?;
+    let mut request = Request::new(input.method.method(), Target::Path(path));
+    let url_pairs = url_query.iter().map(|(k, v)| (k, v));
+    for (name, value) in url_pairs.chain(input.query.iter()) {
+        request = request.query(name.as_str(), value.as_str());
+    }
+    let headers = check_headers(&input.headers)?;
+    let md5_given = headers.contains_key("content-md5");
+    request = request.headers(headers);
+    if let Some(body) = input.into_body()?.filter(|b| !b.is_empty()) {
+        request = request.body(Body::from_bytes(body));
+        if !md5_given {
+            request = request.with_content_md5();
+        }
+    }
+    Ok(request)
 }
 
 impl MakeApiCallInput {
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        match (&self.body, &self.body_base64) {
-            (Some(_), Some(_)) => Err(Error::invalid_input(
+    /// Refuses a body given both as text and as base64 (the schema does too).
+    fn check_one_body(&self) -> Result<()> {
+        if self.body.is_some() && self.body_base64.is_some() {
+            return Err(Error::invalid_input(
                 "body_base64",
                 "give the body either as text (body) or as base64 (body_base64), not both",
-            )),
-            (Some(text), None) => Ok(Some(text.clone().into_bytes())),
-            (None, Some(data)) => {
-                let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .map(Some)
-                    .map_err(|err| {
-                        Error::invalid_input("body_base64", format!("not valid base64: {err}"))
-                    })
-            }
-            (None, None) => Ok(None),
+            ));
         }
+        Ok(())
+    }
+
+    /// The body's bytes, whichever way it was given.
+    fn into_body(self) -> Result<Option<Vec<u8>>> {
+        self.check_one_body()?;
+        Ok(match (self.body, self.body_base64) {
+            (Some(text), _) => Some(text.into_bytes()),
+            (None, Some(content)) => Some(content.into_bytes()),
+            (None, None) => None,
+        })
     }
 }
 
@@ -229,36 +253,16 @@ impl Module for MakeApiCall {
                 ));
             }
         }
-        input.body().map(drop)
+        input.check_one_body()
     }
 
     async fn run(&self, ctx: &Context, input: MakeApiCallInput) -> Result<MakeApiCallOutput> {
-        let (path, url_query) = split_url(&input.url)?;
-        let body = input.body()?;
-        let mut request = ctx
-            .client()
-            .request(input.method.method(), Target::Path(path));
-        let url_pairs = url_query.iter().map(|(k, v)| (k, v));
-        for (name, value) in url_pairs.chain(input.query.iter()) {
-            request = request.query(name.as_str(), value.as_str());
-        }
-        for (name, value) in &input.headers {
-            request = request.header(name, value);
-        }
-        if let Some(body) = body.filter(|b| !b.is_empty()) {
-            request = request.body(Body::from_bytes(body));
-            if !input
-                .headers
-                .keys()
-                .any(|h| h.eq_ignore_ascii_case("content-md5"))
-            {
-                request = request.with_content_md5();
-            }
-        }
-        let response = if input.allow_error_status {
-            request.send_any().await?
+        let allow_error_status = input.allow_error_status;
+        let request = build_request(input)?;
+        let response = if allow_error_status {
+            ctx.client().send_any(request).await?
         } else {
-            request.send().await?
+            ctx.client().send(request).await?
         };
 
         let status = response.status().as_u16();
@@ -344,5 +348,48 @@ mod tests {
         }
         let ok = BTreeMap::from([("Content-Type".to_owned(), "application/xml".to_owned())]);
         check_headers(&ok).unwrap();
+    }
+
+    /// An odd path and query, headers and a body, built without a server: the URL is encoded
+    /// once (a space as `%20`, a `+` as `%2B`, a typed `%20` kept as text), the query keeps the
+    /// URL's pairs then the `query` field's, and a `Content-MD5` is added for the body.
+    #[test]
+    fn a_request_is_built_without_sending() {
+        let input: MakeApiCallInput = serde_json::from_value(serde_json::json!({
+            "method": "PUT",
+            "url": " /my-bucket/a b+c/ü%20.txt?tagging&versionId=x%2By&note=a+b ",
+            "query": {"list-type": "2"},
+            "headers": {"Content-Type": "text/plain", "x-amz-meta-Note": "hi"},
+            "body": "hello",
+        }))
+        .unwrap();
+        let request = build_request(input).unwrap();
+        assert_eq!(request.method(), Method::PUT);
+        let url = request
+            .url(&connector_core::Endpoint::aws("eu-west-1"))
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://s3.eu-west-1.amazonaws.com/my-bucket/a%20b%2Bc/%C3%BC%2520.txt\
+             ?tagging&versionId=x%2By&note=a%2Bb&list-type=2"
+        );
+        assert_eq!(request.header_value("content-type"), Some("text/plain"));
+        assert_eq!(request.header_value("x-amz-meta-note"), Some("hi"));
+        assert_eq!(
+            request.header_value("content-md5"),
+            Some("XUFAKrxLKna5cZ2REBfFkg==")
+        );
+        assert_eq!(request.body_ref().len(), 5);
+
+        let given_md5: MakeApiCallInput = serde_json::from_value(serde_json::json!({
+            "method": "POST", "url": "b?delete", "headers": {"Content-MD5": "abc="}, "body": "x",
+        }))
+        .unwrap();
+        let request = build_request(given_md5).unwrap();
+        assert_eq!(
+            request.header_map().get_all("content-md5").iter().count(),
+            1
+        );
+        assert_eq!(request.header_value("content-md5"), Some("abc="));
     }
 }

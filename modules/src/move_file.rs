@@ -1,7 +1,8 @@
 //! Move File: copy an object to a new place, then delete the original.
 
-use crate::copy_file::{CopyFileOutput, StorageClass, check_locations};
+use crate::copy_file::{CopyFileOutput, StorageClass};
 use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::types::{BucketName, ObjectKey};
 use connector_core::ops::copy::CopyObject;
 use connector_core::{
     Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
@@ -14,22 +15,22 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct MoveFileInput {
     /// The bucket the file is in.
-    #[schemars(title = "Source bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub source_bucket: String,
+    #[schemars(title = "Source bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub source_bucket: BucketName,
 
     /// The path of the file to move (its key), exactly as stored, e.g. `inbox/a.pdf`.
-    #[schemars(title = "Source path (key)", transform = connector_core::framework::validate::schema::object_key)]
-    pub source_key: String,
+    #[schemars(title = "Source path (key)")]
+    pub source_key: ObjectKey,
 
     /// The bucket to move the file to. Empty: the source bucket.
     #[serde(default)]
-    #[schemars(title = "Destination bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub destination_bucket: Option<String>,
+    #[schemars(title = "Destination bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub destination_bucket: Option<BucketName>,
 
     /// The new path (key) of the file, e.g. `done/a.pdf`. A file already there is replaced.
     /// Not the source itself (the same key in the same bucket).
-    #[schemars(title = "Destination path (key)", transform = connector_core::framework::validate::schema::object_key)]
-    pub destination_key: String,
+    #[schemars(title = "Destination path (key)")]
+    pub destination_key: ObjectKey,
 
     /// The storage class at the destination. Empty: `STANDARD`, whatever the source's.
     #[serde(default)]
@@ -79,13 +80,7 @@ impl Module for MoveFile {
         metadata, then deletes the original only once the copy is made.";
 
     fn validate(&self, input: &MoveFileInput) -> Result<()> {
-        check_locations(
-            &input.source_bucket,
-            &input.source_key,
-            input.destination_bucket.as_deref(),
-            &input.destination_key,
-        )?;
-        if input.destination_bucket() == input.source_bucket
+        if input.destination_bucket() == input.source_bucket.as_str()
             && input.destination_key == input.source_key
         {
             return Err(Error::invalid_input(
@@ -130,8 +125,8 @@ impl Module for MoveFile {
             })?;
         Ok(MoveFileOutput {
             moved: copied,
-            source_bucket: input.source_bucket,
-            source_key: input.source_key,
+            source_bucket: input.source_bucket.into(),
+            source_key: input.source_key.into(),
             source_deleted: true,
         })
     }

@@ -2,6 +2,7 @@
 //! for a limited time, within limits the policy sets (key, size, type).
 
 use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::types::{BucketName, ObjectKey, Prefix};
 use connector_core::framework::validate;
 use connector_core::ops::presign::{self, PostRequest};
 use connector_core::wire::headers::{META_PREFIX, to_rfc3339};
@@ -42,20 +43,20 @@ impl SuccessStatus {
 #[schemars(transform = form_rules)]
 pub struct PresignPostInput {
     /// The bucket uploads go to.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The exact key the upload is stored under, e.g. `avatars/user-12.jpg`. Give this or
     /// `key_prefix`.
     #[serde(default)]
-    #[schemars(title = "Key", transform = validate::schema::object_key)]
-    pub key: Option<String>,
+    #[schemars(title = "Key")]
+    pub key: Option<ObjectKey>,
 
     /// Allow any key starting with this, e.g. `uploads/user-12/`; by default the uploaded
     /// file's own name is appended (the form's key is `PREFIX${filename}`).
     #[serde(default)]
-    #[schemars(title = "Key prefix", transform = validate::schema::prefix)]
-    pub key_prefix: Option<String>,
+    #[schemars(title = "Key prefix")]
+    pub key_prefix: Option<Prefix>,
 
     /// How long the form works, in seconds: 1 to 604800 (7 days). Default: 3600.
     #[serde(default = "default_expiry")]
@@ -160,8 +161,8 @@ impl PresignPostInput {
     /// The form's key: the exact key, or the prefix followed by `${filename}`.
     fn form_key(&self) -> String {
         match (&self.key, &self.key_prefix) {
-            (Some(key), _) => key.clone(),
-            (None, Some(prefix)) if prefix.contains("${filename}") => prefix.clone(),
+            (Some(key), _) => key.to_string(),
+            (None, Some(prefix)) if prefix.contains("${filename}") => prefix.to_string(),
             (None, Some(prefix)) => format!("{prefix}${{filename}}"),
             (None, None) => String::new(),
         }
@@ -229,7 +230,6 @@ impl Module for PresignPost {
         upload a file straight to S3 for a limited time, within a key, size and type policy.";
 
     fn validate(&self, input: &PresignPostInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         presign::check_expires_in("expires_in", input.expires_in)?;
         match (&input.key, &input.key_prefix) {
             (Some(_), Some(_)) => {
@@ -244,8 +244,7 @@ impl Module for PresignPost {
                     "give the key uploads are stored under, or a key_prefix",
                 ));
             }
-            (Some(key), None) => validate::object_key("key", key)?,
-            (None, Some(prefix)) => validate::prefix("key_prefix", prefix)?,
+            (Some(_), None) | (None, Some(_)) => {}
         }
         if input.content_type.is_some() && input.content_type_prefix.is_some() {
             return Err(Error::invalid_input(
@@ -288,7 +287,7 @@ impl Module for PresignPost {
         let expires_in = presign::check_expires_in("expires_in", input.expires_in)?;
         let (fields, conditions) = input.fields_and_conditions();
         let request = PostRequest {
-            bucket: input.bucket.clone(),
+            bucket: input.bucket.to_string(),
             key: input.form_key(),
             fields,
             conditions,

@@ -2,6 +2,7 @@
 //! limited time, without keys.
 
 use connector_core::framework::acl::CannedAcl;
+use connector_core::framework::types::{BucketName, ObjectKey, VersionId, rules};
 use connector_core::framework::validate;
 use connector_core::ops::presign::{self, UrlRequest};
 use connector_core::wire::encode;
@@ -51,12 +52,12 @@ pub struct PresignUrlInput {
     pub method: PresignMethod,
 
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The file's key, e.g. `invoices/2026/march.pdf`.
-    #[schemars(title = "Path (key)", transform = validate::schema::object_key)]
-    pub key: String,
+    #[schemars(title = "Path (key)")]
+    pub key: ObjectKey,
 
     /// How long the link works, in seconds: 1 to 604800 (7 days). Default: 3600 (one hour).
     #[serde(default = "default_expiry")]
@@ -77,7 +78,7 @@ pub struct PresignUrlInput {
     /// GET, HEAD or DELETE: a specific version of the file (versioned buckets).
     #[serde(default)]
     #[schemars(title = "Version ID", transform = version_schema)]
-    pub version_id: Option<String>,
+    pub version_id: Option<VersionId>,
 
     /// PUT only: the content type the upload must have; the uploader must send this exact
     /// `Content-Type` header.
@@ -140,9 +141,12 @@ fn file_name_schema(schema: &mut schemars::Schema) {
     );
 }
 
+/// A version ID that is also a header value (it may go into a signed header).
 fn version_schema(schema: &mut schemars::Schema) {
-    validate::schema::not_empty(schema);
-    validate::schema::header_value(schema);
+    rules::add_after(
+        schema,
+        serde_json::json!({"pattern": validate::schema::HEADER_VALUE}),
+    );
 }
 
 /// PutObject headers that have no field of their own.
@@ -276,7 +280,7 @@ impl PresignUrlInput {
             params.push(("response-content-type".into(), content_type.clone()));
         }
         if let Some(version) = &self.version_id {
-            params.push(("versionId".into(), version.clone()));
+            params.push(("versionId".into(), version.to_string()));
         }
         params
     }
@@ -293,8 +297,6 @@ impl Module for PresignUrl {
         or delete) one file for a limited time, without AWS keys.";
 
     fn validate(&self, input: &PresignUrlInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
-        validate::object_key("key", &input.key)?;
         presign::check_expires_in("expires_in", input.expires_in)?;
         if let Some((field, methods)) = input.misplaced_field() {
             return Err(Error::invalid_input(
@@ -310,11 +312,13 @@ impl Module for PresignUrl {
                 "give a plain file name (no folders, no control characters), e.g. report.pdf",
             ));
         }
-        validate::version_id("version_id", input.version_id.as_deref())?;
         for (field, value) in [
-            ("response_content_type", &input.response_content_type),
-            ("content_type", &input.content_type),
-            ("version_id", &input.version_id),
+            (
+                "response_content_type",
+                input.response_content_type.as_deref(),
+            ),
+            ("content_type", input.content_type.as_deref()),
+            ("version_id", input.version_id.as_deref()),
         ] {
             if let Some(value) = value {
                 validate::header_value(field, value)?;
@@ -346,8 +350,8 @@ impl Module for PresignUrl {
         let expires_in = presign::check_expires_in("expires_in", input.expires_in)?;
         let request = UrlRequest {
             method: input.method.method(),
-            bucket: input.bucket.clone(),
-            key: input.key.clone(),
+            bucket: input.bucket.to_string(),
+            key: input.key.to_string(),
             params: input.params(),
             headers: input.signed_headers(),
             expires_in,

@@ -3,6 +3,7 @@
 //!
 //! Also the typed rules and their XML, which Get Bucket CORS reads back.
 
+use connector_core::framework::types::BucketName;
 use connector_core::framework::validate;
 use connector_core::ops::cors;
 use connector_core::{
@@ -123,8 +124,8 @@ pub enum CorsPreset {
 #[schemars(transform = rules_or_preset)]
 pub struct PutBucketCorsInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The CORS rules, 1 to 100, replacing the bucket's configuration (at most 64 KB as S3's
     /// XML). Leave empty to use a preset.
@@ -395,7 +396,6 @@ impl Module for PutBucketCors {
         sites' pages may read from or upload to the bucket from a browser.";
 
     fn validate(&self, input: &PutBucketCorsInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         input.configuration().map(drop)
     }
 
@@ -414,7 +414,7 @@ impl Module for PutBucketCors {
                 _ => err,
             })?;
         Ok(PutBucketCorsOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             rules,
         })
     }

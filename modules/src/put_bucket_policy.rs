@@ -1,6 +1,7 @@
 //! Set Bucket Policy: replace a bucket's policy (PutBucketPolicy) with a JSON document that is
 //! checked before it is sent, or with a ready-made template written for the bucket.
 
+use connector_core::framework::types::{BucketName, Prefix, rules};
 use connector_core::framework::validate;
 use connector_core::ops::policy;
 use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
@@ -49,7 +50,7 @@ pub struct ReadOnlyForPrincipal {
     /// file of the bucket.
     #[serde(default)]
     #[schemars(title = "Key prefix", transform = template_prefix_schema)]
-    pub prefix: Option<String>,
+    pub prefix: Option<Prefix>,
 }
 
 /// A principal as [`check_principal_arn`] takes it.
@@ -62,8 +63,7 @@ fn principal_arn_schema(schema: &mut schemars::Schema) {
 
 /// A key prefix without wildcards.
 fn template_prefix_schema(schema: &mut schemars::Schema) {
-    validate::schema::prefix(schema);
-    validate::schema::add(schema, json!({"pattern": "^[^*?]*$"}));
+    rules::add_after(schema, json!({"pattern": "^[^*?]*$"}));
 }
 
 /// A policy document as [`check_policy`] takes it. The form shows it as free JSON: the rules
@@ -152,8 +152,8 @@ pub enum PolicyTemplate {
 #[schemars(transform = policy_or_template)]
 pub struct PutBucketPolicyInput {
     /// The bucket.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The policy document as JSON, replacing the bucket's policy, e.g. `{"Version":
     /// "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS":
@@ -508,7 +508,6 @@ impl PolicyTemplate {
                 let field = "template.read_only_for_principal";
                 check_principal_arn(&format!("{field}.principal_arn"), &read.principal_arn)?;
                 let prefix = read.prefix.as_deref().unwrap_or("");
-                validate::prefix(&format!("{field}.prefix"), prefix)?;
                 if prefix.contains(['*', '?']) {
                     return Err(Error::invalid_input(
                         format!("{field}.prefix"),
@@ -585,7 +584,6 @@ impl Module for PutBucketPolicy {
         or public read.";
 
     fn validate(&self, input: &PutBucketPolicyInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         input.document("aws").map(drop)
     }
 
@@ -604,7 +602,7 @@ impl Module for PutBucketPolicy {
             .await
             .map_err(|err| explain_refusal(err, field))?;
         Ok(PutBucketPolicyOutput {
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             policy,
         })
     }

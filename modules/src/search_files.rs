@@ -1,7 +1,8 @@
 //! Search Files: the files under a folder that match a name pattern, a size range, or a time
 //! window.
 
-use crate::list_files::{FileEntry, check_listing};
+use crate::list_files::FileEntry;
+use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::ops::keys;
 use connector_core::ops::listing::{self, ListRequest, ListedObject, Pages};
 use connector_core::wire::headers::parse_rfc3339;
@@ -15,17 +16,16 @@ use std::time::SystemTime;
 #[serde(deny_unknown_fields)]
 pub struct SearchFilesInput {
     /// The bucket to search.
-    #[schemars(title = "Bucket", transform = connector_core::framework::validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The folder to search in, e.g. `invoices/2026`. Empty: the whole bucket.
     #[serde(default)]
     #[schemars(
         title = "Folder (prefix)",
-        transform = connector_core::framework::validate::schema::prefix,
         extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]})
     )]
-    pub prefix: Option<String>,
+    pub prefix: Option<Prefix>,
 
     /// Also search the subfolders (default: yes).
     #[serde(default = "yes")]
@@ -75,8 +75,8 @@ pub struct SearchFilesInput {
 
     /// Continue a previous search: its `next_continuation_token` (with the same filters).
     #[serde(default)]
-    #[schemars(title = "Continuation token", transform = connector_core::framework::validate::schema::not_empty)]
-    pub continuation_token: Option<String>,
+    #[schemars(title = "Continuation token")]
+    pub continuation_token: Option<ContinuationToken>,
 }
 
 /// A name pattern `glob` reads: `*`, `?`, `[abc]`, `[!abc]` (no `**`: names have no folders).
@@ -218,17 +218,12 @@ impl Module for SearchFiles {
         pattern, within a size range or a time window.";
 
     fn validate(&self, input: &SearchFilesInput) -> Result<()> {
-        check_listing(
-            &input.bucket,
-            input.prefix.as_deref(),
-            input.continuation_token.as_deref(),
-        )?;
         Filter::new(input).map(drop)
     }
 
     async fn run(&self, ctx: &Context, input: SearchFilesInput) -> Result<SearchFilesOutput> {
         let filter = Filter::new(&input)?;
-        let (continuation_token, start_after) = match input.continuation_token {
+        let (continuation_token, start_after) = match input.continuation_token.map(String::from) {
             Some(token) => match resume_after(&token) {
                 Some(key) => (None, Some(key)),
                 None => (Some(token), None),

@@ -1,6 +1,6 @@
 //! Upload File: put a file into a bucket, from a local path, text, or base64 content.
 
-use base64::Engine as _;
+use connector_core::framework::types::{Base64Bytes, BucketName, Folder};
 use connector_core::framework::validate;
 use connector_core::ops::keys;
 use connector_core::ops::transfer::TransferSettings;
@@ -26,18 +26,14 @@ pub enum Source {
     #[schemars(title = "Text")]
     Text(String),
     /// Binary content, base64 encoded.
-    #[schemars(title = "Base64 content", transform = base64_variant)]
-    Base64(String),
+    #[schemars(title = "Base64 content")]
+    Base64(Base64Bytes),
 }
 
-/// The `base64` variant's text is base64.
-fn base64_variant(schema: &mut schemars::Schema) {
-    if let Some(text) = schema
-        .get_mut("properties")
-        .and_then(|properties| properties.get_mut("base64"))
-        .and_then(|text| <&mut schemars::Schema>::try_from(text).ok())
-    {
-        validate::schema::base64(text);
+impl Source {
+    /// Whether the content is read from standard input (the local path `-`).
+    fn is_stdin(&self) -> bool {
+        matches!(self, Source::Path(path) if path.as_os_str() == "-")
     }
 }
 
@@ -68,13 +64,13 @@ fn one_content_type(schema: &mut schemars::Schema) {
 #[schemars(transform = one_content_type)]
 pub struct UploadFileInput {
     /// The bucket to upload to.
-    #[schemars(title = "Bucket", transform = validate::schema::bucket_name, extend("x-options" = {"provider": "buckets"}))]
-    pub bucket: String,
+    #[schemars(title = "Bucket", extend("x-options" = {"provider": "buckets"}))]
+    pub bucket: BucketName,
 
     /// The folder in the bucket, e.g. `work/reports`. Empty: the top of the bucket.
     #[serde(default)]
-    #[schemars(title = "Folder", transform = validate::schema::folder, extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
-    pub folder: Option<String>,
+    #[schemars(title = "Folder", extend("x-options" = {"provider": "folders", "depends_on": ["bucket"]}))]
+    pub folder: Option<Folder>,
 
     /// The file's name in the bucket, e.g. `report.pdf`. With the folder it makes the key
     /// (`work/reports/report.pdf`).
@@ -188,7 +184,6 @@ impl Module for UploadFile {
     const TAKES_CONTENT: bool = true;
 
     fn validate(&self, input: &UploadFileInput) -> Result<()> {
-        validate::bucket_name("bucket", &input.bucket)?;
         if input.file_name.contains('/') {
             return Err(Error::invalid_input(
                 "file_name",
@@ -199,10 +194,11 @@ impl Module for UploadFile {
         if let Some(content_type) = &input.content_type {
             validate::header_value("content_type", content_type)?;
         }
-        if let Source::Base64(data) = &input.source {
-            decode_base64(data)?;
-        }
         check_headers(input)
+    }
+
+    fn reads_stdin(&self, input: &UploadFileInput) -> Option<&'static str> {
+        input.source.is_stdin().then_some("source.path")
     }
 
     async fn run(&self, ctx: &Context, input: UploadFileInput) -> Result<UploadFileOutput> {
@@ -223,15 +219,15 @@ impl Module for UploadFile {
             )
         }));
         let target = PutTarget {
-            bucket: input.bucket.clone(),
+            bucket: input.bucket.to_string(),
             key: key.clone(),
             headers,
         };
         let options = input.transfer.unwrap_or_default().options();
         let client = ctx.client();
-        let uploaded = match &input.source {
+        let uploaded = match input.source {
             Source::Path(path) => {
-                let path = &ctx.local_path("source.path", path)?;
+                let path = &ctx.local_path("source.path", &path)?;
                 upload::upload_path(client, &target, path, &options, ctx.progress())
                     .await
                     .map_err(|err| match err.origin() {
@@ -241,18 +237,18 @@ impl Module for UploadFile {
                     })?
             }
             Source::Text(text) => {
-                let reader = std::io::Cursor::new(text.clone().into_bytes());
+                let reader = std::io::Cursor::new(text.into_bytes());
                 upload::upload_reader(client, &target, reader, &options, ctx.progress()).await?
             }
-            Source::Base64(data) => {
-                let reader = std::io::Cursor::new(decode_base64(data)?);
+            Source::Base64(content) => {
+                let reader = std::io::Cursor::new(content.into_bytes());
                 upload::upload_reader(client, &target, reader, &options, ctx.progress()).await?
             }
         };
         Ok(UploadFileOutput {
             etag: uploaded.etag,
             version_id: uploaded.version_id,
-            bucket: input.bucket,
+            bucket: input.bucket.into(),
             key,
             size: uploaded.size,
             parts: (uploaded.parts > 0).then_some(uploaded.parts),
@@ -261,11 +257,27 @@ impl Module for UploadFile {
     }
 }
 
-fn decode_base64(data: &str) -> Result<Vec<u8>> {
-    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact)
-        .map_err(|err| Error::invalid_input("source.base64", format!("not valid base64: {err}")))
-}
-
 register_module!(UploadFile);
+
+#[cfg(test)]
+mod tests {
+    use connector_core::Registry;
+    use serde_json::json;
+
+    #[test]
+    fn a_local_path_of_dash_reads_standard_input() {
+        let prepare = |source| {
+            Registry::global()
+                .prepare(
+                    "upload_file",
+                    json!({"bucket": "b", "file_name": "f.txt", "source": source}),
+                )
+                .map_err(|err| err.to_string())
+                .unwrap()
+        };
+        let stdin = prepare(json!({"path": "-"}));
+        assert_eq!(stdin.reads_stdin(), Some("source.path"));
+        assert_eq!(prepare(json!({"path": "a.txt"})).reads_stdin(), None);
+        assert_eq!(prepare(json!({"base64": "LQ=="})).reads_stdin(), None);
+    }
+}

@@ -230,16 +230,30 @@ impl Prepared {
     /// the module would send, signed (`{"dry_run": true, "request": {...}}`), or the module's
     /// own output when it sends nothing (presigning).
     pub async fn run(self, ctx: &Context) -> Result<Value> {
-        let result = self.invocation.run(ctx).await;
-        match ctx.client().dry_run_request() {
-            Some(request) => Ok(serde_json::json!({
-                "dry_run": true,
-                "note": "nothing was sent; this is the first request the module would send",
-                "request": request.to_json(),
-            })),
+        let Some(recorder) = ctx.client().recorder() else {
+            return self.invocation.run(ctx).await;
+        };
+        // A dry run's transport keeps the first request and never answers it: the module
+        // stops (its future is dropped) there.
+        let result = tokio::select! {
+            biased;
+            request = recorder.recorded() => return Ok(dry_run_output(&request)),
+            result = self.invocation.run(ctx) => result,
+        };
+        match recorder.first() {
+            Some(request) => Ok(dry_run_output(&request)),
             None => result,
         }
     }
+}
+
+/// What a dry run returns: the first request the module would send, signed.
+fn dry_run_output(request: &crate::wire::prepared::PreparedRequest) -> Value {
+    serde_json::json!({
+        "dry_run": true,
+        "note": "nothing was sent; this is the first request the module would send",
+        "request": request.to_json(),
+    })
 }
 
 /// An option list with the form's values read ([`Registry::prepare_options`]), ready to fetch.

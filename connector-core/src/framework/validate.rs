@@ -299,8 +299,10 @@ pub fn region(field: &str, region: &str) -> Result<()> {
     Ok(())
 }
 
-/// The rules above as JSON Schema keywords, for the input types' schemas
-/// (`#[schemars(transform = validate::schema::bucket_name)]`): a form or a platform then
+/// The rules above as JSON Schema keywords, for the input types' schemas: the value types of
+/// [`types`](crate::framework::types) carry theirs (a `BucketName` field gets
+/// [`bucket_name`](schema::bucket_name)), other fields name theirs
+/// (`#[schemars(transform = validate::schema::header_value)]`). A form or a platform then
 /// refuses what these checks refuse, before the connector is called. Each transform adds to
 /// the field's own schema (so an optional field stays nullable). What JSON Schema cannot say
 /// (a length in bytes of UTF-8) is said in the field's description.

@@ -5,22 +5,18 @@
 use crate::error::Result;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
-use crate::wire::request::S3Request;
+use crate::wire::request::Request;
 use crate::wire::response::Response;
 use http::Method;
 
 /// The GET request of the bucket's `subresource` (e.g. `policy`, `cors`).
-pub fn get_request<'c>(client: &'c S3Client, bucket: &str, subresource: &str) -> S3Request<'c> {
-    client
-        .request(Method::GET, Target::bucket(bucket))
-        .query(subresource, "")
+pub fn get_request(bucket: &str, subresource: &str) -> Request {
+    Request::new(Method::GET, Target::bucket(bucket)).query(subresource, "")
 }
 
 /// The DELETE request of the bucket's `subresource`.
-pub fn delete_request<'c>(client: &'c S3Client, bucket: &str, subresource: &str) -> S3Request<'c> {
-    client
-        .request(Method::DELETE, Target::bucket(bucket))
-        .query(subresource, "")
+pub fn delete_request(bucket: &str, subresource: &str) -> Request {
+    Request::new(Method::DELETE, Target::bucket(bucket)).query(subresource, "")
 }
 
 /// Reads the bucket's `subresource`: `None` when S3 answers `missing_code` (the bucket has none
@@ -31,7 +27,7 @@ pub async fn get(
     subresource: &str,
     missing_code: &str,
 ) -> Result<Option<Response>> {
-    match get_request(client, bucket, subresource).send().await {
+    match client.send(get_request(bucket, subresource)).await {
         Ok(response) => Ok(Some(response)),
         Err(err) if err.code() == Some(missing_code) => Ok(None),
         Err(err) => Err(err),
@@ -40,25 +36,23 @@ pub async fn get(
 
 /// Deletes the bucket's `subresource` (S3 succeeds also when there was none).
 pub async fn delete(client: &S3Client, bucket: &str, subresource: &str) -> Result<()> {
-    delete_request(client, bucket, subresource).send().await?;
+    client.send(delete_request(bucket, subresource)).await?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::testing::{dry_client, recorded};
+    use crate::ops::testing::url;
 
-    #[tokio::test]
-    async fn requests_name_the_subresource() {
-        let client = dry_client();
-        let sent = recorded(&client, get_request(&client, "b", "policy")).await;
-        assert_eq!(sent.method, Method::GET);
-        assert!(sent.url.ends_with("/b?policy"), "{}", sent.url);
-        let client = dry_client();
-        let sent = recorded(&client, delete_request(&client, "b", "cors")).await;
-        assert_eq!(sent.method, Method::DELETE);
-        assert!(sent.url.ends_with("/b?cors"), "{}", sent.url);
-        assert_eq!(sent.body.len(), 0);
+    #[test]
+    fn requests_name_the_subresource() {
+        let request = get_request("b", "policy");
+        assert_eq!(request.method(), Method::GET);
+        assert_eq!(url(&request), "http://127.0.0.1:9000/b?policy");
+        let request = delete_request("b", "cors");
+        assert_eq!(request.method(), Method::DELETE);
+        assert_eq!(url(&request), "http://127.0.0.1:9000/b?cors");
+        assert!(request.body_ref().is_empty());
     }
 }

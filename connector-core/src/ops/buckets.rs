@@ -7,7 +7,7 @@ use crate::wire::answer::XmlAnswer;
 use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
-use crate::wire::request::S3Request;
+use crate::wire::request::Request;
 use http::Method;
 use serde::{Deserialize, Serialize};
 
@@ -215,14 +215,8 @@ struct CreateBucketConfiguration<'a> {
 /// The CreateBucket request of `bucket` in `region`, sent to that region. In us-east-1 it has
 /// no body (S3's default location, which it refuses as an explicit constraint); elsewhere a
 /// `CreateBucketConfiguration` naming the region, with a `Content-MD5`.
-pub fn create_bucket_request<'c>(
-    client: &'c S3Client,
-    bucket: &str,
-    region: &str,
-) -> Result<S3Request<'c>> {
-    let request = client
-        .request(Method::PUT, Target::bucket(bucket))
-        .in_region(region);
+pub fn create_bucket_request(bucket: &str, region: &str) -> Result<Request> {
+    let request = Request::new(Method::PUT, Target::bucket(bucket)).in_region(region);
     if region == "us-east-1" {
         return Ok(request);
     }
@@ -243,8 +237,8 @@ pub async fn create_bucket(
     bucket: &str,
     region: &str,
 ) -> Result<Option<String>> {
-    let response = create_bucket_request(client, bucket, region)?
-        .send()
+    let response = client
+        .send(create_bucket_request(bucket, region)?)
         .await
         .map_err(|err| match err.code() {
             Some("BucketAlreadyOwnedByYou") => {
@@ -258,30 +252,26 @@ pub async fn create_bucket(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::testing::{dry_client, recorded};
+    use crate::ops::testing::url;
 
-    #[tokio::test]
-    async fn create_bucket_names_its_region_outside_us_east_1() {
-        let client = dry_client();
-        let request = create_bucket_request(&client, "new-bucket", "eu-west-1").unwrap();
-        let sent = recorded(&client, request).await;
-        assert_eq!(sent.method, Method::PUT);
-        assert!(sent.url.ends_with("/new-bucket"), "{}", sent.url);
-        assert_eq!(sent.region, "eu-west-1");
+    #[test]
+    fn create_bucket_names_its_region_outside_us_east_1() {
+        let request = create_bucket_request("new-bucket", "eu-west-1").unwrap();
+        assert_eq!(request.method(), Method::PUT);
+        assert_eq!(url(&request), "http://127.0.0.1:9000/new-bucket");
+        assert_eq!(request.region(), Some("eu-west-1"));
         let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
                    <CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
                    <LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>";
-        assert_eq!(sent.body.len(), xml.len() as u64);
+        assert_eq!(request.body_ref().bytes().unwrap().as_ref(), xml.as_bytes());
         assert_eq!(
-            sent.header("content-md5"),
+            request.header_value("content-md5"),
             Some(Body::from_bytes(xml).content_md5().as_str())
         );
-        let client = dry_client();
-        let request = create_bucket_request(&client, "new-bucket", "us-east-1").unwrap();
-        let sent = recorded(&client, request).await;
-        assert_eq!(sent.body.len(), 0);
-        assert_eq!(sent.header("content-md5"), None);
-        assert_eq!(sent.region, "us-east-1");
+        let request = create_bucket_request("new-bucket", "us-east-1").unwrap();
+        assert!(request.body_ref().is_empty());
+        assert_eq!(request.header_value("content-md5"), None);
+        assert_eq!(request.region(), Some("us-east-1"));
     }
 
     #[test]

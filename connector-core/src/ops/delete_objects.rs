@@ -12,6 +12,7 @@ use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::encode::decode_listing_key;
 use crate::wire::endpoint::Target;
+use crate::wire::request::Request;
 use futures_util::StreamExt;
 use http::Method;
 use schemars::JsonSchema;
@@ -164,18 +165,23 @@ async fn delete_batch(
     bucket: &str,
     objects: Vec<ObjectId>,
 ) -> Result<DeleteReport> {
-    let body = delete_request_xml(&objects)?;
     let result: DeleteResultXml = client
-        .request(Method::POST, Target::bucket(bucket))
-        .query("delete", "")
-        .header("content-type", "application/xml")
-        .body(Body::from_bytes(body))
-        .with_content_md5()
-        .send()
+        .send(delete_objects_request(bucket, &objects)?)
         .await?
         .xml()
         .await?;
     Ok(report_from(objects, result))
+}
+
+/// The DeleteObjects request for `objects` of `bucket` (quiet: the answer names only failures),
+/// with the `Content-MD5` S3 requires for it.
+pub fn delete_objects_request(bucket: &str, objects: &[ObjectId]) -> Result<Request> {
+    let body = delete_request_xml(objects)?;
+    Ok(Request::new(Method::POST, Target::bucket(bucket))
+        .query("delete", "")
+        .header("content-type", "application/xml")
+        .body(Body::from_bytes(body))
+        .with_content_md5())
 }
 
 /// One DeleteObject request, for a key XML cannot carry. A refusal that concerns the object

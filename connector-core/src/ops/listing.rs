@@ -9,6 +9,7 @@ use crate::wire::client::S3Client;
 use crate::wire::encode::decode_listing_key;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::unquote_etag;
+use crate::wire::request::Request;
 use http::Method;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -335,9 +336,19 @@ pub async fn list_objects_v2(
     bucket: &str,
     request: &ListRequest,
 ) -> Result<ListPage> {
-    let max_keys = request.max_keys.clamp(1, MAX_KEYS_PER_PAGE).to_string();
     let result: ListBucketResult = client
-        .request(Method::GET, Target::bucket(bucket))
+        .send(list_objects_v2_request(bucket, request))
+        .await?
+        .xml()
+        .await?;
+    page_from(result)
+}
+
+/// The ListObjectsV2 request for one page of `bucket` (keys URL-encoded in the answer, so
+/// that any key survives XML).
+pub fn list_objects_v2_request(bucket: &str, request: &ListRequest) -> Request {
+    let max_keys = request.max_keys.clamp(1, MAX_KEYS_PER_PAGE).to_string();
+    Request::new(Method::GET, Target::bucket(bucket))
         .query("list-type", "2")
         .query("encoding-type", "url")
         .query("max-keys", max_keys)
@@ -345,11 +356,6 @@ pub async fn list_objects_v2(
         .query_opt("delimiter", request.delimiter.as_deref())
         .query_opt("continuation-token", request.continuation_token.as_deref())
         .query_opt("start-after", request.start_after.as_deref())
-        .send()
-        .await?
-        .xml()
-        .await?;
-    page_from(result)
 }
 
 /// Reads a ListObjectsV2 answer body into a page (keys decoded, ETags unquoted).

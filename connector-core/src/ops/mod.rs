@@ -24,3 +24,6 @@ pub mod sts;
 mod testing;
 pub mod transfer;
 pub mod upload;
+
+#[cfg(test)]
+mod request_builders;

@@ -6,7 +6,7 @@ use crate::ops::bucket_config;
 use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
-use crate::wire::request::S3Request;
+use crate::wire::request::Request;
 use http::Method;
 use serde_json::{Map, Value};
 
@@ -23,13 +23,8 @@ pub struct BucketPolicy {
 }
 
 /// The PutBucketPolicy request, with `policy` as its JSON body and a `Content-MD5`.
-pub fn put_request<'c>(
-    client: &'c S3Client,
-    bucket: &str,
-    policy: &Map<String, Value>,
-) -> S3Request<'c> {
-    client
-        .request(Method::PUT, Target::bucket(bucket))
+pub fn put_request(bucket: &str, policy: &Map<String, Value>) -> Request {
+    Request::new(Method::PUT, Target::bucket(bucket))
         .query("policy", "")
         .header("content-type", "application/json")
         .body(Body::from_bytes(Value::Object(policy.clone()).to_string()))
@@ -42,7 +37,7 @@ pub async fn put_bucket_policy(
     bucket: &str,
     policy: &Map<String, Value>,
 ) -> Result<()> {
-    put_request(client, bucket, policy).send().await?;
+    client.send(put_request(bucket, policy)).await?;
     Ok(())
 }
 
@@ -80,23 +75,28 @@ pub async fn delete_bucket_policy(client: &S3Client, bucket: &str) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::testing::{dry_client, recorded};
+    use crate::ops::testing::url;
     use serde_json::json;
 
-    #[tokio::test]
-    async fn the_policy_is_the_body() {
-        let client = dry_client();
+    #[test]
+    fn the_policy_is_the_body() {
         let policy = json!({"Version": "2012-10-17", "Statement": []});
         let policy = policy.as_object().unwrap();
-        let sent = recorded(&client, put_request(&client, "shop", policy)).await;
-        assert_eq!(sent.method, Method::PUT);
-        assert!(sent.url.ends_with("/shop?policy"), "{}", sent.url);
-        assert_eq!(sent.header("content-type"), Some("application/json"));
+        let request = put_request("shop", policy);
+        assert_eq!(request.method(), Method::PUT);
+        assert_eq!(url(&request), "http://127.0.0.1:9000/shop?policy");
+        assert_eq!(
+            request.header_value("content-type"),
+            Some("application/json")
+        );
         let body = Value::Object(policy.clone()).to_string();
         assert!(body.contains(r#""Version":"2012-10-17""#), "{body}");
-        assert_eq!(sent.body.len(), body.len() as u64);
         assert_eq!(
-            sent.header("content-md5"),
+            request.body_ref().bytes().unwrap().as_ref(),
+            body.as_bytes()
+        );
+        assert_eq!(
+            request.header_value("content-md5"),
             Some(Body::from_bytes(body.clone()).content_md5().as_str())
         );
     }

@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::wire::client::S3Client;
 use crate::wire::credentials::Credentials;
-use crate::wire::encode::{encode_query, query_string};
+use crate::wire::encode::query_string;
 use crate::wire::endpoint::{Endpoint, Target};
 use crate::wire::signer::{Signer, amz_date};
 use base64::Engine as _;
@@ -65,28 +65,26 @@ pub fn url_with(
     time: SystemTime,
 ) -> Result<String> {
     let (endpoint, signer) = for_bucket(client, &request.bucket);
-    let mut url = endpoint.url(&Target::object(&request.bucket, &request.key));
-    if !request.params.is_empty() {
-        url.push('?');
-        url.push_str(&query_string(
-            request.params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        ));
-    }
+    let url = endpoint.url(
+        &Target::object(&request.bucket, &request.key),
+        &request.params,
+    )?;
     let auth = signer.presign(
         request.method.as_str(),
-        &url,
+        url.as_str(),
         &request.headers,
         request.expires_in,
         credentials,
         time,
     )?;
-    url.push(if request.params.is_empty() { '?' } else { '&' });
-    let auth: Vec<String> = auth
-        .iter()
-        .map(|(name, value)| format!("{name}={}", encode_query(value)))
-        .collect();
-    url.push_str(&auth.join("&"));
-    Ok(url)
+    // The signature's parameters follow the operation's, encoded as everything else is.
+    let separator = if url.query().is_some() { '&' } else { '?' };
+    let mut presigned = String::from(url);
+    presigned.push(separator);
+    presigned.push_str(&query_string(
+        auth.iter().map(|(name, value)| (*name, value.as_str())),
+    ));
+    Ok(presigned)
 }
 
 /// Presigns `request` now, with the client's current credentials.
@@ -161,7 +159,7 @@ pub fn post_with(
     fields.push(("policy".to_owned(), policy_b64));
     fields.push(("x-amz-signature".to_owned(), signature));
     Ok(PresignedPost {
-        url: endpoint.url(&Target::bucket(&request.bucket)),
+        url: endpoint.url(&Target::bucket(&request.bucket), &[])?.into(),
         fields,
         policy_json,
     })

@@ -10,6 +10,7 @@ use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::unquote_etag;
+use crate::wire::request::Request;
 use crate::wire::s3_error;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -235,17 +236,44 @@ async fn read_up_to(reader: &mut (impl AsyncRead + Unpin), limit: u64) -> Result
     Ok(buf.freeze())
 }
 
+/// The PutObject request of `body` to `target`, with its headers and a `Content-MD5`.
+pub fn put_object_request(target: &PutTarget, body: Body) -> Request {
+    let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
+        .body(body)
+        .with_content_md5();
+    target
+        .headers
+        .iter()
+        .fold(request, |request, (name, value)| {
+            request.header(name, value)
+        })
+}
+
+/// The UploadPart request of part `number` of upload `upload_id`, with `part_headers` (those
+/// S3 wants on every part: SSE-C) and a `Content-MD5`.
+pub fn upload_part_request<'a>(
+    target: &PutTarget,
+    upload_id: &str,
+    number: u32,
+    part_headers: impl IntoIterator<Item = &'a (String, String)>,
+    body: Body,
+) -> Request {
+    let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
+        .query("partNumber", number.to_string())
+        .query("uploadId", upload_id)
+        .body(body)
+        .with_content_md5();
+    part_headers
+        .into_iter()
+        .fold(request, |request, (name, value)| {
+            request.header(name, value)
+        })
+}
+
 /// One PutObject with Content-MD5.
 async fn put_single(client: &S3Client, target: &PutTarget, body: Body) -> Result<Uploaded> {
     let size = body.len();
-    let mut request = client
-        .request(Method::PUT, Target::object(&target.bucket, &target.key))
-        .body(body)
-        .with_content_md5();
-    for (name, value) in &target.headers {
-        request = request.header(name, value);
-    }
-    let response = request.send().await?;
+    let response = client.send(put_object_request(target, body)).await?;
     Ok(Uploaded {
         etag: response.header("etag").map(unquote_etag),
         version_id: response.header("x-amz-version-id").map(str::to_owned),
@@ -471,16 +499,8 @@ async fn send_part(
 ) -> Result<StoredPart> {
     let (number, body) = body.await?;
     let size = body.len();
-    let mut request = client
-        .request(Method::PUT, Target::object(&target.bucket, &target.key))
-        .query("partNumber", number.to_string())
-        .query("uploadId", upload_id)
-        .body(body)
-        .with_content_md5();
-    for (name, value) in part_headers.iter() {
-        request = request.header(name, value.as_str());
-    }
-    let response = request.send().await?;
+    let request = upload_part_request(target, upload_id, number, part_headers, body);
+    let response = client.send(request).await?;
     let etag = response.header("etag").map(str::to_owned).ok_or_else(|| {
         Error::new(
             ErrorKind::Server,

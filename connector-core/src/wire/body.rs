@@ -141,11 +141,6 @@ impl Body {
         self.md5
     }
 
-    /// The hex MD5 of the content (the ETag S3 gives a single-part upload without SSE-KMS).
-    pub fn md5_hex(&self) -> String {
-        hex::encode(self.md5)
-    }
-
     /// The file the body streams from, if it is a file.
     pub fn file_path(&self) -> Option<&Path> {
         match &self.content {

@@ -1,7 +1,8 @@
 //! The S3 client: the endpoint it sends to, the region it signs for, its HTTP connection pool
 //! and retry quota, where requests may go, and where its credentials come from (a
-//! [`CredentialsProvider`]). Requests are started with [`S3Client::request`] (in
-//! [`request`](crate::wire::request)).
+//! [`CredentialsProvider`]). Requests are sent with [`S3Client::send`] (in
+//! [`send`](crate::wire::send)) through the client's [`Transport`]: HTTP, or in a dry run a
+//! recorder.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::credentials::{Credentials, CredentialsProvider};
@@ -9,6 +10,7 @@ use crate::wire::egress::EgressPolicy;
 use crate::wire::endpoint::Endpoint;
 use crate::wire::prepared::PreparedRequest;
 use crate::wire::retry::{RetryPolicy, RetryQuota};
+use crate::wire::transport::{Recorder, Transport};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,15 +58,14 @@ pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     /// The region requests are signed for unless they say otherwise.
     pub(crate) region: String,
-    pub(crate) http: reqwest::Client,
+    /// Where signed requests go: HTTP, or a recorder in a dry run.
+    pub(crate) transport: Transport,
     pub(crate) retry: RetryPolicy,
     pub(crate) quota: RetryQuota,
     /// Where requests may go; checked before each one is sent.
     pub(crate) egress: EgressPolicy,
     /// Server time − local time, in milliseconds, learned from skew errors.
     clock_skew_ms: AtomicI64,
-    /// In a dry run: where the first request is kept instead of being sent.
-    pub(crate) dry_run: Option<Mutex<Option<PreparedRequest>>>,
     /// Regions learned for buckets outside the client's region.
     bucket_regions: Mutex<HashMap<String, String>>,
 }
@@ -92,9 +93,10 @@ impl S3Client {
         Self::build(endpoint, region.into(), credentials, options, false)
     }
 
-    /// A client that sends nothing: the first request made with it (or with a client made from
-    /// it by [`with_credentials`](Self::with_credentials)) is signed and kept (see
-    /// [`S3Client::dry_run_request`]), and fails there.
+    /// A client that sends nothing: its transport records (see [`Recorder`]). The first request
+    /// made with it (or with a client made from it by [`with_credentials`](Self::with_credentials))
+    /// is signed and kept ([`S3Client::dry_run_request`]); a recorded request never gets an
+    /// answer, so whoever runs the work waits on [`S3Client::recorder`] beside it and stops it.
     pub fn dry_run_from_parts(
         endpoint: Endpoint,
         region: impl Into<String>,
@@ -136,12 +138,15 @@ impl S3Client {
             inner: Arc::new(Inner {
                 endpoint,
                 region,
-                http,
+                transport: if dry_run {
+                    Transport::Recording(Box::default())
+                } else {
+                    Transport::Http(http)
+                },
                 retry: RetryPolicy::standard().with_max_attempts(options.max_attempts),
                 quota: RetryQuota::default(),
                 egress: options.egress,
                 clock_skew_ms: AtomicI64::new(0),
-                dry_run: dry_run.then(|| Mutex::new(None)),
                 bucket_regions: Mutex::new(HashMap::new()),
             }),
             credentials,
@@ -211,7 +216,11 @@ impl S3Client {
 
     /// In a dry run, the signed request that would have been sent first.
     pub fn dry_run_request(&self) -> Option<PreparedRequest> {
-        let slot = self.inner.dry_run.as_ref()?;
-        slot.lock().ok()?.clone()
+        self.recorder()?.first()
+    }
+
+    /// In a dry run, the recorder that keeps the requests instead of sending them.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.inner.transport.recorder()
     }
 }

@@ -155,11 +155,15 @@ mod tests {
                 std::time::SystemTime::now(),
             )
             .unwrap();
-        let mut all = headers.clone();
-        all.extend(signed.into_iter().map(|(n, v)| (n.to_owned(), v)));
+        let all = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()))
+            .chain(signed)
+            .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+            .collect();
         let request = PreparedRequest {
             method: http::Method::PUT,
-            url: url.into(),
+            url: reqwest::Url::parse(url).unwrap(),
             headers: all,
             body,
             region: "eu-west-1".into(),

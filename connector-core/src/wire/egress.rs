@@ -159,8 +159,7 @@ impl EgressPolicy {
         let Some(restrictions) = &self.restrictions else {
             return Ok(());
         };
-        let service = reqwest::Url::parse(&endpoint.url(&Target::Service))
-            .map_err(|err| Error::invalid_input("url", format!("cannot parse the URL: {err}")))?;
+        let service = endpoint.url(&Target::Service, &[])?;
         restrictions.check_endpoint(&service)?;
         Ok(())
     }
@@ -661,8 +660,8 @@ pub(crate) mod tests {
                 Target::object("my-bucket", "a/b c.txt"),
                 Target::Path("/x".into()),
             ] {
-                let url = endpoint.url(&target);
-                policy.check_url(&url).unwrap();
+                let url = endpoint.url(&target, &[]).unwrap();
+                policy.check_url(url.as_str()).unwrap();
             }
         }
     }

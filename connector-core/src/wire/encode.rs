@@ -55,6 +55,16 @@ pub fn percent_decode(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
+/// The name/value pairs of a query string typed by a person (`versionId=x%2By&cors`): split
+/// and `%XX`-decoded by the `url` crate, except that a `+` stays a plus (S3 would read it as a
+/// space; the query is sent with `%2B`, as it was meant).
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    let plus_kept = query.replace('+', "%2B");
+    url::form_urlencoded::parse(plus_kept.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +99,14 @@ mod tests {
     fn listing_keys_decode_plus_as_space() {
         assert_eq!(decode_listing_key("a+b%2Bc%2F%C3%A9"), "a b+c/é");
         assert_eq!(percent_decode("a+b%2F"), "a+b/");
+        assert_eq!(
+            query_pairs("versionId=x%2By&tag=a+b&&cors&e=%C3%A9"),
+            [
+                ("versionId".to_owned(), "x+y".to_owned()),
+                ("tag".to_owned(), "a+b".to_owned()),
+                ("cors".to_owned(), String::new()),
+                ("e".to_owned(), "é".to_owned()),
+            ]
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! a bucket or an object on it in virtual-hosted or path style.
 
 use crate::error::{Error, Result};
-use crate::wire::encode::encode_path;
+use crate::wire::encode::{encode_path, query_string};
+use reqwest::Url;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -144,7 +145,7 @@ impl Endpoint {
     }
 
     /// Whether this is a custom (non-AWS) endpoint.
-    pub fn is_custom(&self) -> bool {
+    fn is_custom(&self) -> bool {
         self.custom_url.is_some()
     }
 
@@ -152,11 +153,6 @@ impl Endpoint {
     /// [`parse_custom`](Self::parse_custom); `None` on Amazon S3.
     pub fn custom_url(&self) -> Option<&str> {
         self.custom_url.as_deref()
-    }
-
-    /// The base URL (`https://s3.eu-west-1.amazonaws.com`).
-    pub fn base_url(&self) -> String {
-        format!("{}://{}", self.scheme, self.authority)
     }
 
     /// Whether a request for `bucket` puts the bucket in the host name.
@@ -168,39 +164,71 @@ impl Endpoint {
         }
     }
 
-    /// The URL (without query) of a target; the path is percent-encoded exactly once.
-    pub fn url(&self, target: &Target) -> String {
-        let scheme = self.scheme;
-        let authority = &self.authority;
-        match target {
-            Target::Service => format!("{scheme}://{authority}/"),
+    /// The URL of a target with `query` (name/value pairs, not encoded; an empty value is sent
+    /// as the bare name, `?cors`). Built once, with the `url` crate; the path and query are
+    /// percent-encoded exactly once, by us ([`encode`](crate::wire::encode)).
+    ///
+    /// A path with a `.` or `..` segment is refused (`invalid_input`): URLs drop such segments,
+    /// so the request would address another object. A bucket that cannot be a host name is
+    /// refused with virtual-hosted addressing.
+    pub fn url(&self, target: &Target, query: &[(String, String)]) -> Result<Url> {
+        let mut url = Url::parse(&format!("{}://{}/", self.scheme, self.authority))
+            .map_err(|err| Error::invalid_input("url", format!("cannot build the URL: {err}")))?;
+        let (field, path) = match target {
+            Target::Service => ("url", String::new()),
             // A custom endpoint serves STS itself (MinIO, moto); on AWS it has its own host.
-            Target::Sts if self.is_custom() => format!("{scheme}://{authority}/"),
+            Target::Sts if self.is_custom() => ("url", String::new()),
             Target::Sts => {
                 let region = self
                     .authority
                     .strip_prefix("s3.")
                     .unwrap_or(&self.authority);
-                format!("https://sts.{region}/")
+                set_host(&mut url, &format!("sts.{region}"), "url")?;
+                ("url", String::new())
             }
-            Target::Path(path) => {
-                let path = path.strip_prefix('/').unwrap_or(path);
-                format!("{scheme}://{authority}/{}", encode_path(path))
-            }
+            Target::Path(path) => ("url", encode_path(path.strip_prefix('/').unwrap_or(path))),
             Target::Bucket(bucket) if self.virtual_hosted(bucket) => {
-                format!("{scheme}://{bucket}.{authority}/")
+                self.set_bucket_host(&mut url, bucket)?;
+                ("bucket", String::new())
             }
-            Target::Bucket(bucket) => format!("{scheme}://{authority}/{}", encode_path(bucket)),
+            Target::Bucket(bucket) => ("bucket", encode_path(bucket)),
             Target::Object { bucket, key } if self.virtual_hosted(bucket) => {
-                format!("{scheme}://{bucket}.{authority}/{}", encode_path(key))
+                self.set_bucket_host(&mut url, bucket)?;
+                ("key", encode_path(key))
             }
-            Target::Object { bucket, key } => format!(
-                "{scheme}://{authority}/{}/{}",
-                encode_path(bucket),
-                encode_path(key)
+            Target::Object { bucket, key } => (
+                "key",
+                format!("{}/{}", encode_path(bucket), encode_path(key)),
             ),
+        };
+        let path = format!("/{path}");
+        url.set_path(&path);
+        if url.path() != path {
+            return Err(Error::invalid_input(
+                field,
+                "the path has a '.' or '..' segment between slashes, which URLs drop, so the \
+                 request would address another object; rename it",
+            ));
         }
+        if !query.is_empty() {
+            let query = query_string(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            url.set_query(Some(&query));
+        }
+        Ok(url)
     }
+
+    /// Puts `bucket` in front of the endpoint's host (virtual-hosted addressing).
+    fn set_bucket_host(&self, url: &mut Url, bucket: &str) -> Result<()> {
+        let host = format!("{bucket}.{}", url.host_str().unwrap_or_default());
+        set_host(url, &host, "bucket")
+    }
+}
+
+/// Sets the host of `url`; a name a URL cannot hold is an `invalid_input` of `field`.
+fn set_host(url: &mut Url, host: &str, field: &str) -> Result<()> {
+    url.set_host(Some(host)).map_err(|err| {
+        Error::invalid_input(field, format!("{host:?} cannot be a host name ({err})"))
+    })
 }
 
 /// Parses the URL of an endpoint, given in `field`: `http` or `https`, a host, a port, and
@@ -285,54 +313,99 @@ fn dns_compatible_without_dots(bucket: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn url(endpoint: &Endpoint, target: &Target) -> String {
+        endpoint.url(target, &[]).unwrap().into()
+    }
+
+    #[test]
+    fn queries_are_encoded_once_and_dot_segments_refused() {
+        let ep = Endpoint::aws("us-east-1");
+        let query = [
+            ("list-type".to_owned(), "2".to_owned()),
+            ("prefix".to_owned(), "a b+c/é".to_owned()),
+            ("cors".to_owned(), String::new()),
+        ];
+        assert_eq!(
+            ep.url(&Target::bucket("my-bucket"), &query)
+                .unwrap()
+                .as_str(),
+            "https://my-bucket.s3.us-east-1.amazonaws.com/?list-type=2&prefix=a%20b%2Bc%2F%C3%A9&cors"
+        );
+        assert_eq!(
+            url(&ep, &Target::object("b.x", "100%/a?b#c")),
+            "https://s3.us-east-1.amazonaws.com/b.x/100%25/a%3Fb%23c"
+        );
+        for (target, field) in [
+            (Target::object("my-bucket", "a/../b"), "key"),
+            (Target::object("my.bucket", "a/./b"), "key"),
+            (Target::object("my-bucket", ".."), "key"),
+            (Target::Path("/b/./x".into()), "url"),
+        ] {
+            let err = ep.url(&target, &[]).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{target:?}");
+        }
+        let virtual_only = Endpoint::parse_custom("https://minio.example.com")
+            .unwrap()
+            .with_addressing_style(AddressingStyle::Virtual)
+            .unwrap();
+        let err = virtual_only.url(&Target::bucket("a b"), &[]).unwrap_err();
+        assert_eq!(err.field(), Some("bucket"));
+    }
+
     #[test]
     fn aws_is_virtual_hosted_unless_the_name_forbids_it() {
         let ep = Endpoint::aws("eu-west-1");
         assert_eq!(
-            ep.url(&Target::object("my-bucket", "photos/a b.jpg")),
+            url(&ep, &Target::object("my-bucket", "photos/a b.jpg")),
             "https://my-bucket.s3.eu-west-1.amazonaws.com/photos/a%20b.jpg"
         );
         assert_eq!(
-            ep.url(&Target::object("my.bucket", "/lead")),
+            url(&ep, &Target::object("my.bucket", "/lead")),
             "https://s3.eu-west-1.amazonaws.com/my.bucket//lead"
         );
         assert_eq!(
-            ep.url(&Target::bucket("Legacy_Bucket")),
+            url(&ep, &Target::bucket("Legacy_Bucket")),
             "https://s3.eu-west-1.amazonaws.com/Legacy_Bucket"
         );
         assert_eq!(
-            ep.url(&Target::Service),
+            url(&ep, &Target::Service),
             "https://s3.eu-west-1.amazonaws.com/"
         );
         let cn = Endpoint::aws("cn-north-1");
-        assert_eq!(cn.base_url(), "https://s3.cn-north-1.amazonaws.com.cn");
+        assert_eq!(
+            url(&cn, &Target::Service),
+            "https://s3.cn-north-1.amazonaws.com.cn/"
+        );
     }
 
     #[test]
     fn custom_endpoints_are_path_style_by_default() {
         let ep = Endpoint::parse_custom("http://127.0.0.1:9000").unwrap();
         assert_eq!(
-            ep.url(&Target::object("b", "x/y")),
+            url(&ep, &Target::object("b", "x/y")),
             "http://127.0.0.1:9000/b/x/y"
         );
-        assert_eq!(ep.url(&Target::Sts), "http://127.0.0.1:9000/");
+        assert_eq!(url(&ep, &Target::Sts), "http://127.0.0.1:9000/");
         assert_eq!(ep.custom_url(), Some("http://127.0.0.1:9000"));
         let ep = Endpoint::parse_custom("https://minio.example.com")
             .unwrap()
             .with_addressing_style(AddressingStyle::Virtual)
             .unwrap();
-        assert_eq!(ep.url(&Target::bucket("b")), "https://b.minio.example.com/");
+        assert_eq!(
+            url(&ep, &Target::bucket("b")),
+            "https://b.minio.example.com/"
+        );
     }
 
     #[test]
     fn raw_paths_are_encoded_once() {
         let ep = Endpoint::aws("us-east-1");
         assert_eq!(
-            ep.url(&Target::Path("/my-bucket/a b.txt".into())),
+            url(&ep, &Target::Path("/my-bucket/a b.txt".into())),
             "https://s3.us-east-1.amazonaws.com/my-bucket/a%20b.txt"
         );
         assert_eq!(
-            ep.url(&Target::Path("my-bucket".into())),
+            url(&ep, &Target::Path("my-bucket".into())),
             "https://s3.us-east-1.amazonaws.com/my-bucket"
         );
     }

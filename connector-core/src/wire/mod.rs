@@ -1,6 +1,6 @@
 //! Talking to an S3-compatible endpoint: where a request goes ([`endpoint`]), what it is signed
 //! with ([`credentials`], [`secret`]) and how ([`signer`], [`encode`], [`canonical`]), the
-//! client that sends it ([`client`], [`request`], [`retry`], [`egress`]) and what comes back
+//! client that sends it ([`client`], [`request`], [`send`], [`transport`], [`retry`], [`egress`]) and what comes back
 //! ([`response`], [`headers`], [`xml`], [`answer`], [`s3_error`], [`diagnose`]).
 //!
 //! This layer knows nothing of S3 operations ([`ops`](crate::ops)) or of modules and
@@ -23,5 +23,7 @@ pub mod response;
 pub mod retry;
 pub mod s3_error;
 pub mod secret;
+pub mod send;
 pub mod signer;
+pub mod transport;
 pub mod xml;

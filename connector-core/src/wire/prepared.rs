@@ -3,7 +3,8 @@
 
 use crate::wire::body::Body;
 use crate::wire::secret::REDACTED;
-use http::Method;
+use http::{HeaderMap, Method};
+use reqwest::Url;
 use serde_json::{Map, Value, json};
 
 /// Headers whose values are credentials or keys: never shown.
@@ -23,10 +24,10 @@ pub fn is_secret_header(name: &str) -> bool {
 pub struct PreparedRequest {
     /// The method.
     pub method: Method,
-    /// The full URL, encoded.
-    pub url: String,
-    /// Every header sent (lower-case names), the signer's included.
-    pub headers: Vec<(String, String)>,
+    /// The full URL, encoded (built once, by [`Endpoint::url`](crate::wire::endpoint::Endpoint::url)).
+    pub url: Url,
+    /// Every header sent, the signer's included (`Content-Length` is added when sent).
+    pub headers: HeaderMap,
     /// The body.
     pub body: Body,
     /// The region it was signed for.
@@ -38,10 +39,7 @@ pub struct PreparedRequest {
 impl PreparedRequest {
     /// The value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)?.to_str().ok()
     }
 
     /// The request as JSON: method, URL, headers (signature shown, secrets redacted), body
@@ -49,16 +47,16 @@ impl PreparedRequest {
     pub fn to_json(&self) -> Value {
         let mut headers = Map::new();
         for (name, value) in &self.headers {
-            let shown = if is_secret_header(name) {
-                REDACTED
+            let shown = if is_secret_header(name.as_str()) {
+                REDACTED.to_owned()
             } else {
-                value
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
             };
-            headers.insert(name.clone(), Value::String(shown.to_owned()));
+            headers.insert(name.as_str().to_owned(), Value::String(shown));
         }
         json!({
             "method": self.method.as_str(),
-            "url": self.url,
+            "url": self.url.as_str(),
             "headers": headers,
             "body": {"length": self.body.len(), "sha256": self.body.sha256_hex()},
             "signed_for": {"region": self.region, "service": self.service},
@@ -75,11 +73,12 @@ impl PreparedRequest {
         } else if self.method != Method::GET {
             parts.push(format!("-X {}", self.method));
         }
-        parts.push(shell_quote(&self.url));
+        parts.push(shell_quote(self.url.as_str()));
         for (name, value) in &self.headers {
-            if name.eq_ignore_ascii_case("x-amz-security-token") {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            if name == "x-amz-security-token" {
                 parts.push(format!("-H \"{name}: $AWS_SESSION_TOKEN\""));
-            } else if is_secret_header(name) {
+            } else if is_secret_header(name.as_str()) {
                 parts.push(format!(
                     "-H {}",
                     shell_quote(&format!("{name}: {REDACTED}"))
@@ -118,18 +117,18 @@ mod tests {
     fn secrets_are_never_shown() {
         let request = PreparedRequest {
             method: Method::PUT,
-            url: "https://b.s3.us-east-1.amazonaws.com/it's.txt".into(),
-            headers: vec![
-                ("x-amz-security-token".into(), "TOKEN-SECRET".into()),
+            url: Url::parse("https://b.s3.us-east-1.amazonaws.com/it's.txt").unwrap(),
+            headers: [
+                ("x-amz-security-token", "TOKEN-SECRET"),
+                ("x-amz-server-side-encryption-customer-key", "KEY-SECRET"),
                 (
-                    "x-amz-server-side-encryption-customer-key".into(),
-                    "KEY-SECRET".into(),
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AK/..., Signature=abc",
                 ),
-                (
-                    "authorization".into(),
-                    "AWS4-HMAC-SHA256 Credential=AK/…, Signature=abc".into(),
-                ),
-            ],
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .collect(),
             body: Body::from_bytes("hello"),
             region: "us-east-1".into(),
             service: "s3",

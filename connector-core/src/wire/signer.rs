@@ -151,6 +151,33 @@ impl Signer {
         credentials: &Credentials,
         time: SystemTime,
     ) -> Result<aws_sigv4::http_request::SigningInstructions> {
+        let headers = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()));
+        self.instructions_for(
+            request.method,
+            request.url,
+            headers,
+            body,
+            settings,
+            credentials,
+            time,
+        )
+    }
+
+    /// What aws-sigv4 says to add to a request (`url` already encoded) to sign it.
+    #[allow(clippy::too_many_arguments)]
+    fn instructions_for<'h>(
+        &self,
+        method: &'h str,
+        url: &'h str,
+        headers: impl Iterator<Item = (&'h str, &'h str)>,
+        body: SignableBody<'h>,
+        settings: SigningSettings,
+        credentials: &Credentials,
+        time: SystemTime,
+    ) -> Result<aws_sigv4::http_request::SigningInstructions> {
         let identity = credentials.identity();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -161,15 +188,9 @@ impl Signer {
             .build()
             .map_err(|err| Error::new(ErrorKind::Auth, format!("cannot sign: {err}")))?
             .into();
-        let headers = request
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()));
-        let signable =
-            SignableRequest::new(request.method, request.url, headers, body).map_err(|err| {
-                Error::invalid_input("url", format!("cannot sign this request: {err}"))
-                    .with_source(err)
-            })?;
+        let signable = SignableRequest::new(method, url, headers, body).map_err(|err| {
+            Error::invalid_input("url", format!("cannot sign this request: {err}")).with_source(err)
+        })?;
         let (instructions, _signature) = sign(signable, &params)
             .map_err(|err| {
                 Error::new(ErrorKind::Auth, format!("cannot sign this request: {err}"))
@@ -177,6 +198,47 @@ impl Signer {
             })?
             .into_parts();
         Ok(instructions)
+    }
+
+    /// Signs a request as it goes on the wire (`headers` without the signer's own) at `time`,
+    /// returning the headers to add (as [`sign`](Self::sign)). A header value that is not
+    /// visible ASCII cannot be signed: `invalid_input`, field `headers.NAME`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_headers(
+        &self,
+        method: &http::Method,
+        url: &reqwest::Url,
+        headers: &http::HeaderMap,
+        payload_sha256: &str,
+        credentials: &Credentials,
+        time: SystemTime,
+    ) -> Result<Vec<(&'static str, String)>> {
+        let mut pairs = Vec::with_capacity(headers.len());
+        for (name, value) in headers {
+            let value = value.to_str().map_err(|_| {
+                Error::invalid_input(
+                    format!("headers.{name}"),
+                    "the header value has characters HTTP does not allow",
+                )
+            })?;
+            pairs.push((name.as_str(), value));
+        }
+        let body = SignableBody::Precomputed(payload_sha256.to_owned());
+        let (headers, _) = self
+            .instructions_for(
+                method.as_str(),
+                url.as_str(),
+                pairs.into_iter(),
+                body,
+                Self::settings(),
+                credentials,
+                time,
+            )?
+            .into_parts();
+        Ok(headers
+            .into_iter()
+            .map(|header| (header.name(), header.value().to_owned()))
+            .collect())
     }
 
     /// The SigV4 signing key of `credentials` for `time` (the day), this region and service.

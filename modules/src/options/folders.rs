@@ -1,7 +1,7 @@
 //! The `folders` list: the folders of a bucket (the top level, or inside `prefix`), for a
 //! folder picker.
 
-use connector_core::framework::types::BucketName;
+use connector_core::framework::types::{BucketName, Prefix};
 use connector_core::ops::keys;
 use connector_core::ops::listing::{self, ListRequest};
 use connector_core::{Context, OptionItem, OptionsProvider, Result, async_trait, register_options};
@@ -15,8 +15,11 @@ pub struct FoldersInput {
     /// The bucket whose folders to list.
     pub bucket: BucketName,
     /// The folder whose subfolders to list. Empty: the top of the bucket.
+    // Checked as a prefix while read; its published schema (in the OpenAPI document) stays
+    // the plain text it has always been.
     #[serde(default)]
-    pub prefix: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub prefix: Option<Prefix>,
 }
 
 /// Lists the folders of a bucket.
@@ -53,3 +56,31 @@ impl OptionsProvider for Folders {
 }
 
 register_options!(Folders);
+
+#[cfg(test)]
+mod tests {
+    use connector_core::Registry;
+    use serde_json::json;
+
+    /// The field a refused form value names.
+    fn refused(input: serde_json::Value) -> Option<String> {
+        let prepared = Registry::global().prepare_options("folders", &input);
+        prepared
+            .err()
+            .and_then(|err| err.field().map(str::to_owned))
+    }
+
+    #[test]
+    fn the_bucket_and_the_prefix_check_themselves_while_read() {
+        assert_eq!(
+            refused(json!({"bucket": "s3://b"})).as_deref(),
+            Some("bucket")
+        );
+        let long = "é".repeat(513);
+        assert_eq!(
+            refused(json!({"bucket": "b", "prefix": long})).as_deref(),
+            Some("prefix")
+        );
+        assert_eq!(refused(json!({"bucket": "b", "prefix": "a/b"})), None);
+    }
+}

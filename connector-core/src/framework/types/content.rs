@@ -49,6 +49,17 @@ impl TryFrom<String> for Base64Bytes {
     }
 }
 
+impl serde::Serialize for Base64Bytes {
+    /// As base64 text again (the standard alphabet, padded, on one line), so that a schema
+    /// can show a field's default and the content can be given back as it was taken.
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
 impl std::fmt::Debug for Base64Bytes {
     /// The size only: the content may be large, or private.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,6 +91,7 @@ mod tests {
         let content: Base64Bytes = serde_json::from_value(json!("aGVs\nbG8=")).unwrap();
         assert_eq!(content.as_bytes(), b"hello");
         assert_eq!(format!("{content:?}"), "Base64Bytes(5 bytes)");
+        assert_eq!(serde_json::to_value(&content).unwrap(), json!("aGVsbG8="));
         let err = serde_json::from_value::<Base64Bytes>(json!("a===")).unwrap_err();
         assert!(err.to_string().starts_with("not valid base64"), "{err}");
     }

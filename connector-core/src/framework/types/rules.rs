@@ -27,6 +27,22 @@ pub fn with_rules(mut schema: Schema, rules: Schema) -> Schema {
     schema
 }
 
+/// Adds `keywords` to a field's schema after the rules of its value type: a field that
+/// narrows its type (a [`Prefix`](super::Prefix) that must not be only slashes) keeps the
+/// type's rules first and its own after them, once [`settle`]d. A keyword the type has too is
+/// replaced where it stands. On a schema without a value type's rules, the keywords are
+/// simply added.
+pub fn add_after(schema: &mut Schema, keywords: Value) {
+    let Value::Object(keywords) = keywords else {
+        return;
+    };
+    if let Some(Value::Object(rules)) = schema.get_mut(RULES) {
+        rules.extend(keywords);
+        return;
+    }
+    schema.ensure_object().extend(keywords);
+}
+
 /// Puts the rules every value type carries in `schema` in their place: each keyword after the
 /// field's others (replacing one of the same name), and a rule's `description` (a note)
 /// after the field's own description. A value without a description (an array's items) gets
@@ -77,5 +93,21 @@ mod tests {
             serde_json::to_string(&field).unwrap(),
             r#"{"type":"string","title":"Word","description":"A word. At most 3 letters.","items":[{"type":"string","maxLength":3}],"maxLength":3}"#
         );
+    }
+
+    #[test]
+    fn a_fields_own_rules_come_after_its_types() {
+        let mut field = string_with(short);
+        field.insert("title".to_owned(), json!("Word"));
+        add_after(&mut field, json!({"pattern": "^[a-z]*$", "maxLength": 2}));
+        let mut field = field.to_value();
+        settle(&mut field);
+        assert_eq!(
+            serde_json::to_string(&field).unwrap(),
+            r#"{"type":"string","title":"Word","maxLength":2,"pattern":"^[a-z]*$"}"#
+        );
+        let mut plain = json_schema!({"type": "string"});
+        add_after(&mut plain, json!({"minLength": 1}));
+        assert_eq!(plain.to_value(), json!({"type": "string", "minLength": 1}));
     }
 }

@@ -1,0 +1,185 @@
+//! What carries a signed request: HTTP to the store, or, in a dry run, a recorder that keeps the
+//! request and sends nothing.
+//!
+//! A client holds one [`Transport`]. The send path ([`send`](crate::wire::send)) builds, signs
+//! and retries the same way for both; only the last step differs. A recorded request never
+//! gets an answer: the caller waits until it is dropped. Whoever runs a dry run waits on
+//! [`Recorder::recorded`] beside the work and stops the work when a request is kept (the
+//! framework's `Prepared::run` does).
+
+use crate::error::{Error, Result};
+use crate::wire::egress::{EgressPolicy, EgressRefused};
+use crate::wire::prepared::PreparedRequest;
+use crate::wire::response::Response;
+use http::Method;
+use std::sync::Mutex;
+use tokio::sync::Notify;
+
+/// Where a client's signed requests go.
+#[derive(Debug)]
+pub enum Transport {
+    /// Sent over HTTP (each URL checked against the egress policy first).
+    Http(reqwest::Client),
+    /// Kept, not sent: a dry run.
+    Recording(Box<Recorder>),
+}
+
+impl Transport {
+    /// Sends `request` over HTTP, or records it and never answers (a dry run).
+    pub(crate) async fn send(
+        &self,
+        request: &PreparedRequest,
+        egress: &EgressPolicy,
+    ) -> Result<Response> {
+        match self {
+            Transport::Http(http) => send_http(http, request, egress).await,
+            Transport::Recording(recorder) => {
+                recorder.record(request);
+                std::future::pending().await
+            }
+        }
+    }
+
+    /// The recorder of a dry run.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        match self {
+            Transport::Recording(recorder) => Some(recorder),
+            Transport::Http(_) => None,
+        }
+    }
+}
+
+/// Keeps the first request a dry run would have sent.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    first: Mutex<Option<PreparedRequest>>,
+    kept: Notify,
+}
+
+impl Recorder {
+    /// Keeps `request` unless one was kept already, and wakes whoever waits for it.
+    fn record(&self, request: &PreparedRequest) {
+        if let Ok(mut first) = self.first.lock() {
+            first.get_or_insert_with(|| request.clone());
+        }
+        self.kept.notify_waiters();
+    }
+
+    /// The first request that would have been sent, if one was.
+    pub fn first(&self) -> Option<PreparedRequest> {
+        self.first.lock().ok()?.clone()
+    }
+
+    /// Waits until a request is kept, and returns the first one.
+    pub async fn recorded(&self) -> PreparedRequest {
+        loop {
+            let kept = self.kept.notified();
+            let mut kept = std::pin::pin!(kept);
+            // Registered before looking, so a request kept in between is not missed.
+            kept.as_mut().enable();
+            if let Some(request) = self.first() {
+                return request;
+            }
+            kept.await;
+        }
+    }
+}
+
+/// Sends `request` over HTTP: its URL checked against `egress`, `Content-Length` set for a body
+/// (and for every PUT and POST: S3 refuses them without one).
+async fn send_http(
+    http: &reqwest::Client,
+    request: &PreparedRequest,
+    egress: &EgressPolicy,
+) -> Result<Response> {
+    // Every URL is checked, not only the connection's endpoint: region redirects and STS
+    // build URLs of their own. The resolver checks the addresses names lead to.
+    egress.check(&request.url)?;
+    let mut headers = request.headers.clone();
+    if !request.body.is_empty() || matches!(request.method, Method::PUT | Method::POST) {
+        headers.insert(http::header::CONTENT_LENGTH, request.body.len().into());
+    }
+    tracing::debug!(method = %request.method, path = request.url.path(), "sending");
+    let response = http
+        .request(request.method.clone(), request.url.clone())
+        .headers(headers)
+        .body(request.body.to_reqwest().await?)
+        .send()
+        .await
+        .map_err(|err| match EgressRefused::in_chain(&err) {
+            Some(refused) => Error::from(refused),
+            None => Error::from(err),
+        })?;
+    tracing::debug!(status = response.status().as_u16(), "answered");
+    Ok(Response::streaming(
+        response,
+        request.method == Method::HEAD,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::wire::client::{ClientOptions, S3Client};
+    use crate::wire::credentials::Credentials;
+    use crate::wire::egress::tests::counting_listener;
+    use crate::wire::endpoint::{Endpoint, Target};
+    use http::Method;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    fn client(port: u16, dry_run: bool) -> S3Client {
+        let endpoint = Endpoint::parse_custom(&format!("http://127.0.0.1:{port}")).unwrap();
+        let keys = Arc::new(Credentials::new("AK", "SK", None));
+        let options = ClientOptions {
+            max_attempts: 1,
+            ..Default::default()
+        };
+        if dry_run {
+            S3Client::dry_run_from_parts(endpoint, "us-east-1", keys, options).unwrap()
+        } else {
+            S3Client::from_parts(endpoint, "us-east-1", keys, options).unwrap()
+        }
+    }
+
+    /// A dry run keeps the signed request and opens no connection; the same request with the
+    /// HTTP transport does reach the listener (so the count would show a sent request).
+    #[tokio::test]
+    async fn a_dry_run_records_and_sends_nothing() {
+        let (port, connections) = counting_listener().await;
+        let dry = client(port, true);
+        let sent = dry
+            .request(Method::PUT, Target::object("b", "a b.txt"))
+            .header("content-type", "text/plain")
+            .body(crate::wire::body::Body::from_bytes("hi"))
+            .send();
+        let recorder = dry.recorder().expect("a dry run records");
+        let kept = tokio::select! {
+            kept = recorder.recorded() => kept,
+            answer = sent => panic!("a dry run answered: {answer:?}"),
+        };
+        assert_eq!(kept.method, Method::PUT);
+        assert_eq!(
+            kept.url.as_str(),
+            format!("http://127.0.0.1:{port}/b/a%20b.txt")
+        );
+        assert!(
+            kept.header("authorization")
+                .is_some_and(|a| a.contains("Signature="))
+        );
+        assert_eq!(kept.header("content-type"), Some("text/plain"));
+        // Only the first request is kept.
+        let second = dry.request(Method::GET, Target::bucket("other")).send();
+        tokio::select! {
+            biased;
+            answer = second => panic!("a dry run answered: {answer:?}"),
+            () = tokio::task::yield_now() => {}
+        }
+        assert_eq!(dry.dry_run_request().unwrap().url, kept.url);
+        assert_eq!(connections.load(Ordering::SeqCst), 0, "a dry run connected");
+
+        let real = client(port, false);
+        assert!(real.recorder().is_none());
+        let _refused = real.request(Method::GET, Target::bucket("b")).send().await;
+        assert!(connections.load(Ordering::SeqCst) > 0);
+    }
+}

@@ -513,6 +513,27 @@ async fn send_part(
     Ok(StoredPart { number, etag, size })
 }
 
+/// The CompleteMultipartUpload request of upload `upload_id`: the `xml` listing the parts, and
+/// the target's headers S3 wants at completion (conditional writes: `If-None-Match`,
+/// `If-Match`).
+pub fn complete_multipart_upload_request(
+    target: &PutTarget,
+    upload_id: &str,
+    xml: String,
+) -> Request {
+    let request = Request::new(Method::POST, Target::object(&target.bucket, &target.key))
+        .query("uploadId", upload_id)
+        .header("content-type", "application/xml")
+        .body(Body::from_bytes(xml));
+    target
+        .headers
+        .iter()
+        .filter(|(name, _)| matches!(header_use(name), HeaderUse::Complete))
+        .fold(request, |request, (name, value)| {
+            request.header(name, value)
+        })
+}
+
 /// CompleteMultipartUpload, which may answer `200 OK` with an `<Error>` body: that is an error,
 /// and tried again (up to 3 times) when it is transient.
 async fn complete(
@@ -523,17 +544,8 @@ async fn complete(
 ) -> Result<(CompleteMultipartUploadResult, Option<String>, bool)> {
     let mut attempt: u32 = 1;
     loop {
-        let mut request = client
-            .request(Method::POST, Target::object(&target.bucket, &target.key))
-            .query("uploadId", upload_id)
-            .header("content-type", "application/xml")
-            .body(Body::from_bytes(xml.clone()));
-        for (name, value) in &target.headers {
-            if matches!(header_use(name), HeaderUse::Complete) {
-                request = request.header(name, value);
-            }
-        }
-        let response = request.send().await?;
+        let request = complete_multipart_upload_request(target, upload_id, xml.clone());
+        let response = client.send(request).await?;
         let version_id = response.header("x-amz-version-id").map(str::to_owned);
         // With SSE-KMS (or DSSE) ETags are not digests of the content.
         let kms = response
@@ -596,6 +608,32 @@ fn looks_like_multipart_etag(etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_completion_carries_the_parts_and_only_its_own_headers() {
+        let target = PutTarget {
+            bucket: "b".into(),
+            key: "big file".into(),
+            headers: vec![
+                ("content-type".into(), "text/plain".into()),
+                ("if-none-match".into(), "*".into()),
+            ],
+        };
+        let xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>\
+                   <ETag>\"e1\"</ETag></Part></CompleteMultipartUpload>";
+        let request = complete_multipart_upload_request(&target, "u/1+", xml.to_owned());
+        assert_eq!(request.method(), Method::POST);
+        assert_eq!(
+            crate::ops::testing::url(&request),
+            "http://127.0.0.1:9000/b/big%20file?uploadId=u%2F1%2B"
+        );
+        assert_eq!(
+            request.header_value("content-type"),
+            Some("application/xml")
+        );
+        assert_eq!(request.header_value("if-none-match"), Some("*"));
+        assert_eq!(request.body_ref().bytes().unwrap().as_ref(), xml.as_bytes());
+    }
 
     #[test]
     fn multipart_etags() {

@@ -123,7 +123,8 @@ pub const CODES: &[CodeRule] = &[
     // The request's time is too far from S3's clock (the send path corrects its clock once
     // and resends on its own, see `retry::clock_skew`). (S3 list: 403.)
     rule("RequestTimeTooSkewed", 403, K::Auth, false, S3),
-    // A presigned request used after it expired. (Common errors: 400.)
+    // The request arrived too long after its date, or after a presigned URL's expiry.
+    // (Common errors: 400.)
     rule("RequestExpired", 400, K::Auth, false, Common),
     // Signed for another region than the bucket's. (S3 list: 400.)
     rule("AuthorizationHeaderMalformed", 400, K::Auth, false, S3),

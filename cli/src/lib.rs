@@ -3,6 +3,7 @@
 
 pub mod bounded_json;
 pub mod demo;
+pub mod exit_code;
 pub mod local_store;
 pub mod manifest;
 pub mod openapi;

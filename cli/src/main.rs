@@ -170,7 +170,7 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("{}", pretty(&err.to_json()));
-            ExitCode::from(err.kind().exit_code() as u8)
+            ExitCode::from(s3_connector::exit_code::exit_code(err.kind()))
         }
     }
 }

@@ -231,7 +231,7 @@ async fn modules_schema_and_demo() {
     let modules = stdout_json(&out);
     assert_eq!(
         modules.as_array().unwrap().len(),
-        s3_connector::s3_modules::MODULE_NAMES.len()
+        s3_connector::s3_modules::module_names().len()
     );
 
     let out = run(vec![], args(&["schema", "upload_file"]), None).await;

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,22 +60,15 @@ impl ErrorKind {
         }
     }
 
-    /// The process exit code the CLI uses for this kind (1 is kept for usage errors).
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ErrorKind::InvalidInput => 2,
-            ErrorKind::Auth => 3,
-            ErrorKind::SignatureMismatch => 4,
-            ErrorKind::AccessDenied => 5,
-            ErrorKind::NotFound => 6,
-            ErrorKind::Conflict => 7,
-            ErrorKind::Throttled => 8,
-            ErrorKind::Server => 9,
-            ErrorKind::Network => 10,
-            ErrorKind::Timeout => 11,
-            // 128 + SIGINT, as shells report a program stopped by Ctrl-C.
-            ErrorKind::Cancelled => 130,
-        }
+    /// Whether a failure of this kind may pass when tried again, when nothing more is known
+    /// (no S3 code, no HTTP status): throttling, server failures, network failures and
+    /// timeouts. The whole decision, with codes and statuses, is
+    /// `wire::s3_error::is_retryable`.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Throttled | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout
+        )
     }
 
     /// Every kind, in a stable order (for documentation and tests).
@@ -126,6 +120,50 @@ pub struct S3ErrorBody {
     pub our_string_to_sign: Option<String>,
 }
 
+/// Where a failure comes from, for a caller that acts on it (see [`Error::origin`]). The JSON
+/// form of an error does not change with it: it says the same through `field`, `status`,
+/// `code` and `request_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'a> {
+    /// The input given; `field` names the part at fault, when one is.
+    Input {
+        /// The input field at fault (`bucket`, `source.path`, …).
+        field: Option<&'a str>,
+    },
+    /// A local file that could not be read: its path and what the operating system said.
+    LocalFile {
+        /// The file's path, as given.
+        path: &'a Path,
+        /// What the operating system said (`NotFound`, `PermissionDenied`, `IsADirectory`, …).
+        io: std::io::ErrorKind,
+    },
+    /// S3's answer: its HTTP status, and S3's code and request id when it sent an error document.
+    S3 {
+        /// The HTTP status.
+        status: Option<u16>,
+        /// S3's error code, e.g. `NoSuchKey`.
+        code: Option<&'a str>,
+        /// S3's request id.
+        request_id: Option<&'a str>,
+    },
+    /// The connection to S3 could not be made, or broke.
+    Transport,
+    /// The request or the transfer took too long.
+    Timeout,
+    /// The run was stopped before it finished.
+    Cancelled,
+    /// This program found the problem itself, without S3 (a limit, a missing credential, a
+    /// task that failed).
+    Connector,
+}
+
+/// A local file an error is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LocalFile {
+    path: PathBuf,
+    io: std::io::ErrorKind,
+}
+
 /// A failure, with everything a caller needs to decide what to do next.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -135,25 +173,25 @@ pub struct Error {
     field: Option<String>,
     status: Option<u16>,
     s3: Option<Box<S3ErrorBody>>,
+    local_file: Option<Box<LocalFile>>,
     retryable: bool,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl Error {
-    /// A new error of this kind. Retryable is derived from the kind (throttling, server errors,
-    /// network failures and timeouts may succeed on another try).
+    /// A new error of this kind. Retryable is derived from the kind
+    /// ([`ErrorKind::is_transient`]: throttling, server errors, network failures and timeouts
+    /// may succeed on another try).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        let retryable = matches!(
-            kind,
-            ErrorKind::Throttled | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout
-        );
+        let retryable = kind.is_transient();
         Error {
             kind,
             message: message.into(),
             field: None,
             status: None,
             s3: None,
+            local_file: None,
             retryable,
             source: None,
         }
@@ -162,6 +200,48 @@ impl Error {
     /// Bad input: `field` is the path of the offending input field (`bucket`, `source.path`, …).
     pub fn invalid_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidInput, message).with_field(field)
+    }
+
+    /// A local file at `path` could not be read: `invalid_input` (the path given is the
+    /// problem), never retryable, and its [`origin`](Error::origin) keeps the path and what the
+    /// operating system said. The caller names the input field ([`with_field`](Error::with_field)).
+    pub fn local_file(path: &Path, err: std::io::Error) -> Self {
+        let message = format!("cannot read {}: {err}", path.display());
+        Error::local_file_refused(path, err.kind(), message).with_source(err)
+    }
+
+    /// A local file at `path` that is refused for what it is (`io`: e.g. `IsADirectory`), with
+    /// a message that says what to give instead.
+    pub fn local_file_refused(
+        path: &Path,
+        io: std::io::ErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut err = Error::new(ErrorKind::InvalidInput, message);
+        err.local_file = Some(Box::new(LocalFile {
+            path: path.to_owned(),
+            io,
+        }));
+        err
+    }
+
+    /// This error, met while reading the local file at `path`, as a local-file error: an
+    /// operating-system error keeps what the system said; an error already about a local file,
+    /// or from S3, is returned as it is.
+    pub fn reading_local_file(self, path: &Path) -> Self {
+        if self.local_file.is_some() || self.status.is_some() || self.s3.is_some() {
+            return self;
+        }
+        let io = self
+            .source
+            .as_deref()
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .map(std::io::Error::kind);
+        let Some(io) = io else { return self };
+        let message = format!("cannot read {}: {}", path.display(), self.message);
+        let mut err = Error::local_file_refused(path, io, message);
+        err.source = self.source;
+        err
     }
 
     /// Names the input field at fault.
@@ -250,6 +330,35 @@ impl Error {
         self.s3.as_deref()
     }
 
+    /// Where the failure comes from.
+    pub fn origin(&self) -> Origin<'_> {
+        if let Some(file) = self.local_file.as_deref() {
+            return Origin::LocalFile {
+                path: &file.path,
+                io: file.io,
+            };
+        }
+        if self.s3.is_some() || self.status.is_some() {
+            return Origin::S3 {
+                status: self.status,
+                code: self.code(),
+                request_id: self.request_id(),
+            };
+        }
+        match self.kind {
+            ErrorKind::Timeout => Origin::Timeout,
+            ErrorKind::Network => Origin::Transport,
+            ErrorKind::Cancelled => Origin::Cancelled,
+            ErrorKind::InvalidInput => Origin::Input {
+                field: self.field(),
+            },
+            _ if self.field.is_some() => Origin::Input {
+                field: self.field(),
+            },
+            _ => Origin::Connector,
+        }
+    }
+
     /// Whether trying again could succeed.
     pub fn is_retryable(&self) -> bool {
         self.retryable
@@ -263,6 +372,7 @@ impl Error {
             field: self.field.clone(),
             status: self.status,
             s3: self.s3.clone(),
+            local_file: self.local_file.clone(),
             retryable: self.retryable,
             source: None,
         }
@@ -344,11 +454,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_have_distinct_exit_codes_and_names() {
-        let mut codes: Vec<_> = ErrorKind::ALL.iter().map(|k| k.exit_code()).collect();
-        codes.sort();
-        codes.dedup();
-        assert_eq!(codes.len(), ErrorKind::ALL.len());
+    fn kinds_have_stable_names() {
         for kind in ErrorKind::ALL {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
@@ -362,5 +468,86 @@ mod tests {
         assert_eq!(json["field"], "bucket");
         assert_eq!(json["retryable"], false);
         assert!(json.get("s3").is_none());
+    }
+
+    #[test]
+    fn origins_are_typed_and_the_json_stays() {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let err = Error::local_file(Path::new("/tmp/x.txt"), missing).with_field("source.path");
+        assert_eq!(
+            err.origin(),
+            Origin::LocalFile {
+                path: Path::new("/tmp/x.txt"),
+                io: std::io::ErrorKind::NotFound
+            }
+        );
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(!err.is_retryable());
+        assert!(
+            err.message().starts_with("cannot read /tmp/x.txt: "),
+            "{}",
+            err.message()
+        );
+        let json = err.to_json();
+        assert_eq!(json["field"], "source.path");
+        assert_eq!(json["kind"], "invalid_input");
+        assert!(json.get("local_file").is_none() && json.get("origin").is_none());
+
+        let s3 = Error::new(ErrorKind::NotFound, "NoSuchKey")
+            .with_status(404)
+            .with_s3(S3ErrorBody {
+                code: "NoSuchKey".into(),
+                request_id: Some("R1".into()),
+                ..S3ErrorBody::default()
+            });
+        assert_eq!(
+            s3.origin(),
+            Origin::S3 {
+                status: Some(404),
+                code: Some("NoSuchKey"),
+                request_id: Some("R1")
+            }
+        );
+        assert_eq!(
+            Error::invalid_input("bucket", "x").origin(),
+            Origin::Input {
+                field: Some("bucket")
+            }
+        );
+        assert_eq!(
+            Error::new(ErrorKind::Network, "reset").origin(),
+            Origin::Transport
+        );
+        assert_eq!(
+            Error::new(ErrorKind::Timeout, "slow").origin(),
+            Origin::Timeout
+        );
+        assert_eq!(
+            Error::new(ErrorKind::Server, "task").origin(),
+            Origin::Connector
+        );
+    }
+
+    #[test]
+    fn io_errors_met_reading_a_file_become_local_file_errors() {
+        let io = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let err = Error::from(io).reading_local_file(Path::new("a.bin"));
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(matches!(
+            err.origin(),
+            Origin::LocalFile {
+                io: std::io::ErrorKind::PermissionDenied,
+                ..
+            }
+        ));
+        assert!(
+            err.message().starts_with("cannot read a.bin: "),
+            "{}",
+            err.message()
+        );
+        // Not an operating-system error: unchanged.
+        let other = Error::new(ErrorKind::Server, "hashing task failed");
+        let err = other.reading_local_file(Path::new("a.bin"));
+        assert_eq!(err.origin(), Origin::Connector);
     }
 }

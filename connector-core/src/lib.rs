@@ -19,7 +19,7 @@ pub mod framework;
 pub mod ops;
 pub mod wire;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Origin, Result};
 pub use framework::connection::Connection;
 pub use framework::context::Context;
 pub use framework::module::{DynModule, Module, ModuleKind};

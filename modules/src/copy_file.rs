@@ -4,19 +4,12 @@
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
-use connector_core::wire::encode;
-use connector_core::wire::headers::{self, unquote_etag};
-use connector_core::wire::s3_error;
-use connector_core::{
-    Context, Error, ErrorKind, Method, Module, ModuleKind, Result, S3Client, S3Request, Target,
-    async_trait, register_module,
-};
+use connector_core::ops::copy::{Copied, CopyObject};
+use connector_core::wire::headers;
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// The most of a copy answer that is read (it is a small XML document).
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 /// What happens to the content type and metadata.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -223,142 +216,17 @@ pub struct CopyFileOutput {
 /// Copies a file.
 pub struct CopyFile;
 
-/// A copy from one object to another: what Copy File and Move File share.
-pub(crate) struct Copy<'a> {
-    /// The bucket of the file to copy.
-    pub source_bucket: &'a str,
-    /// The key of the file to copy.
-    pub source_key: &'a str,
-    /// The version of the source to copy; `None`: the current one.
-    pub source_version_id: Option<&'a str>,
-    /// The bucket the copy goes to.
-    pub bucket: &'a str,
-    /// The key of the copy.
-    pub key: &'a str,
-    /// The copy's storage class; `None`: `STANDARD`, whatever the source's.
-    pub storage_class: Option<StorageClass>,
-    /// A canned ACL for the copy; `None`: private (ACLs are not copied).
-    pub acl: Option<CannedAcl>,
-}
-
-/// The `x-amz-copy-source` header: `/bucket/key` with the key encoded as in a URL path, and
-/// `?versionId=` for a version.
-pub(crate) fn copy_source(bucket: &str, key: &str, version_id: Option<&str>) -> String {
-    let mut source = format!("/{bucket}/{}", encode::encode_path(key));
-    if let Some(version_id) = version_id {
-        source.push_str("?versionId=");
-        source.push_str(&encode::encode_query(version_id));
-    }
-    source
-}
-
-impl Copy<'_> {
-    /// The CopyObject request, to which callers add headers.
-    pub(crate) fn request<'c>(&self, client: &'c S3Client) -> S3Request<'c> {
-        client
-            .request(Method::PUT, Target::object(self.bucket, self.key))
-            .header(
-                "x-amz-copy-source",
-                copy_source(self.source_bucket, self.source_key, self.source_version_id),
-            )
-            .header_opt(
-                "x-amz-storage-class",
-                self.storage_class.map(|c| c.as_str()),
-            )
-            .header_opt("x-amz-acl", self.acl.map(|a| a.as_str()))
-    }
-
-    /// Sends `request` (from [`Copy::request`]) and reads the answer, which may be an error
-    /// even with status 200.
-    pub(crate) async fn send(&self, request: S3Request<'_>) -> Result<CopyFileOutput> {
-        let response = request.send().await.map_err(|err| self.explain(err))?;
-        let status = response.status();
-        let h = response.headers().clone();
-        let body = response
-            .bytes_capped(MAX_ANSWER_BYTES, "the copy answer")
-            .await?;
-        let result = match read_answer(&body) {
-            Answer::Result(result) => result,
-            Answer::Error => {
-                let err = s3_error::from_response(status, &h, &body);
-                let retryable =
-                    err.is_retryable() || matches!(err.code(), Some("InternalError" | "SlowDown"));
-                return Err(self.explain(err.with_retryable(retryable)));
-            }
-            Answer::Unreadable => {
-                return Err(Error::new(
-                    ErrorKind::Server,
-                    "the store answered the copy without a result, so the copy may not have \
-                     been made; try again",
-                )
-                .with_status(status.as_u16()));
-            }
-        };
-        let text = |name: &str| result.get(name).and_then(|v| v.as_str());
-        Ok(CopyFileOutput {
-            bucket: self.bucket.to_owned(),
-            key: self.key.to_owned(),
-            etag: text("ETag").map(unquote_etag),
-            last_modified: text("LastModified").map(str::to_owned),
-            version_id: headers::text(&h, "x-amz-version-id").map(str::to_owned),
-            source_version_id: headers::text(&h, "x-amz-copy-source-version-id").map(str::to_owned),
-        })
-    }
-
-    /// Names the source when it is missing, and the 5 GiB limit when the file is too large.
-    fn explain(&self, err: Error) -> Error {
-        let message = err.s3().and_then(|s3| s3.message.as_deref()).unwrap_or("");
-        let too_large = match err.code() {
-            Some("EntityTooLarge") => true,
-            Some("InvalidRequest") => message.contains("maximum allowable size"),
-            _ => false,
-        };
-        if too_large {
-            return err.context(
-                "the file is larger than 5 GiB, the most S3 copies in one request (a multipart \
-                 copy is needed, which this module does not do yet)",
-            );
+impl CopyFileOutput {
+    /// The output for a copy S3 made to `key` in `bucket`.
+    pub(crate) fn new(bucket: &str, key: &str, copied: Copied) -> Self {
+        CopyFileOutput {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            etag: copied.etag,
+            last_modified: copied.last_modified,
+            version_id: copied.version_id,
+            source_version_id: copied.source_version_id,
         }
-        match err.code() {
-            Some("NoSuchKey" | "NotFound" | "NoSuchVersion") => {
-                connector_core::wire::s3_error::name_missing_object(
-                    err,
-                    self.source_bucket,
-                    self.source_key,
-                )
-            }
-            _ => err,
-        }
-    }
-}
-
-/// What the body of a copy's answer is.
-#[derive(Debug)]
-enum Answer {
-    /// The `CopyObjectResult`, as JSON.
-    Result(serde_json::Map<String, serde_json::Value>),
-    /// An `<Error>` document: CopyObject may answer 200 and still fail.
-    Error,
-    /// Nothing readable (an empty body, or not XML).
-    Unreadable,
-}
-
-/// Reads the body of a copy's answer. S3 may send whitespace while it copies, before the
-/// document; its root element decides, as for every typed answer
-/// ([`connector_core::wire::xml::document_root`]).
-fn read_answer(body: &[u8]) -> Answer {
-    let text = String::from_utf8_lossy(body);
-    match connector_core::wire::xml::document_root(&text).as_deref() {
-        Ok("Error") => return Answer::Error,
-        Ok("CopyObjectResult") => {}
-        _ => return Answer::Unreadable,
-    }
-    match connector_core::wire::xml::to_json(&text) {
-        Ok(serde_json::Value::Object(mut answer)) => match answer.remove("CopyObjectResult") {
-            Some(serde_json::Value::Object(result)) => Answer::Result(result),
-            _ => Answer::Unreadable,
-        },
-        _ => Answer::Unreadable,
     }
 }
 
@@ -408,15 +276,16 @@ impl CopyFileInput {
         ]
     }
 
-    fn copy(&self) -> Copy<'_> {
-        Copy {
+    fn copy(&self) -> CopyObject<'_> {
+        CopyObject {
             source_bucket: &self.source_bucket,
             source_key: &self.source_key,
             source_version_id: self.source_version_id.as_deref(),
             bucket: self.destination_bucket(),
             key: &self.destination_key,
-            storage_class: self.storage_class,
-            acl: self.acl,
+            storage_class: self.storage_class.map(StorageClass::as_str),
+            acl: self.acl.map(CannedAcl::as_str),
+            replace_metadata: None,
         }
     }
 }
@@ -477,115 +346,30 @@ impl Module for CopyFile {
     }
 
     async fn run(&self, ctx: &Context, input: CopyFileInput) -> Result<CopyFileOutput> {
-        let copy = input.copy();
-        let mut request = copy.request(ctx.client());
+        let mut copy = input.copy();
         if input.metadata_directive == MetadataDirective::Replace {
-            request = request.header("x-amz-metadata-directive", "REPLACE");
             let content_type = match &input.content_type {
                 Some(content_type) => Some(content_type.clone()),
-                None => source_content_type(ctx.client(), &copy).await?,
+                None => copy.source_content_type(ctx.client()).await?,
             };
-            request = request.header_opt("content-type", content_type);
-            for (_, header, value) in input.replaced_headers().into_iter().skip(1) {
-                request = request.header_opt(header, value);
-            }
-            for (name, value) in &input.metadata {
-                request = request.header(format!("{}{name}", headers::META_PREFIX), value);
-            }
+            let headers = input.replaced_headers().into_iter().skip(1);
+            let headers = headers.filter_map(|(_, name, value)| Some((name, value?.to_owned())));
+            let metadata = input
+                .metadata
+                .iter()
+                .map(|(name, value)| (format!("{}{name}", headers::META_PREFIX), value.clone()));
+            copy.replace_metadata = Some(
+                content_type
+                    .map(|content_type| ("content-type".to_owned(), content_type))
+                    .into_iter()
+                    .chain(headers.map(|(name, value)| (name.to_owned(), value)))
+                    .chain(metadata)
+                    .collect(),
+            );
         }
-        copy.send(request).await
+        let copied = copy.send(ctx.client()).await?;
+        Ok(CopyFileOutput::new(copy.bucket, copy.key, copied))
     }
-}
-
-/// The content type of the source (HeadObject), kept when `replace` gives none.
-async fn source_content_type(client: &S3Client, copy: &Copy<'_>) -> Result<Option<String>> {
-    let response = client
-        .request(
-            Method::HEAD,
-            Target::object(copy.source_bucket, copy.source_key),
-        )
-        .query_opt("versionId", copy.source_version_id)
-        .send()
-        .await
-        .map_err(|err| {
-            connector_core::wire::s3_error::name_missing_object(
-                err,
-                copy.source_bucket,
-                copy.source_key,
-            )
-        })?;
-    Ok(response.header("content-type").map(str::to_owned))
 }
 
 register_module!(CopyFile);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use connector_core::error::S3ErrorBody;
-
-    #[test]
-    fn copy_sources_are_encoded_like_paths() {
-        assert_eq!(copy_source("b", "a b/c+d.txt", None), "/b/a%20b/c%2Bd.txt");
-        assert_eq!(
-            copy_source("b", "/lead//x%y é", Some("3/L+v")),
-            "/b//lead//x%25y%20%C3%A9?versionId=3%2FL%2Bv"
-        );
-    }
-
-    #[test]
-    fn a_200_answer_may_be_an_error() {
-        let ok = br#"<?xml version="1.0" encoding="UTF-8"?>
-<CopyObjectResult><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>"abc"</ETag></CopyObjectResult>"#;
-        let Answer::Result(result) = read_answer(ok) else {
-            panic!("not a result")
-        };
-        assert_eq!(result["ETag"], "\"abc\"");
-        assert_eq!(result["LastModified"], "2026-01-02T03:04:05.000Z");
-        // S3 sends whitespace while it copies, then the result or an error.
-        let failed =
-            b"   \n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>\
-            <Message>We encountered an internal error. Please try again.</Message></Error>";
-        assert!(matches!(read_answer(failed), Answer::Error));
-        for unreadable in [&b""[..], b"   ", b"<html>oops", b"<Other/>"] {
-            assert!(matches!(read_answer(unreadable), Answer::Unreadable));
-        }
-    }
-
-    fn s3_error(kind: ErrorKind, code: &str, message: &str) -> Error {
-        Error::new(kind, format!("{code}: {message}")).with_s3(S3ErrorBody {
-            code: code.to_owned(),
-            message: Some(message.to_owned()),
-            ..S3ErrorBody::default()
-        })
-    }
-
-    #[test]
-    fn too_large_or_missing_sources_are_explained() {
-        let copy = Copy {
-            source_bucket: "b",
-            source_key: "big.bin",
-            source_version_id: None,
-            bucket: "b",
-            key: "copy.bin",
-            storage_class: None,
-            acl: None,
-        };
-        let err = copy.explain(s3_error(
-            ErrorKind::InvalidInput,
-            "InvalidRequest",
-            "The specified copy source is larger than the maximum allowable size for a copy \
-             source: 5368709120",
-        ));
-        assert!(err.message().contains("5 GiB"), "{}", err.message());
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        let err = copy.explain(s3_error(
-            ErrorKind::NotFound,
-            "NoSuchKey",
-            "The specified key does not exist.",
-        ));
-        assert!(err.message().contains("\"big.bin\""), "{}", err.message());
-        let err = copy.explain(s3_error(ErrorKind::InvalidInput, "InvalidRequest", "other"));
-        assert_eq!(err.message(), "InvalidRequest: other");
-    }
-}

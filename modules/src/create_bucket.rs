@@ -1,9 +1,8 @@
 //! Create Bucket: a new bucket in a region.
 
 use connector_core::framework::types::{NewBucketName, Region};
-use connector_core::{
-    Body, Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
-};
+use connector_core::ops::buckets;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -37,14 +36,6 @@ pub struct CreateBucketOutput {
 /// Creates a bucket.
 pub struct CreateBucket;
 
-#[derive(Serialize)]
-struct CreateBucketConfiguration<'a> {
-    #[serde(rename = "@xmlns")]
-    xmlns: &'static str,
-    #[serde(rename = "LocationConstraint")]
-    location_constraint: &'a str,
-}
-
 #[async_trait]
 impl Module for CreateBucket {
     type Input = CreateBucketInput;
@@ -60,29 +51,9 @@ impl Module for CreateBucket {
             .region
             .map(String::from)
             .unwrap_or_else(|| client.region().to_owned());
-        let mut request = client
-            .request(Method::PUT, Target::bucket(&input.bucket))
-            .in_region(&region);
-        // us-east-1 is the default location: S3 refuses it as an explicit constraint.
-        if region != "us-east-1" {
-            let xml = connector_core::wire::xml::to_string(
-                "CreateBucketConfiguration",
-                &CreateBucketConfiguration {
-                    xmlns: "http://s3.amazonaws.com/doc/2006-03-01/",
-                    location_constraint: &region,
-                },
-            )?;
-            request = request.body(Body::from_bytes(xml)).with_content_md5();
-        }
-        let response = request.send().await.map_err(|err| match err.code() {
-            Some("BucketAlreadyOwnedByYou") => err.context(format!(
-                "you already own a bucket called {:?}",
-                input.bucket
-            )),
-            _ => err,
-        })?;
+        let location = buckets::create_bucket(client, &input.bucket, &region).await?;
         Ok(CreateBucketOutput {
-            location: response.header("location").map(str::to_owned),
+            location,
             bucket: input.bucket.into(),
             region,
         })

@@ -1,7 +1,8 @@
 //! Delete Bucket CORS: remove a bucket's CORS configuration (DeleteBucketCors).
 
-use crate::delete_bucket_policy::{BucketConfigDeleted, delete_bucket_config};
+use crate::delete_bucket_policy::BucketConfigDeleted;
 use crate::get_bucket_policy::BucketConfigInput;
+use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 
 /// Deletes a bucket's CORS configuration.
@@ -18,7 +19,11 @@ impl Module for DeleteBucketCors {
         sites can then no longer read from or upload to it. Succeeds also when there was none.";
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
-        delete_bucket_config(ctx, input.bucket.into(), "cors").await
+        cors::delete_bucket_cors(ctx.client(), &input.bucket).await?;
+        Ok(BucketConfigDeleted {
+            bucket: input.bucket.into(),
+            deleted: true,
+        })
     }
 }
 

@@ -1,11 +1,10 @@
 //! Delete Bucket Policy: remove a bucket's policy (DeleteBucketPolicy).
 //!
-//! Also the output and the helper Delete Bucket CORS shares.
+//! Also the output Delete Bucket CORS shares.
 
 use crate::get_bucket_policy::BucketConfigInput;
-use connector_core::{
-    Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
-};
+use connector_core::ops::policy;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -16,23 +15,6 @@ pub struct BucketConfigDeleted {
     pub bucket: String,
     /// Always true. S3 answers success also when the bucket had no such configuration.
     pub deleted: bool,
-}
-
-/// DELETEs the bucket's configuration `subresource` (`policy`, `cors`).
-pub(crate) async fn delete_bucket_config(
-    ctx: &Context,
-    bucket: String,
-    subresource: &str,
-) -> Result<BucketConfigDeleted> {
-    ctx.client()
-        .request(Method::DELETE, Target::bucket(&bucket))
-        .query(subresource, "")
-        .send()
-        .await?;
-    Ok(BucketConfigDeleted {
-        bucket,
-        deleted: true,
-    })
 }
 
 /// Deletes a bucket policy.
@@ -49,7 +31,11 @@ impl Module for DeleteBucketPolicy {
         of users and roles grant access to it. Succeeds also when there was no policy.";
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
-        delete_bucket_config(ctx, input.bucket.into(), "policy").await
+        policy::delete_bucket_policy(ctx.client(), &input.bucket).await?;
+        Ok(BucketConfigDeleted {
+            bucket: input.bucket.into(),
+            deleted: true,
+        })
     }
 }
 

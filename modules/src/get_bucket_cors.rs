@@ -1,7 +1,8 @@
 //! Get Bucket CORS: a bucket's CORS rules (GetBucketCors), or that it has none.
 
-use crate::get_bucket_policy::{BucketConfigInput, get_bucket_config};
-use crate::put_bucket_cors::{CorsConfigurationXml, CorsRule};
+use crate::get_bucket_policy::BucketConfigInput;
+use crate::put_bucket_cors::{CorsRule, from_stored};
+use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -33,10 +34,8 @@ impl Module for GetBucketCors {
         configuration gives exists = false.";
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketCorsOutput> {
-        let response =
-            get_bucket_config(ctx, &input.bucket, "cors", "NoSuchCORSConfiguration").await?;
-        let rules = match response {
-            Some(response) => Some(response.xml::<CorsConfigurationXml>().await?.into_rules()?),
+        let rules = match cors::get_bucket_cors(ctx.client(), &input.bucket).await? {
+            Some(rules) => Some(from_stored(rules)?),
             None => None,
         };
         Ok(GetBucketCorsOutput {
@@ -45,10 +44,6 @@ impl Module for GetBucketCors {
             rules: rules.unwrap_or_default(),
         })
     }
-}
-
-impl connector_core::wire::answer::XmlAnswer for CorsConfigurationXml {
-    const ROOT: &'static str = "CORSConfiguration";
 }
 
 register_module!(GetBucketCors);

@@ -1,19 +1,13 @@
 //! Get Bucket Policy: a bucket's policy document (GetBucketPolicy), or that it has none.
 //!
-//! Also the input and the read helper the other bucket-configuration modules (policy and CORS)
-//! share: a bucket without the configuration is an answer (`exists: false`), not an error.
+//! Also the input the other bucket-configuration modules (policy and CORS) share.
 
 use connector_core::framework::types::BucketName;
-use connector_core::{
-    Context, Error, ErrorKind, Method, Module, ModuleKind, Response, Result, Target, async_trait,
-    register_module,
-};
+use connector_core::ops::policy;
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-/// The most of a policy that is read (S3 allows 20 KB; other stores may allow more).
-const MAX_POLICY_READ_BYTES: usize = 1024 * 1024;
 
 /// The bucket whose configuration to read or delete.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -44,28 +38,6 @@ pub struct GetBucketPolicyOutput {
 /// Reads a bucket policy.
 pub struct GetBucketPolicy;
 
-/// GETs the bucket's configuration `subresource` (`policy`, `cors`). `None` when S3 answers
-/// `missing_code` (the bucket exists but has no such configuration); every other failure,
-/// `NoSuchBucket` included, is an error.
-pub(crate) async fn get_bucket_config(
-    ctx: &Context,
-    bucket: &str,
-    subresource: &str,
-    missing_code: &str,
-) -> Result<Option<Response>> {
-    let sent = ctx
-        .client()
-        .request(Method::GET, Target::bucket(bucket))
-        .query(subresource, "")
-        .send()
-        .await;
-    match sent {
-        Ok(response) => Ok(Some(response)),
-        Err(err) if err.code() == Some(missing_code) => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
 #[async_trait]
 impl Module for GetBucketPolicy {
     type Input = BucketConfigInput;
@@ -77,33 +49,12 @@ impl Module for GetBucketPolicy {
         policy gives exists = false.";
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketPolicyOutput> {
-        let Some(response) =
-            get_bucket_config(ctx, &input.bucket, "policy", "NoSuchBucketPolicy").await?
-        else {
-            return Ok(GetBucketPolicyOutput {
-                bucket: input.bucket.into(),
-                exists: false,
-                policy: None,
-                policy_text: None,
-            });
-        };
-        let bytes = response
-            .bytes_capped(MAX_POLICY_READ_BYTES, "the bucket policy")
-            .await?;
-        let unreadable = |why: String| {
-            Error::new(
-                ErrorKind::Server,
-                format!("the store answered with a policy that is not a JSON object: {why}"),
-            )
-        };
-        let text = String::from_utf8(bytes.to_vec()).map_err(|err| unreadable(err.to_string()))?;
-        let policy: Map<String, Value> =
-            serde_json::from_str(&text).map_err(|err| unreadable(err.to_string()))?;
+        let policy = policy::get_bucket_policy(ctx.client(), &input.bucket).await?;
         Ok(GetBucketPolicyOutput {
             bucket: input.bucket.into(),
-            exists: true,
-            policy: Some(policy),
-            policy_text: Some(text),
+            exists: policy.is_some(),
+            policy_text: policy.as_ref().map(|policy| policy.text.clone()),
+            policy: policy.map(|policy| policy.document),
         })
     }
 }

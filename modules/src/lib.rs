@@ -33,32 +33,37 @@ pub mod upload_file;
 /// The names of the options providers this crate provides.
 pub const OPTIONS_PROVIDERS: &[&str] = &["buckets", "folders", "regions"];
 
-/// The names of the modules this crate provides, for a check that all of them registered.
-pub const MODULE_NAMES: &[&str] = &[
-    "assume_role",
-    "copy_file",
-    "create_bucket",
-    "create_folder",
-    "delete_bucket",
-    "delete_bucket_cors",
-    "delete_bucket_policy",
-    "delete_file",
-    "delete_files",
-    "delete_folder",
-    "get_bucket_cors",
-    "get_bucket_policy",
-    "get_bucket_region",
-    "get_file",
-    "head_file",
-    "list_buckets",
-    "list_files",
-    "list_folders",
-    "make_api_call",
-    "move_file",
-    "presign_post",
-    "presign_url",
-    "put_bucket_cors",
-    "put_bucket_policy",
-    "search_files",
-    "upload_file",
-];
+/// The names of the modules this crate provides, in name order: those registered with the
+/// registry (every module file registers itself; the test below checks that none forgets).
+pub fn module_names() -> Vec<&'static str> {
+    connector_core::Registry::global()
+        .modules()
+        .map(|module| module.name())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every module file (each `src/*.rs` but this one) registers its module, under the file's
+    /// name.
+    #[test]
+    fn every_module_file_registers_its_module() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files: Vec<String> = std::fs::read_dir(&src)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+            .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter(|name| name != "lib")
+            .collect();
+        files.sort();
+        for file in &files {
+            let text = std::fs::read_to_string(src.join(format!("{file}.rs"))).unwrap();
+            assert!(
+                text.contains("register_module!("),
+                "{file}.rs registers no module"
+            );
+        }
+        assert_eq!(super::module_names(), files);
+    }
+}

@@ -1,8 +1,9 @@
 //! Move File: copy an object to a new place, then delete the original.
 
-use crate::copy_file::{Copy, CopyFileOutput, StorageClass};
+use crate::copy_file::{CopyFileOutput, StorageClass};
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey};
+use connector_core::ops::copy::CopyObject;
 use connector_core::{
     Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
@@ -92,19 +93,20 @@ impl Module for MoveFile {
     }
 
     async fn run(&self, ctx: &Context, input: MoveFileInput) -> Result<MoveFileOutput> {
-        let copy = Copy {
+        let copy = CopyObject {
             source_bucket: &input.source_bucket,
             source_key: &input.source_key,
-            source_version_id: None,
             bucket: input.destination_bucket(),
             key: &input.destination_key,
-            storage_class: input.storage_class,
-            acl: input.acl,
+            storage_class: input.storage_class.map(StorageClass::as_str),
+            acl: input.acl.map(CannedAcl::as_str),
+            ..CopyObject::default()
         };
         // An error here returns before the source is touched.
         let copied = copy
-            .send(copy.request(ctx.client()))
+            .send(ctx.client())
             .await
+            .map(|copied| CopyFileOutput::new(copy.bucket, copy.key, copied))
             .map_err(|err| err.context("the file was not moved (nothing was deleted)"))?;
         ctx.client()
             .request(

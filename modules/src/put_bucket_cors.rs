@@ -5,9 +5,9 @@
 
 use connector_core::framework::types::BucketName;
 use connector_core::framework::validate;
+use connector_core::ops::cors;
 use connector_core::{
-    Body, Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait,
-    register_module,
+    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -181,95 +181,61 @@ pub struct PutBucketCorsOutput {
 /// Sets a bucket's CORS configuration.
 pub struct PutBucketCors;
 
-/// S3's `<CORSConfiguration>`, written and read.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct CorsConfigurationXml {
-    #[serde(
-        rename = "@xmlns",
-        skip_deserializing,
-        skip_serializing_if = "Option::is_none"
-    )]
-    xmlns: Option<&'static str>,
-    #[serde(rename = "CORSRule", default)]
-    rules: Vec<CorsRuleXml>,
-}
-
-/// A `<CORSRule>`, its elements in the order of the AWS documentation.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CorsRuleXml {
-    #[serde(rename = "ID", default, skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
-    #[serde(default)]
-    allowed_origin: Vec<String>,
-    #[serde(default)]
-    allowed_method: Vec<String>,
-    #[serde(default)]
-    allowed_header: Vec<String>,
-    #[serde(default)]
-    expose_header: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_age_seconds: Option<u32>,
-}
-
-/// The XML document of `rules`.
-fn cors_xml(rules: &[CorsRule]) -> Result<String> {
-    let rules = rules
+/// The rules as S3 stores them.
+fn stored(rules: &[CorsRule]) -> Vec<cors::CorsRule> {
+    rules
         .iter()
-        .map(|rule| CorsRuleXml {
+        .map(|rule| cors::CorsRule {
             id: rule.id.clone(),
-            allowed_origin: rule.allowed_origins.clone(),
-            allowed_method: rule
+            allowed_origins: rule.allowed_origins.clone(),
+            allowed_methods: rule
                 .allowed_methods
                 .iter()
                 .map(|m| m.as_str().to_owned())
                 .collect(),
-            allowed_header: rule.allowed_headers.clone(),
-            expose_header: rule.expose_headers.clone(),
+            allowed_headers: rule.allowed_headers.clone(),
+            expose_headers: rule.expose_headers.clone(),
             max_age_seconds: rule.max_age_seconds,
         })
-        .collect();
-    connector_core::wire::xml::to_string(
-        "CORSConfiguration",
-        &CorsConfigurationXml {
-            xmlns: Some("http://s3.amazonaws.com/doc/2006-03-01/"),
-            rules,
-        },
-    )
+        .collect()
 }
 
-impl CorsConfigurationXml {
-    /// The typed rules of a configuration S3 returned.
-    pub(crate) fn into_rules(self) -> Result<Vec<CorsRule>> {
-        self.rules
-            .into_iter()
-            .map(|rule| {
-                let allowed_methods = rule
-                    .allowed_method
-                    .iter()
-                    .map(|text| {
-                        CorsMethod::ALL
-                            .into_iter()
-                            .find(|m| m.as_str() == text.trim())
-                            .ok_or_else(|| {
-                                Error::new(
-                                    ErrorKind::Server,
-                                    format!("the store answered with a CORS method {text:?}"),
-                                )
-                            })
-                    })
-                    .collect::<Result<_>>()?;
-                Ok(CorsRule {
-                    id: rule.id,
-                    allowed_origins: rule.allowed_origin,
-                    allowed_methods,
-                    allowed_headers: rule.allowed_header,
-                    expose_headers: rule.expose_header,
-                    max_age_seconds: rule.max_age_seconds,
+/// The `CORSConfiguration` XML of `rules`, in the element order S3 documents.
+fn cors_xml(rules: &[CorsRule]) -> Result<String> {
+    cors::cors_xml(&stored(rules))
+}
+
+/// The rules S3 answered, as this module's rules: a method other than the five is a `server`
+/// error.
+pub(crate) fn from_stored(rules: Vec<cors::CorsRule>) -> Result<Vec<CorsRule>> {
+    rules
+        .into_iter()
+        .map(|rule| {
+            let allowed_methods = rule
+                .allowed_methods
+                .iter()
+                .map(|text| {
+                    CorsMethod::ALL
+                        .into_iter()
+                        .find(|m| m.as_str() == text.trim())
+                        .ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::Server,
+                                format!("the store answered with a CORS method {text:?}"),
+                            )
+                        })
                 })
+                .collect::<Result<_>>()?;
+            Ok(CorsRule {
+                id: rule.id,
+                allowed_origins: rule.allowed_origins,
+                allowed_methods,
+                allowed_headers: rule.allowed_headers,
+                expose_headers: rule.expose_headers,
+                max_age_seconds: rule.max_age_seconds,
             })
-            .collect()
-    }
+        })
+        .collect()
 }
 
 /// Origins at `field`: at least one, each as a browser sends it with at most one `*`.
@@ -434,18 +400,12 @@ impl Module for PutBucketCors {
     }
 
     async fn run(&self, ctx: &Context, input: PutBucketCorsInput) -> Result<PutBucketCorsOutput> {
-        let (rules, xml) = input.configuration()?;
+        let (rules, _) = input.configuration()?;
         let field = match input.preset {
             Some(_) => "preset",
             None => "rules",
         };
-        ctx.client()
-            .request(Method::PUT, Target::bucket(&input.bucket))
-            .query("cors", "")
-            .header("content-type", "application/xml")
-            .body(Body::from_bytes(xml))
-            .with_content_md5()
-            .send()
+        cors::put_bucket_cors(ctx.client(), &input.bucket, &stored(&rules))
             .await
             .map_err(|err| match err.code() {
                 Some("MalformedXML" | "InvalidRequest") => err
@@ -513,12 +473,12 @@ mod tests {
         // As moto answers: elements sorted by name, not grouped as written.
         let xml = r#"<?xml version="1.0" encoding="utf-8"?>
 <CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CORSRule><AllowedHeader>*</AllowedHeader><AllowedMethod>GET</AllowedMethod><AllowedOrigin>http://127.0.0.1:8080</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://*.example.com</AllowedOrigin><ExposeHeader>ETag</ExposeHeader><ID>uploads</ID><MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule></CORSConfiguration>"#;
-        let config: CorsConfigurationXml = connector_core::wire::answer::parse(xml).unwrap();
-        assert_eq!(config.into_rules().unwrap(), vec![rule()]);
+        let config = cors::read_cors(xml).unwrap();
+        assert_eq!(from_stored(config).unwrap(), vec![rule()]);
         let bad = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
                    <AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>";
-        let config: CorsConfigurationXml = connector_core::wire::answer::parse(bad).unwrap();
-        assert_eq!(config.into_rules().unwrap_err().kind(), ErrorKind::Server);
+        let config = cors::read_cors(bad).unwrap();
+        assert_eq!(from_stored(config).unwrap_err().kind(), ErrorKind::Server);
     }
 
     #[test]

@@ -3,9 +3,8 @@
 
 use connector_core::framework::types::{BucketName, Prefix, rules};
 use connector_core::framework::validate;
-use connector_core::{
-    Body, Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
-};
+use connector_core::ops::policy;
+use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -599,13 +598,7 @@ impl Module for PutBucketPolicy {
             Some(_) => "template",
             None => "policy",
         };
-        client
-            .request(Method::PUT, Target::bucket(&input.bucket))
-            .query("policy", "")
-            .header("content-type", "application/json")
-            .body(Body::from_bytes(Value::Object(policy.clone()).to_string()))
-            .with_content_md5()
-            .send()
+        policy::put_bucket_policy(client, &input.bucket, &policy)
             .await
             .map_err(|err| explain_refusal(err, field))?;
         Ok(PutBucketPolicyOutput {

@@ -7,7 +7,7 @@ use connector_core::ops::transfer::TransferSettings;
 use connector_core::ops::upload::{self, PutTarget};
 use connector_core::wire::headers::META_PREFIX;
 use connector_core::{
-    Context, Error, ErrorKind, Module, ModuleKind, Result, async_trait, register_module,
+    Context, Error, Module, ModuleKind, Origin, Result, async_trait, register_module,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -230,19 +230,9 @@ impl Module for UploadFile {
                 let path = &ctx.local_path("source.path", &path)?;
                 upload::upload_path(client, &target, path, &options, ctx.progress())
                     .await
-                    .map_err(|err| match err.kind() {
-                        ErrorKind::NotFound | ErrorKind::AccessDenied if err.status().is_none() => {
-                            Error::invalid_input(
-                                "source.path",
-                                format!("cannot read {}: {}", path.display(), err.message()),
-                            )
-                        }
-                        // A folder, refused before anything was sent.
-                        ErrorKind::InvalidInput
-                            if err.field().is_none() && err.status().is_none() =>
-                        {
-                            err.with_field("source.path")
-                        }
+                    .map_err(|err| match err.origin() {
+                        // The file given could not be read, or is a folder: nothing was sent.
+                        Origin::LocalFile { .. } => err.with_field("source.path"),
                         _ => err,
                     })?
             }

@@ -60,7 +60,7 @@ fn the_manifest_lists_every_module_and_marks_secrets_write_only() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, integration_tests::s3_modules::MODULE_NAMES);
+    assert_eq!(names, integration_tests::s3_modules::module_names());
     let secret = &manifest["connection"]["properties"]["secret_access_key"];
     assert_eq!(secret["writeOnly"], true);
     for module in manifest["modules"].as_array().unwrap() {

@@ -580,6 +580,48 @@ async fn a_disguised_error_is_not_a_completed_upload() {
     }
 }
 
+/// A transient error in a `200 OK` answer to CompleteMultipartUpload is tried again as the one
+/// table of S3 codes says (here `RequestTimeout`), and the upload completes.
+#[tokio::test]
+async fn a_transient_error_in_a_200_completion_is_tried_again() {
+    let completions = Arc::new(AtomicUsize::new(0));
+    let seen = completions.clone();
+    let server = HostileServer::start(move |request: &Seen| {
+        match (request.method.as_str(), request.has_query("uploadId")) {
+            ("POST", false) => Answer::xml(
+                "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
+                 <UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+            ),
+            ("PUT", true) => Answer::status(200).header("etag", "\"part\""),
+            ("POST", true) if seen.fetch_add(1, Ordering::SeqCst) == 0 => Answer::xml(
+                "<Error><Code>RequestTimeout</Code><Message>Your socket connection to the \
+                 server was not read from or written to within the timeout period.</Message>\
+                 </Error>",
+            ),
+            ("POST", true) => Answer::xml(
+                "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
+                 <ETag>\"e-1\"</ETag></CompleteMultipartUploadResult>",
+            ),
+            ("DELETE", true) => Answer::status(204),
+            _ => Answer::status(400),
+        }
+    })
+    .await;
+    let output = run(
+        &server.context(),
+        "upload_file",
+        json!({
+            "bucket": "b",
+            "file_name": "big",
+            "source": {"text": "a".repeat(5 * 1024 * 1024)},
+            "transfer": {"multipart_threshold_mib": 5, "part_size_mib": 5},
+        }),
+    )
+    .await
+    .expect("the completion was tried again");
+    assert_eq!(completions.load(Ordering::SeqCst), 2, "{output}");
+}
+
 // ---- 14: endpoint URLs ------------------------------------------------------------------------
 
 #[test]

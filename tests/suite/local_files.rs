@@ -179,3 +179,35 @@ async fn a_folder_given_as_the_upload_source_is_invalid_input() {
     }
     assert_eq!(s.t.requests(), before, "nothing is sent");
 }
+
+/// A source path the system cannot read for another reason than "missing" (here a path through
+/// a file, which is not a folder) is a local-file error: `invalid_input` naming `source.path`,
+/// not retryable, and nothing is sent. (It was a retryable `network` error.)
+#[tokio::test]
+async fn an_unreadable_upload_source_is_a_local_file_error() {
+    let s = Setup::new().await;
+    let file = s.root.join("plain.txt");
+    std::fs::write(&file, "x").unwrap();
+    let through_a_file = file.join("inner.txt");
+    let before = s.t.requests();
+    let err =
+        s.t.run(
+            "upload_file",
+            json!({"bucket": "files", "file_name": "x", "source": {"path": through_a_file}}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
+    assert_eq!(err.field(), Some("source.path"));
+    assert!(!err.is_retryable());
+    assert!(
+        err.message().contains("cannot read") && err.message().contains("inner.txt"),
+        "{}",
+        err.message()
+    );
+    assert!(matches!(
+        err.origin(),
+        connector_core::Origin::LocalFile { path, .. } if path.ends_with("inner.txt")
+    ));
+    assert_eq!(s.t.requests(), before, "nothing is sent");
+}

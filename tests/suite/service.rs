@@ -112,7 +112,7 @@ async fn every_endpoint_answers_with_json_and_statuses_by_kind() {
     assert_eq!(status, 200);
     assert_eq!(
         modules.as_array().unwrap().len(),
-        integration_tests::s3_modules::MODULE_NAMES.len()
+        integration_tests::s3_modules::module_names().len()
     );
     let (status, module) = c.get("/v1/modules/upload_file").await;
     assert_eq!(status, 200);

@@ -1,12 +1,15 @@
-//! Buckets: listing the account's buckets, and finding the region a bucket lives in.
+//! Buckets: listing the account's buckets, finding the region a bucket lives in, and creating
+//! one.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::listing::PageGuard;
 use crate::wire::answer::XmlAnswer;
+use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
+use crate::wire::request::Request;
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One bucket of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,9 +203,76 @@ fn normalize_location(location: Option<&str>) -> String {
     }
 }
 
+/// The `CreateBucketConfiguration` document: where the bucket is made.
+#[derive(Serialize)]
+struct CreateBucketConfiguration<'a> {
+    #[serde(rename = "@xmlns")]
+    xmlns: &'static str,
+    #[serde(rename = "LocationConstraint")]
+    location_constraint: &'a str,
+}
+
+/// The CreateBucket request of `bucket` in `region`, sent to that region. In us-east-1 it has
+/// no body (S3's default location, which it refuses as an explicit constraint); elsewhere a
+/// `CreateBucketConfiguration` naming the region, with a `Content-MD5`.
+pub fn create_bucket_request(bucket: &str, region: &str) -> Result<Request> {
+    let request = Request::new(Method::PUT, Target::bucket(bucket)).in_region(region);
+    if region == "us-east-1" {
+        return Ok(request);
+    }
+    let xml = crate::wire::xml::to_string(
+        "CreateBucketConfiguration",
+        &CreateBucketConfiguration {
+            xmlns: "http://s3.amazonaws.com/doc/2006-03-01/",
+            location_constraint: region,
+        },
+    )?;
+    Ok(request.body(Body::from_bytes(xml)).with_content_md5())
+}
+
+/// Creates `bucket` in `region`; returns the bucket's location as S3 answers it (`Location`),
+/// if it does. A bucket the caller already owns is a `conflict` that says so.
+pub async fn create_bucket(
+    client: &S3Client,
+    bucket: &str,
+    region: &str,
+) -> Result<Option<String>> {
+    let response = client
+        .send(create_bucket_request(bucket, region)?)
+        .await
+        .map_err(|err| match err.code() {
+            Some("BucketAlreadyOwnedByYou") => {
+                err.context(format!("you already own a bucket called {bucket:?}"))
+            }
+            _ => err,
+        })?;
+    Ok(response.header("location").map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::testing::url;
+
+    #[test]
+    fn create_bucket_names_its_region_outside_us_east_1() {
+        let request = create_bucket_request("new-bucket", "eu-west-1").unwrap();
+        assert_eq!(request.method(), Method::PUT);
+        assert_eq!(url(&request), "http://127.0.0.1:9000/new-bucket");
+        assert_eq!(request.region(), Some("eu-west-1"));
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+                   <CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                   <LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>";
+        assert_eq!(request.body_ref().bytes().unwrap().as_ref(), xml.as_bytes());
+        assert_eq!(
+            request.header_value("content-md5"),
+            Some(Body::from_bytes(xml).content_md5().as_str())
+        );
+        let request = create_bucket_request("new-bucket", "us-east-1").unwrap();
+        assert!(request.body_ref().is_empty());
+        assert_eq!(request.header_value("content-md5"), None);
+        assert_eq!(request.region(), Some("us-east-1"));
+    }
 
     #[test]
     fn parses_bucket_listings() {

@@ -5,11 +5,13 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::transfer::{MAX_PARTS, Progress, TransferOptions};
+use crate::wire::answer::parse_answer;
 use crate::wire::body::Body;
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::unquote_etag;
 use crate::wire::request::Request;
+use crate::wire::s3_error;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use http::Method;
@@ -64,7 +66,8 @@ fn header_use(name: &str) -> HeaderUse {
 }
 
 /// Uploads the file at `path` (`-`: standard input; a pipe or other non-regular file is read
-/// as a stream). A folder is refused as `invalid_input` before anything is sent.
+/// as a stream). A file that cannot be opened, or a folder, is refused before anything is
+/// sent, as a local-file error ([`Error::local_file`]: `invalid_input`, with the path).
 pub async fn upload_path(
     client: &S3Client,
     target: &PutTarget,
@@ -75,15 +78,20 @@ pub async fn upload_path(
     if path.as_os_str() == "-" {
         return upload_reader(client, target, tokio::io::stdin(), options, progress).await;
     }
-    let metadata = tokio::fs::metadata(path).await?;
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|err| Error::local_file(path, err))?;
     if metadata.is_dir() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
+        return Err(Error::local_file_refused(
+            path,
+            std::io::ErrorKind::IsADirectory,
             format!("{} is a folder: give the path of a file", path.display()),
         ));
     }
     if !metadata.is_file() {
-        let file = tokio::fs::File::open(path).await?;
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|err| Error::local_file(path, err))?;
         return upload_reader(client, target, file, options, progress).await;
     }
     let size = metadata.len();
@@ -91,7 +99,9 @@ pub async fn upload_path(
         progress.start(&target.key, Some(size));
     }
     let result = if size < options.multipart_threshold {
-        let body = Body::file(path).await?;
+        let body = Body::file(path)
+            .await
+            .map_err(|err| err.reading_local_file(path))?;
         let uploaded = put_single(client, target, body).await;
         if let (Ok(_), Some(progress)) = (&uploaded, progress) {
             progress.advance(size);
@@ -104,9 +114,12 @@ pub async fn upload_path(
         let bodies = futures_util::stream::iter(parts)
             .map(move |(number, offset, len)| -> PartFuture {
                 let path = path.clone();
-                Box::pin(
-                    async move { Ok((number, Body::file_range(path, offset, Some(len)).await?)) },
-                )
+                Box::pin(async move {
+                    let body = Body::file_range(&path, offset, Some(len))
+                        .await
+                        .map_err(|err| err.reading_local_file(&path))?;
+                    Ok((number, body))
+                })
             })
             .boxed();
         multipart(client, target, bodies, options.concurrency, progress)
@@ -500,6 +513,27 @@ async fn send_part(
     Ok(StoredPart { number, etag, size })
 }
 
+/// The CompleteMultipartUpload request of upload `upload_id`: the `xml` listing the parts, and
+/// the target's headers S3 wants at completion (conditional writes: `If-None-Match`,
+/// `If-Match`).
+pub fn complete_multipart_upload_request(
+    target: &PutTarget,
+    upload_id: &str,
+    xml: String,
+) -> Request {
+    let request = Request::new(Method::POST, Target::object(&target.bucket, &target.key))
+        .query("uploadId", upload_id)
+        .header("content-type", "application/xml")
+        .body(Body::from_bytes(xml));
+    target
+        .headers
+        .iter()
+        .filter(|(name, _)| matches!(header_use(name), HeaderUse::Complete))
+        .fold(request, |request, (name, value)| {
+            request.header(name, value)
+        })
+}
+
 /// CompleteMultipartUpload, which may answer `200 OK` with an `<Error>` body: that is an error,
 /// and tried again (up to 3 times) when it is transient.
 async fn complete(
@@ -510,43 +544,42 @@ async fn complete(
 ) -> Result<(CompleteMultipartUploadResult, Option<String>, bool)> {
     let mut attempt: u32 = 1;
     loop {
-        let mut request = client
-            .request(Method::POST, Target::object(&target.bucket, &target.key))
-            .query("uploadId", upload_id)
-            .header("content-type", "application/xml")
-            .body(Body::from_bytes(xml.clone()));
-        for (name, value) in &target.headers {
-            if matches!(header_use(name), HeaderUse::Complete) {
-                request = request.header(name, value);
-            }
-        }
-        let response = request.send().await?;
+        let request = complete_multipart_upload_request(target, upload_id, xml.clone());
+        let response = client.send(request).await?;
         let version_id = response.header("x-amz-version-id").map(str::to_owned);
         // With SSE-KMS (or DSSE) ETags are not digests of the content.
         let kms = response
             .header("x-amz-server-side-encryption")
             .is_some_and(|sse| sse.starts_with("aws:kms"));
-        // An error document (an error that carries S3's body) or another document is an error.
-        let err = match response.xml::<CompleteMultipartUploadResult>().await {
-            Ok(result) => return Ok((result, version_id, kms)),
-            Err(err) => err,
-        };
-        if err.s3().is_some() {
-            let transient = matches!(
-                err.code(),
-                Some("InternalError" | "SlowDown" | "ServiceUnavailable")
-            );
-            if transient && attempt < 3 {
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response
+            .bytes_capped(
+                crate::wire::xml::MAX_XML_BYTES,
+                "the CompleteMultipartUpload answer",
+            )
+            .await
+            .map_err(|err| match err.kind() {
+                // Too large: the store's doing, not the input's.
+                ErrorKind::InvalidInput => Error::new(ErrorKind::Server, err.message())
+                    .with_retryable(false)
+                    .context("completing the multipart upload"),
+                _ => err.context("completing the multipart upload"),
+            })?;
+        // S3 may answer 200 and still fail: an error document is an error, tried again while
+        // it is transient (the one decision: `s3_error::is_retryable`).
+        if let Some(err) = s3_error::answer_error(status, &headers, &body) {
+            if err.is_retryable() && attempt < 3 {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
                     .await;
                 continue;
             }
-            return Err(err
-                .context("completing the multipart upload")
-                .with_retryable(transient));
+            return Err(err.context("completing the multipart upload"));
         }
-        return Err(err.context("completing the multipart upload"));
+        // Another document than the result is an error too, never a silent success.
+        return parse_answer::<CompleteMultipartUploadResult>(status, &headers, &body)
+            .map(|result| (result, version_id, kms))
+            .map_err(|err| err.context("completing the multipart upload"));
     }
 }
 
@@ -575,6 +608,32 @@ fn looks_like_multipart_etag(etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_completion_carries_the_parts_and_only_its_own_headers() {
+        let target = PutTarget {
+            bucket: "b".into(),
+            key: "big file".into(),
+            headers: vec![
+                ("content-type".into(), "text/plain".into()),
+                ("if-none-match".into(), "*".into()),
+            ],
+        };
+        let xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>\
+                   <ETag>\"e1\"</ETag></Part></CompleteMultipartUpload>";
+        let request = complete_multipart_upload_request(&target, "u/1+", xml.to_owned());
+        assert_eq!(request.method(), Method::POST);
+        assert_eq!(
+            crate::ops::testing::url(&request),
+            "http://127.0.0.1:9000/b/big%20file?uploadId=u%2F1%2B"
+        );
+        assert_eq!(
+            request.header_value("content-type"),
+            Some("application/xml")
+        );
+        assert_eq!(request.header_value("if-none-match"), Some("*"));
+        assert_eq!(request.body_ref().bytes().unwrap().as_ref(), xml.as_bytes());
+    }
 
     #[test]
     fn multipart_etags() {

@@ -59,9 +59,7 @@ impl Response {
     /// The error this (failed) answer stands for, if its body has been read.
     pub(crate) fn buffered_error(&self) -> Option<Error> {
         match &self.body {
-            ResponseBody::Read(bytes) => {
-                Some(s3_error::from_response(self.status, &self.headers, bytes))
-            }
+            ResponseBody::Read(bytes) => s3_error::answer_error(self.status, &self.headers, bytes),
             ResponseBody::Stream(_) => None,
         }
     }

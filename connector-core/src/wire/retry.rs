@@ -3,7 +3,6 @@
 //! endpoint is not hammered), and the correction of a skewed local clock.
 
 use crate::error::{Error, ErrorKind};
-use http::StatusCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -118,13 +117,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Statuses worth another try: throttling and transient server failures.
-    pub fn is_retryable_status(&self, status: StatusCode) -> bool {
-        matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
-    }
-
     /// The delay before attempt `attempt + 1`, or `None` when the failure is final or the
-    /// attempts are used up. The delay is `rand(0,1) × min(2^(attempt-1) s, 20 s)`.
+    /// attempts are used up. Whether a failure is `retryable` is decided in one place,
+    /// `wire::s3_error::is_retryable` (through [`Error::is_retryable`]). The delay is `rand(0,1) × min(2^(attempt-1) s, 20 s)`.
     pub fn delay_before_retry(&self, attempt: u32, retryable: bool) -> Option<Duration> {
         if !retryable || attempt >= self.max_attempts {
             return None;
@@ -189,7 +184,5 @@ mod tests {
         for _ in 0..100 {
             assert!(long.delay_before_retry(20, true).unwrap() <= Duration::from_secs(20));
         }
-        assert!(policy.is_retryable_status(StatusCode::SERVICE_UNAVAILABLE));
-        assert!(!policy.is_retryable_status(StatusCode::FORBIDDEN));
     }
 }

@@ -20,61 +20,209 @@ struct ErrorXml {
     key: Option<String>,
 }
 
+/// Where a row of [`CODES`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Amazon S3's list of error codes, with the HTTP status of each:
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList>.
+    S3ErrorCodes,
+    /// The errors every AWS query API (STS, which assumes roles) may answer:
+    /// <https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html>.
+    AwsCommonErrors,
+    /// The codes the AWS SDKs' standard retry mode treats as throttling or transient:
+    /// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>.
+    SdkRetryBehavior,
+    /// Not in the list: the code S3 (and S3-compatible stores) answer for this operation, named
+    /// on the operation's own page of the S3 API reference (e.g. `GetBucketCors`).
+    OperationPage,
+    /// Not S3's: the name this crate gives a bodiless answer (HEAD) after its HTTP status.
+    HttpStatus,
+}
+
+impl Source {
+    /// The page that documents the code.
+    pub fn url(self) -> &'static str {
+        match self {
+            Source::S3ErrorCodes => {
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList"
+            }
+            Source::AwsCommonErrors => {
+                "https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html"
+            }
+            Source::SdkRetryBehavior => {
+                "https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html"
+            }
+            Source::OperationPage => {
+                "https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html"
+            }
+            Source::HttpStatus => "https://www.rfc-editor.org/rfc/rfc9110#name-status-codes",
+        }
+    }
+}
+
+/// One S3 (or AWS) error code: the kind it is reported as, and whether the same request could
+/// succeed when sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeRule {
+    /// The code, as in `<Code>` of the error document.
+    pub code: &'static str,
+    /// The HTTP status the documentation gives for it (0: documented without one).
+    pub status: u16,
+    /// The kind reported.
+    pub kind: ErrorKind,
+    /// Whether trying again could succeed.
+    pub retryable: bool,
+    /// The page that documents the code.
+    pub source: Source,
+}
+
+const fn rule(
+    code: &'static str,
+    status: u16,
+    kind: ErrorKind,
+    retryable: bool,
+    source: Source,
+) -> CodeRule {
+    CodeRule {
+        code,
+        status,
+        kind,
+        retryable,
+        source,
+    }
+}
+
+use ErrorKind as K;
+use Source::{
+    AwsCommonErrors as Common, HttpStatus as Http, OperationPage as Op, S3ErrorCodes as S3,
+    SdkRetryBehavior as Sdk,
+};
+
+/// Every error code this crate knows, with its kind and whether to retry: the one place that
+/// says so. The statuses are the documented ones (a code wins over the status it came with:
+/// S3 may send an `<Error>` in a `200 OK`). A code not listed is judged by its status
+/// ([`kind_of_status`], [`is_retryable`]).
+pub const CODES: &[CodeRule] = &[
+    // The signature S3 computed differs from ours: a wrong secret, or a request altered on the
+    // way. (S3 list: 403.)
+    rule(
+        "SignatureDoesNotMatch",
+        403,
+        K::SignatureMismatch,
+        false,
+        S3,
+    ),
+    // Credentials S3 does not accept. (S3 list: 403 / 400.)
+    rule("InvalidAccessKeyId", 403, K::Auth, false, S3),
+    rule("InvalidToken", 400, K::Auth, false, S3),
+    rule("ExpiredToken", 400, K::Auth, false, S3),
+    rule("TokenRefreshRequired", 400, K::Auth, false, S3),
+    rule("InvalidSecurity", 403, K::Auth, false, S3),
+    rule("MissingSecurityHeader", 400, K::Auth, false, S3),
+    rule("CredentialsNotSupported", 400, K::Auth, false, S3),
+    // The request's time is too far from S3's clock (the send path corrects its clock once
+    // and resends on its own, see `retry::clock_skew`). (S3 list: 403.)
+    rule("RequestTimeTooSkewed", 403, K::Auth, false, S3),
+    // The request arrived too long after its date, or after a presigned URL's expiry.
+    // (Common errors: 400.)
+    rule("RequestExpired", 400, K::Auth, false, Common),
+    // Signed for another region than the bucket's. (S3 list: 400.)
+    rule("AuthorizationHeaderMalformed", 400, K::Auth, false, S3),
+    // STS and other query APIs: unknown key. (Common errors: 403.)
+    rule("InvalidClientTokenId", 403, K::Auth, false, Common),
+    rule("UnrecognizedClientException", 400, K::Auth, false, Common),
+    // Valid credentials without the permission, or an account that may not use S3.
+    // (S3 list: 403.)
+    rule("AccessDenied", 403, K::AccessDenied, false, S3),
+    rule("AllAccessDisabled", 403, K::AccessDenied, false, S3),
+    rule("AccountProblem", 403, K::AccessDenied, false, S3),
+    rule("InvalidPayer", 403, K::AccessDenied, false, S3),
+    rule("NotSignedUp", 403, K::AccessDenied, false, S3),
+    // An archived object that must be restored first. (S3 list: 403.)
+    rule("InvalidObjectState", 403, K::AccessDenied, false, S3),
+    // Something named does not exist. (S3 list: 404.)
+    rule("NoSuchBucket", 404, K::NotFound, false, S3),
+    rule("NoSuchKey", 404, K::NotFound, false, S3),
+    rule("NoSuchUpload", 404, K::NotFound, false, S3),
+    rule("NoSuchVersion", 404, K::NotFound, false, S3),
+    rule("NoSuchBucketPolicy", 404, K::NotFound, false, S3),
+    rule("NoSuchCORSConfiguration", 404, K::NotFound, false, Op),
+    rule("NoSuchLifecycleConfiguration", 404, K::NotFound, false, S3),
+    rule("NoSuchTagSet", 404, K::NotFound, false, S3),
+    rule("NoSuchWebsiteConfiguration", 404, K::NotFound, false, S3),
+    // What a bodiless 404 (an answer to HEAD) is named.
+    rule("NotFound", 404, K::NotFound, false, Http),
+    // The request conflicts with the bucket's or object's state. (S3 list: 409, 412.)
+    rule("BucketAlreadyExists", 409, K::Conflict, false, S3),
+    rule("BucketAlreadyOwnedByYou", 409, K::Conflict, false, S3),
+    rule("BucketNotEmpty", 409, K::Conflict, false, S3),
+    rule("InvalidBucketState", 409, K::Conflict, false, S3),
+    rule("ConditionalRequestConflict", 409, K::Conflict, false, S3),
+    rule("PreconditionFailed", 412, K::Conflict, false, S3),
+    // A conflicting operation on the same resource is in progress: trying again later may
+    // succeed. (S3 list: 409.) Kept a conflict, as before, and not retried by the send path.
+    rule("OperationAborted", 409, K::Conflict, false, S3),
+    // S3 asks for a lower request rate: retry after a backoff. (S3 list: 503.)
+    rule("SlowDown", 503, K::Throttled, true, S3),
+    // The AWS SDKs' throttling codes (other AWS APIs, and S3-compatible stores).
+    rule("Throttling", 0, K::Throttled, true, Sdk),
+    rule("ThrottlingException", 0, K::Throttled, true, Sdk),
+    rule("ThrottledException", 0, K::Throttled, true, Sdk),
+    rule("RequestThrottledException", 0, K::Throttled, true, Sdk),
+    rule("TooManyRequestsException", 0, K::Throttled, true, Sdk),
+    rule(
+        "ProvisionedThroughputExceededException",
+        0,
+        K::Throttled,
+        true,
+        Sdk,
+    ),
+    rule("TransactionInProgressException", 0, K::Throttled, true, Sdk),
+    rule("RequestLimitExceeded", 0, K::Throttled, true, Sdk),
+    rule("BandwidthLimitExceeded", 0, K::Throttled, true, Sdk),
+    rule("RequestThrottled", 0, K::Throttled, true, Sdk),
+    rule("EC2ThrottledException", 0, K::Throttled, true, Sdk),
+    rule("PriorRequestNotComplete", 0, K::Throttled, true, Sdk),
+    rule("TooManyRequests", 0, K::Throttled, true, Sdk),
+    // The connection was idle too long while S3 waited for the body: send again.
+    // (S3 list: 400; the SDKs retry it.)
+    rule("RequestTimeout", 400, K::Timeout, true, S3),
+    rule("RequestTimeoutException", 0, K::Timeout, true, Sdk),
+    // S3 failed internally: the AWS guidance is to retry. (S3 list: 500, 503.)
+    rule("InternalError", 500, K::Server, true, S3),
+    rule("ServiceUnavailable", 503, K::Server, true, S3),
+    // STS's internal failure. (Common errors: 500.)
+    rule("InternalFailure", 500, K::Server, true, Common),
+    // The store does not implement this: another try gets the same answer. (S3 list: 501.)
+    rule("NotImplemented", 501, K::Server, false, S3),
+];
+
+/// The row of [`CODES`] for `code`, if it is listed.
+pub fn rule_for(code: &str) -> Option<&'static CodeRule> {
+    CODES.iter().find(|rule| rule.code == code)
+}
+
 /// The kind of an S3 error code; `None` when the code alone does not tell.
 pub fn kind_of_code(code: &str) -> Option<ErrorKind> {
-    Some(match code {
-        "SignatureDoesNotMatch" => ErrorKind::SignatureMismatch,
-        "InvalidAccessKeyId"
-        | "InvalidToken"
-        | "ExpiredToken"
-        | "TokenRefreshRequired"
-        | "InvalidSecurity"
-        | "MissingSecurityHeader"
-        | "RequestTimeTooSkewed"
-        | "RequestExpired"
-        | "AuthorizationHeaderMalformed"
-        | "CredentialsNotSupported"
-        | "InvalidClientTokenId"
-        | "UnrecognizedClientException" => ErrorKind::Auth,
-        "AccessDenied" | "AllAccessDisabled" | "AccountProblem" | "InvalidObjectState"
-        | "InvalidPayer" | "NotSignedUp" => ErrorKind::AccessDenied,
-        "NoSuchBucket"
-        | "NoSuchKey"
-        | "NoSuchUpload"
-        | "NoSuchVersion"
-        | "NoSuchBucketPolicy"
-        | "NoSuchCORSConfiguration"
-        | "NoSuchLifecycleConfiguration"
-        | "NoSuchTagSet"
-        | "NoSuchWebsiteConfiguration"
-        | "NotFound" => ErrorKind::NotFound,
-        "BucketAlreadyExists"
-        | "BucketAlreadyOwnedByYou"
-        | "BucketNotEmpty"
-        | "OperationAborted"
-        | "PreconditionFailed"
-        | "InvalidBucketState"
-        | "ConditionalRequestConflict" => ErrorKind::Conflict,
-        "SlowDown"
-        | "Throttling"
-        | "ThrottlingException"
-        | "ThrottledException"
-        | "RequestLimitExceeded"
-        | "TooManyRequestsException"
-        | "TooManyRequests"
-        | "RequestThrottled"
-        | "RequestThrottledException"
-        | "ProvisionedThroughputExceededException"
-        | "BandwidthLimitExceeded"
-        | "EC2ThrottledException"
-        | "TransactionInProgressException"
-        | "PriorRequestNotComplete" => ErrorKind::Throttled,
-        "RequestTimeout" | "RequestTimeoutException" => ErrorKind::Timeout,
-        "InternalError" | "ServiceUnavailable" | "NotImplemented" | "InternalFailure" => {
-            ErrorKind::Server
-        }
-        _ => return None,
-    })
+    rule_for(code).map(|rule| rule.kind)
+}
+
+/// Whether a failure could succeed when the same request is sent again: the one place that
+/// decides it, for the send path's retries and for every error built in this crate.
+///
+/// A listed code decides by its row of [`CODES`]; otherwise an HTTP status of 429, 500, 502,
+/// 503 or 504 is retryable (the AWS SDKs' transient statuses); otherwise the kind decides
+/// ([`ErrorKind::is_transient`]: throttling, server failures without a status, network
+/// failures and timeouts).
+pub fn is_retryable(kind: ErrorKind, status: Option<u16>, code: Option<&str>) -> bool {
+    if let Some(rule) = code.and_then(rule_for) {
+        return rule.retryable;
+    }
+    match status {
+        Some(429 | 500 | 502 | 503 | 504) => true,
+        Some(_) => matches!(kind, ErrorKind::Throttled | ErrorKind::Timeout),
+        None => kind.is_transient(),
+    }
 }
 
 /// The kind of a bare HTTP status.
@@ -159,9 +307,7 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
         message.push_str(" — ");
         message.push_str(&hint);
     }
-    let retryable = matches!(kind, ErrorKind::Throttled | ErrorKind::Timeout)
-        || matches!(status.as_u16(), 500 | 502 | 503 | 504)
-        || code == "InternalError";
+    let retryable = is_retryable(kind, Some(status.as_u16()), Some(&code));
     let mut err = Error::new(kind, message)
         .with_status(status.as_u16())
         .with_s3(s3)
@@ -170,6 +316,21 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
         err = err.with_field("connection.region");
     }
     err
+}
+
+/// Whether `body` is an S3 `<Error>` document: its root element (after the whitespace S3 sends
+/// while it works, a byte order mark, the XML declaration, comments or a DOCTYPE) is `Error`.
+/// S3 may answer `200 OK` and still fail this way (CopyObject, CompleteMultipartUpload): the
+/// status alone does not tell.
+pub fn is_error_document(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    crate::wire::xml::document_root(&text).is_ok_and(|root| root == "Error")
+}
+
+/// The error an answer stands for, if it is one: every answer other than 2xx, and a 2xx answer
+/// whose body is an `<Error>` document ([`is_error_document`]). `None`: a success.
+pub fn answer_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Error> {
+    (!status.is_success() || is_error_document(body)).then(|| from_response(status, headers, body))
 }
 
 /// A `not_found` error about an object says which one was looked for (a HEAD answer has no
@@ -276,5 +437,123 @@ mod tests {
         let err = from_response(StatusCode::NOT_FOUND, &HeaderMap::new(), body);
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert!(err.message().contains("[a/b]"));
+    }
+
+    #[test]
+    fn every_code_has_one_row_and_a_documented_source() {
+        let mut codes: Vec<&str> = CODES.iter().map(|rule| rule.code).collect();
+        codes.sort();
+        let before = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), before, "a code is listed twice");
+        for rule in CODES {
+            assert!(rule.source.url().starts_with("https://"), "{rule:?}");
+            // A documented 5xx is S3's failure (or S3 slowing us down, SlowDown's 503).
+            if rule.status >= 500 {
+                assert!(
+                    matches!(rule.kind, ErrorKind::Server | ErrorKind::Throttled),
+                    "{rule:?}"
+                );
+            }
+            // Throttling and timeouts are always worth another try.
+            if matches!(rule.kind, ErrorKind::Throttled | ErrorKind::Timeout) {
+                assert!(rule.retryable, "{rule:?}");
+            }
+            // What the input, the credentials or the bucket's state decide never passes on
+            // another try.
+            if matches!(
+                rule.kind,
+                ErrorKind::Auth
+                    | ErrorKind::SignatureMismatch
+                    | ErrorKind::AccessDenied
+                    | ErrorKind::NotFound
+                    | ErrorKind::Conflict
+            ) {
+                assert!(!rule.retryable, "{rule:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_decides_kind_and_retry() {
+        let rule = rule_for("SlowDown").unwrap();
+        assert_eq!(
+            (rule.kind, rule.retryable, rule.status),
+            (ErrorKind::Throttled, true, 503)
+        );
+        assert_eq!(
+            kind_of_code("NoSuchBucketPolicy"),
+            Some(ErrorKind::NotFound)
+        );
+        assert_eq!(kind_of_code("Nonsense"), None);
+        // S3 asks to retry InternalError; NotImplemented will answer the same again.
+        assert!(is_retryable(
+            ErrorKind::Server,
+            Some(500),
+            Some("InternalError")
+        ));
+        assert!(!is_retryable(
+            ErrorKind::Server,
+            Some(501),
+            Some("NotImplemented")
+        ));
+        // The code wins over the status it came with: in a 200 as in a 503.
+        assert!(is_retryable(
+            ErrorKind::Server,
+            Some(200),
+            Some("ServiceUnavailable")
+        ));
+        assert!(!is_retryable(
+            ErrorKind::AccessDenied,
+            Some(503),
+            Some("AccessDenied")
+        ));
+        // An unknown code: the status decides, then the kind.
+        assert!(is_retryable(
+            ErrorKind::Server,
+            Some(502),
+            Some("BadGateway")
+        ));
+        assert!(!is_retryable(
+            ErrorKind::Server,
+            Some(507),
+            Some("InsufficientStorage")
+        ));
+        assert!(is_retryable(ErrorKind::Timeout, Some(408), None));
+        assert!(!is_retryable(
+            ErrorKind::InvalidInput,
+            Some(200),
+            Some("Weird")
+        ));
+        assert!(is_retryable(ErrorKind::Network, None, None));
+        assert!(!is_retryable(ErrorKind::InvalidInput, None, None));
+    }
+
+    #[test]
+    fn errors_in_200_answers_are_found_by_their_root() {
+        let failed =
+            b"   \n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>\
+            <Message>We encountered an internal error. Please try again.</Message></Error>";
+        assert!(is_error_document(failed));
+        let err = answer_error(StatusCode::OK, &HeaderMap::new(), failed).unwrap();
+        assert_eq!(err.code(), Some("InternalError"));
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert!(err.is_retryable());
+        assert_eq!(err.status(), Some(200));
+        let ok = b"<CopyObjectResult><ETag>\"abc\"</ETag></CopyObjectResult>";
+        assert!(!is_error_document(ok));
+        assert!(answer_error(StatusCode::OK, &HeaderMap::new(), ok).is_none());
+        // Another root that merely contains <Error> elements is not an error document.
+        let deleted =
+            b"<DeleteResult><Error><Key>a</Key><Code>AccessDenied</Code></Error></DeleteResult>";
+        assert!(!is_error_document(deleted));
+        for other in [&b""[..], b"   ", b"<html>oops", b"\xff\xfe"] {
+            assert!(!is_error_document(other), "{other:?}");
+            assert!(answer_error(StatusCode::OK, &HeaderMap::new(), other).is_none());
+        }
+        // A failed status is an error whatever its body.
+        let err = answer_error(StatusCode::BAD_GATEWAY, &HeaderMap::new(), b"<html>").unwrap();
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert!(err.is_retryable());
     }
 }

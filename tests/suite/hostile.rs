@@ -542,35 +542,41 @@ async fn a_disguised_error_is_not_a_copy() {
     }
 }
 
+/// A store that takes a multipart upload (one upload id, any part) and answers its completion
+/// with what `complete` gives, each time it is asked.
+async fn multipart_store(complete: impl Fn() -> Answer + Send + Sync + 'static) -> HostileServer {
+    HostileServer::start(move |request: &Seen| {
+        match (request.method.as_str(), request.has_query("uploadId")) {
+            ("POST", false) => Answer::xml(
+                "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
+                 <UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+            ),
+            ("PUT", true) => Answer::status(200).header("etag", "\"part\""),
+            ("POST", true) => complete(),
+            ("DELETE", true) => Answer::status(204),
+            _ => Answer::status(400),
+        }
+    })
+    .await
+}
+
+/// An upload_file input that takes the multipart path (5 MiB, parts of 5 MiB).
+fn two_part_upload() -> serde_json::Value {
+    json!({
+        "bucket": "b",
+        "file_name": "big",
+        "source": {"text": "a".repeat(5 * 1024 * 1024)},
+        "transfer": {"multipart_threshold_mib": 5, "part_size_mib": 5},
+    })
+}
+
 #[tokio::test]
 async fn a_disguised_error_is_not_a_completed_upload() {
     let mut cases = disguised_errors();
     cases.push(("another document", "<CopyObjectResult/>".to_owned()));
     for (how, body) in cases {
-        let server = HostileServer::start(move |request: &Seen| {
-            match (request.method.as_str(), request.has_query("uploadId")) {
-                ("POST", false) => Answer::xml(
-                    "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
-                     <UploadId>u1</UploadId></InitiateMultipartUploadResult>",
-                ),
-                ("PUT", true) => Answer::status(200).header("etag", "\"part\""),
-                ("POST", true) => Answer::xml(body.clone()),
-                ("DELETE", true) => Answer::status(204),
-                _ => Answer::status(400),
-            }
-        })
-        .await;
-        let err = failure(
-            &server.context(),
-            "upload_file",
-            json!({
-                "bucket": "b",
-                "file_name": "big",
-                "source": {"text": "a".repeat(5 * 1024 * 1024)},
-                "transfer": {"multipart_threshold_mib": 5, "part_size_mib": 5},
-            }),
-        )
-        .await;
+        let server = multipart_store(move || Answer::xml(body.clone())).await;
+        let err = failure(&server.context(), "upload_file", two_part_upload()).await;
         let expected = if how == "another document" {
             ErrorKind::Server
         } else {
@@ -586,39 +592,21 @@ async fn a_disguised_error_is_not_a_completed_upload() {
 async fn a_transient_error_in_a_200_completion_is_tried_again() {
     let completions = Arc::new(AtomicUsize::new(0));
     let seen = completions.clone();
-    let server = HostileServer::start(move |request: &Seen| {
-        match (request.method.as_str(), request.has_query("uploadId")) {
-            ("POST", false) => Answer::xml(
-                "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
-                 <UploadId>u1</UploadId></InitiateMultipartUploadResult>",
-            ),
-            ("PUT", true) => Answer::status(200).header("etag", "\"part\""),
-            ("POST", true) if seen.fetch_add(1, Ordering::SeqCst) == 0 => Answer::xml(
-                "<Error><Code>RequestTimeout</Code><Message>Your socket connection to the \
-                 server was not read from or written to within the timeout period.</Message>\
-                 </Error>",
-            ),
-            ("POST", true) => Answer::xml(
-                "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
-                 <ETag>\"e-1\"</ETag></CompleteMultipartUploadResult>",
-            ),
-            ("DELETE", true) => Answer::status(204),
-            _ => Answer::status(400),
-        }
+    let server = multipart_store(move || match seen.fetch_add(1, Ordering::SeqCst) {
+        0 => Answer::xml(
+            "<Error><Code>RequestTimeout</Code><Message>Your socket connection to the \
+             server was not read from or written to within the timeout period.</Message>\
+             </Error>",
+        ),
+        _ => Answer::xml(
+            "<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>big</Key>\
+             <ETag>\"e-1\"</ETag></CompleteMultipartUploadResult>",
+        ),
     })
     .await;
-    let output = run(
-        &server.context(),
-        "upload_file",
-        json!({
-            "bucket": "b",
-            "file_name": "big",
-            "source": {"text": "a".repeat(5 * 1024 * 1024)},
-            "transfer": {"multipart_threshold_mib": 5, "part_size_mib": 5},
-        }),
-    )
-    .await
-    .expect("the completion was tried again");
+    let output = run(&server.context(), "upload_file", two_part_upload())
+        .await
+        .expect("the completion was tried again");
     assert_eq!(completions.load(Ordering::SeqCst), 2, "{output}");
 }
 

@@ -562,17 +562,20 @@ mod tests {
 
     static ECHO: Echo = Echo;
 
-    /// How many times [`CountedInput`] was deserialized.
-    static READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local! {
+        /// How many times a [`Counted`] was deserialized on this thread (each test runs on
+        /// its own).
+        static READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
 
-    /// An input that counts its deserializations.
+    /// An input (or form values) that counts its deserializations.
     #[derive(JsonSchema)]
     #[allow(dead_code)]
-    struct CountedInput {
+    struct Counted {
         text: String,
     }
 
-    impl<'de> Deserialize<'de> for CountedInput {
+    impl<'de> Deserialize<'de> for Counted {
         fn deserialize<D: serde::Deserializer<'de>>(
             deserializer: D,
         ) -> std::result::Result<Self, D::Error> {
@@ -580,51 +583,27 @@ mod tests {
             struct Plain {
                 text: String,
             }
-            READS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            READS.with(|reads| reads.set(reads.get() + 1));
             let plain = Plain::deserialize(deserializer)?;
-            Ok(CountedInput { text: plain.text })
+            Ok(Counted { text: plain.text })
         }
     }
 
     struct Count;
     #[async_trait]
     impl Module for Count {
-        type Input = CountedInput;
+        type Input = Counted;
         type Output = EchoOutput;
         const NAME: &'static str = "count";
         const LABEL: &'static str = "Count";
         const KIND: ModuleKind = ModuleKind::Action;
         const DESCRIPTION: &'static str = "Says it back, counting how often its input is read.";
-        async fn run(&self, _ctx: &Context, input: CountedInput) -> Result<EchoOutput> {
+        async fn run(&self, _ctx: &Context, input: Counted) -> Result<EchoOutput> {
             Ok(EchoOutput { text: input.text })
         }
     }
 
     static COUNT: Count = Count;
-
-    /// How many times [`CountedForm`] was deserialized.
-    static FORM_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-    /// Form values that count their deserializations.
-    #[derive(JsonSchema)]
-    #[allow(dead_code)]
-    struct CountedForm {
-        text: String,
-    }
-
-    impl<'de> Deserialize<'de> for CountedForm {
-        fn deserialize<D: serde::Deserializer<'de>>(
-            deserializer: D,
-        ) -> std::result::Result<Self, D::Error> {
-            #[derive(Deserialize)]
-            struct Plain {
-                text: String,
-            }
-            FORM_READS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let plain = Plain::deserialize(deserializer)?;
-            Ok(CountedForm { text: plain.text })
-        }
-    }
 
     struct Words;
     #[async_trait]
@@ -633,12 +612,8 @@ mod tests {
         const DESCRIPTION: &'static str = "The text given, as a choice.";
         const DEPENDS_ON: &'static [&'static str] = &["text"];
         const NEEDS_CONNECTION: bool = false;
-        type Input = CountedForm;
-        async fn options(
-            &self,
-            _ctx: Option<&Context>,
-            input: CountedForm,
-        ) -> Result<Vec<OptionItem>> {
+        type Input = Counted;
+        async fn options(&self, _ctx: Option<&Context>, input: Counted) -> Result<Vec<OptionItem>> {
             Ok(vec![OptionItem::plain(input.text)])
         }
     }
@@ -657,7 +632,7 @@ mod tests {
         assert!(!list.needs_connection());
         let items = list.run(None).await.unwrap();
         assert_eq!(items, [OptionItem::plain("once")]);
-        assert_eq!(FORM_READS.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(READS.with(std::cell::Cell::get), 1);
     }
 
     /// How many times base64 content was decoded (a [`Decoded`] read).
@@ -752,7 +727,7 @@ mod tests {
         let prepared = registry.prepare("count", input).unwrap();
         let output = prepared.run(&ctx).await.unwrap();
         assert_eq!(output, serde_json::json!({"text": "once"}));
-        assert_eq!(READS.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(READS.with(std::cell::Cell::get), 1);
     }
 
     #[test]

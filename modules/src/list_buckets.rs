@@ -1,5 +1,6 @@
 //! List Buckets: the buckets of the connection's account.
 
+use connector_core::framework::page::Page;
 use connector_core::framework::types::ContinuationToken;
 use connector_core::ops::buckets;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
@@ -49,11 +50,9 @@ pub struct BucketItem {
 pub struct ListBucketsOutput {
     /// The buckets, by name.
     pub buckets: Vec<BucketItem>,
-    /// Whether more remain; pass `next_continuation_token` to get them.
-    pub truncated: bool,
-    /// The token that continues this listing, when `truncated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_continuation_token: Option<String>,
+    /// Where the listing stopped.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Lists buckets.
@@ -116,8 +115,10 @@ impl Module for ListBuckets {
         }
         Ok(ListBucketsOutput {
             buckets: items,
-            truncated,
-            next_continuation_token: token,
+            page: Page {
+                truncated,
+                next_continuation_token: token,
+            },
         })
     }
 }

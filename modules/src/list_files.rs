@@ -1,5 +1,6 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
+use connector_core::framework::page::Page;
 use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::framework::validate;
 use connector_core::ops::keys;
@@ -109,11 +110,9 @@ impl From<ListedObject> for FileEntry {
 pub struct ListFilesOutput {
     /// The files, in key order.
     pub files: Vec<FileEntry>,
-    /// Whether more files remain; pass `next_continuation_token` to get them.
-    pub truncated: bool,
-    /// The token that continues this listing, when `truncated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_continuation_token: Option<String>,
+    /// Where the listing stopped.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Lists files.
@@ -182,8 +181,7 @@ impl Module for ListFiles {
             }
         }
         Ok(ListFilesOutput {
-            truncated: found.next_continuation_token.is_some(),
-            next_continuation_token: found.next_continuation_token,
+            page: Page::until(found.next_continuation_token),
             files,
         })
     }

@@ -1,5 +1,6 @@
 //! List Folders: the folders directly inside a folder of a bucket.
 
+use connector_core::framework::page::Page;
 use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::ops::keys;
 use connector_core::ops::listing::{self, ListRequest};
@@ -45,11 +46,9 @@ pub struct FolderEntry {
 pub struct ListFoldersOutput {
     /// The folders, in name order.
     pub folders: Vec<FolderEntry>,
-    /// Whether more folders remain; pass `next_continuation_token` to get them.
-    pub truncated: bool,
-    /// The token that continues this listing, when `truncated`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_continuation_token: Option<String>,
+    /// Where the listing stopped.
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// Lists folders.
@@ -83,8 +82,7 @@ impl Module for ListFolders {
         })
         .await?;
         Ok(ListFoldersOutput {
-            truncated: found.next_continuation_token.is_some(),
-            next_continuation_token: found.next_continuation_token,
+            page: Page::until(found.next_continuation_token),
             folders: found.items,
         })
     }

@@ -2,6 +2,7 @@
 
 use connector_core::framework::types::{Base64Bytes, BucketName, Folder};
 use connector_core::framework::validate;
+use connector_core::http::{HeaderMap, HeaderName, HeaderValue};
 use connector_core::ops::keys;
 use connector_core::ops::transfer::TransferSettings;
 use connector_core::ops::upload::{self, PutTarget};
@@ -147,6 +148,33 @@ fn check_headers(input: &UploadFileInput) -> Result<()> {
     Ok(())
 }
 
+/// The headers the file is stored with: its content type, the PutObject headers given, and its
+/// metadata as `x-amz-meta-*`, read into the shape they are sent in.
+fn put_headers(input: &UploadFileInput, content_type: &str) -> Result<HeaderMap> {
+    let mut headers = HeaderMap::with_capacity(1 + input.headers.len() + input.metadata.len());
+    let mut add = |field: &str, name: &str, value: &str| -> Result<()> {
+        let not_http = || Error::invalid_input(field, "HTTP does not allow this header");
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| not_http())?;
+        let value = HeaderValue::from_str(value).map_err(|_| not_http())?;
+        headers.append(name, value);
+        Ok(())
+    };
+    add("content_type", "content-type", content_type)?;
+    for (name, value) in &input.headers {
+        if !name.eq_ignore_ascii_case("content-type") {
+            add(&format!("headers.{name}"), name, value)?;
+        }
+    }
+    for (name, value) in &input.metadata {
+        add(
+            &format!("metadata.{name}"),
+            &format!("{META_PREFIX}{name}"),
+            value,
+        )?;
+    }
+    Ok(headers)
+}
+
 impl UploadFileInput {
     fn key(&self) -> String {
         keys::join(self.folder.as_deref().unwrap_or(""), &self.file_name)
@@ -204,24 +232,10 @@ impl Module for UploadFile {
     async fn run(&self, ctx: &Context, input: UploadFileInput) -> Result<UploadFileOutput> {
         let key = input.key();
         let content_type = input.content_type();
-        let mut headers = vec![("content-type".to_owned(), content_type.clone())];
-        headers.extend(
-            input
-                .headers
-                .iter()
-                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
-                .map(|(name, value)| (name.to_ascii_lowercase(), value.clone())),
-        );
-        headers.extend(input.metadata.iter().map(|(name, value)| {
-            (
-                format!("{META_PREFIX}{}", name.to_ascii_lowercase()),
-                value.clone(),
-            )
-        }));
         let target = PutTarget {
             bucket: input.bucket.to_string(),
             key: key.clone(),
-            headers,
+            headers: put_headers(&input, &content_type)?,
         };
         let options = input.transfer.unwrap_or_default().options();
         let client = ctx.client();
@@ -279,5 +293,39 @@ mod tests {
         assert_eq!(stdin.reads_stdin(), Some("source.path"));
         assert_eq!(prepare(json!({"path": "a.txt"})).reads_stdin(), None);
         assert_eq!(prepare(json!({"base64": "LQ=="})).reads_stdin(), None);
+    }
+
+    #[test]
+    fn the_headers_are_read_once_into_the_shape_they_are_sent_in() {
+        let input: super::UploadFileInput = serde_json::from_value(json!({
+            "bucket": "b",
+            "file_name": "f.txt",
+            "source": {"text": "x"},
+            "headers": {"Cache-Control": "no-cache", "Content-Type": "text/csv"},
+            "metadata": {"Author": "me"},
+        }))
+        .unwrap();
+        let headers = super::put_headers(&input, "text/csv").unwrap();
+        let sent: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("content-type", "text/csv"),
+                ("cache-control", "no-cache"),
+                ("x-amz-meta-author", "me"),
+            ]
+        );
+        let bad: super::UploadFileInput = serde_json::from_value(json!({
+            "bucket": "b",
+            "file_name": "f.txt",
+            "source": {"text": "x"},
+            "metadata": {"note": "two\nlines"},
+        }))
+        .unwrap();
+        let err = super::put_headers(&bad, "text/plain").unwrap_err();
+        assert_eq!(err.field(), Some("metadata.note"));
     }
 }

@@ -14,7 +14,7 @@ use crate::wire::request::Request;
 use crate::wire::s3_error;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use http::Method;
+use http::{HeaderMap, Method};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -28,8 +28,20 @@ pub struct PutTarget {
     pub bucket: String,
     /// The key.
     pub key: String,
-    /// Headers for PutObject (lower-case names), e.g. `content-type`, `x-amz-meta-*`.
-    pub headers: Vec<(String, String)>,
+    /// Headers for PutObject, e.g. `content-type`, `x-amz-meta-*`; a multipart upload sends
+    /// each where S3 wants it (on creation, on every part, or on completion).
+    pub headers: HeaderMap,
+}
+
+impl PutTarget {
+    /// The target's headers that go where `wanted` says.
+    fn headers_for(&self, wanted: fn(HeaderUse) -> bool) -> HeaderMap {
+        self.headers
+            .iter()
+            .filter(|(name, _)| wanted(header_use(name.as_str())))
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
+    }
 }
 
 /// A finished upload.
@@ -241,33 +253,24 @@ pub fn put_object_request(target: &PutTarget, body: Body) -> Request {
     let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
         .body(body)
         .with_content_md5();
-    target
-        .headers
-        .iter()
-        .fold(request, |request, (name, value)| {
-            request.header(name, value)
-        })
+    request.headers(target.headers.clone())
 }
 
 /// The UploadPart request of part `number` of upload `upload_id`, with `part_headers` (those
-/// S3 wants on every part: SSE-C) and a `Content-MD5`.
-pub fn upload_part_request<'a>(
+/// of the target S3 wants on every part: SSE-C) and a `Content-MD5`.
+pub fn upload_part_request(
     target: &PutTarget,
     upload_id: &str,
     number: u32,
-    part_headers: impl IntoIterator<Item = &'a (String, String)>,
+    part_headers: HeaderMap,
     body: Body,
 ) -> Request {
-    let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
+    Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
         .query("partNumber", number.to_string())
         .query("uploadId", upload_id)
         .body(body)
-        .with_content_md5();
-    part_headers
-        .into_iter()
-        .fold(request, |request, (name, value)| {
-            request.header(name, value)
-        })
+        .with_content_md5()
+        .headers(part_headers)
 }
 
 /// One PutObject with Content-MD5.
@@ -335,14 +338,10 @@ async fn multipart(
     concurrency: usize,
     progress: Option<&dyn Progress>,
 ) -> Result<Uploaded> {
-    let mut create = client
+    let create = client
         .request(Method::POST, Target::object(&target.bucket, &target.key))
-        .query("uploads", "");
-    for (name, value) in &target.headers {
-        if !matches!(header_use(name), HeaderUse::Complete) {
-            create = create.header(name, value);
-        }
-    }
+        .query("uploads", "")
+        .headers(target.headers_for(|what| !matches!(what, HeaderUse::Complete)));
     let started: InitiateMultipartUploadResult = create.send().await?.xml().await?;
     let upload_id = started.upload_id;
     // If this future is dropped half-way (a timeout, Ctrl-C), the upload is aborted anyway.
@@ -420,11 +419,7 @@ async fn upload_parts<'a>(
     concurrency: usize,
     progress: Option<&'a dyn Progress>,
 ) -> Result<(Uploaded, Option<String>)> {
-    let part_headers: Vec<&'a (String, String)> = target
-        .headers
-        .iter()
-        .filter(|(name, _)| matches!(header_use(name), HeaderUse::CreateAndParts))
-        .collect();
+    let part_headers = target.headers_for(|what| matches!(what, HeaderUse::CreateAndParts));
     // Parts are read and sent `concurrency` at a time; the first failure stops the rest.
     let mut bodies = bodies;
     let mut in_flight = futures_util::stream::FuturesUnordered::new();
@@ -493,7 +488,7 @@ async fn send_part(
     client: &S3Client,
     target: &PutTarget,
     upload_id: &str,
-    part_headers: Vec<&(String, String)>,
+    part_headers: HeaderMap,
     body: PartFuture,
     progress: Option<&dyn Progress>,
 ) -> Result<StoredPart> {
@@ -525,13 +520,7 @@ pub fn complete_multipart_upload_request(
         .query("uploadId", upload_id)
         .header("content-type", "application/xml")
         .body(Body::from_bytes(xml));
-    target
-        .headers
-        .iter()
-        .filter(|(name, _)| matches!(header_use(name), HeaderUse::Complete))
-        .fold(request, |request, (name, value)| {
-            request.header(name, value)
-        })
+    request.headers(target.headers_for(|what| matches!(what, HeaderUse::Complete)))
 }
 
 /// CompleteMultipartUpload, which may answer `200 OK` with an `<Error>` body: that is an error,
@@ -608,16 +597,18 @@ fn looks_like_multipart_etag(etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
+    use http::header::{CONTENT_TYPE, IF_NONE_MATCH};
 
     #[test]
     fn the_completion_carries_the_parts_and_only_its_own_headers() {
         let target = PutTarget {
             bucket: "b".into(),
             key: "big file".into(),
-            headers: vec![
-                ("content-type".into(), "text/plain".into()),
-                ("if-none-match".into(), "*".into()),
-            ],
+            headers: HeaderMap::from_iter([
+                (CONTENT_TYPE, HeaderValue::from_static("text/plain")),
+                (IF_NONE_MATCH, HeaderValue::from_static("*")),
+            ]),
         };
         let xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>\
                    <ETag>\"e1\"</ETag></Part></CompleteMultipartUpload>";
@@ -702,7 +693,7 @@ mod send_probe {
             client,
             target,
             "id",
-            vec![],
+            HeaderMap::new(),
             ready_err(Error::new(ErrorKind::Server, "x")),
             None,
         ));

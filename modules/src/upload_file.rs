@@ -1,7 +1,8 @@
 //! Upload File: put a file into a bucket, from a local path, text, or base64 content.
 
-use connector_core::framework::types::{Base64Bytes, BucketName, Folder};
+use connector_core::framework::types::{Base64Bytes, BucketName, Folder, PutObjectHeaders};
 use connector_core::framework::validate;
+use connector_core::http::header::CONTENT_TYPE;
 use connector_core::http::{HeaderMap, HeaderName, HeaderValue};
 use connector_core::ops::keys;
 use connector_core::ops::transfer::TransferSettings;
@@ -102,7 +103,7 @@ pub struct UploadFileInput {
     /// `x-amz-server-side-encryption`, `x-amz-tagging`, `If-None-Match`, and other `x-amz-*`.
     #[serde(default)]
     #[schemars(title = "Headers", transform = validate::schema::put_object_headers)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: PutObjectHeaders,
 }
 
 /// The uploaded file.
@@ -129,16 +130,13 @@ pub struct UploadFileOutput {
 /// Uploads a file.
 pub struct UploadFile;
 
+/// The rules across the header fields (each header checked itself while it was read).
 fn check_headers(input: &UploadFileInput) -> Result<()> {
-    for (name, value) in &input.headers {
-        let field = format!("headers.{name}");
-        validate::put_object_header(&field, name, value)?;
-        if name.eq_ignore_ascii_case("content-type") && input.content_type.is_some() {
-            return Err(Error::invalid_input(
-                field,
-                "Content-Type is given twice: keep only the content_type field",
-            ));
-        }
+    if input.content_type.is_some() && input.headers.as_map().contains_key(CONTENT_TYPE) {
+        return Err(Error::invalid_input(
+            "headers.content-type",
+            "Content-Type is given twice: keep only the content_type field",
+        ));
     }
     for (name, value) in &input.metadata {
         let field = format!("metadata.{name}");
@@ -151,26 +149,25 @@ fn check_headers(input: &UploadFileInput) -> Result<()> {
 /// The headers the file is stored with: its content type, the PutObject headers given, and its
 /// metadata as `x-amz-meta-*`, read into the shape they are sent in.
 fn put_headers(input: &UploadFileInput, content_type: &str) -> Result<HeaderMap> {
-    let mut headers = HeaderMap::with_capacity(1 + input.headers.len() + input.metadata.len());
-    let mut add = |field: &str, name: &str, value: &str| -> Result<()> {
+    fn text_header(field: &str, name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
         let not_http = || Error::invalid_input(field, "HTTP does not allow this header");
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| not_http())?;
         let value = HeaderValue::from_str(value).map_err(|_| not_http())?;
-        headers.append(name, value);
-        Ok(())
-    };
-    add("content_type", "content-type", content_type)?;
-    for (name, value) in &input.headers {
-        if !name.eq_ignore_ascii_case("content-type") {
-            add(&format!("headers.{name}"), name, value)?;
+        Ok((name, value))
+    }
+    let given = input.headers.as_map();
+    let mut headers = HeaderMap::with_capacity(1 + given.len() + input.metadata.len());
+    let (name, value) = text_header("content_type", "content-type", content_type)?;
+    headers.append(name, value);
+    for (name, value) in given {
+        if name != CONTENT_TYPE {
+            headers.append(name, value.clone());
         }
     }
     for (name, value) in &input.metadata {
-        add(
-            &format!("metadata.{name}"),
-            &format!("{META_PREFIX}{name}"),
-            value,
-        )?;
+        let field = format!("metadata.{name}");
+        let (name, value) = text_header(&field, &format!("{META_PREFIX}{name}"), value)?;
+        headers.append(name, value);
     }
     Ok(headers)
 }
@@ -184,12 +181,13 @@ impl UploadFileInput {
         if let Some(content_type) = &self.content_type {
             return content_type.clone();
         }
-        if let Some((_, value)) = self
+        if let Some(value) = self
             .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            .as_map()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
         {
-            return value.clone();
+            return value.to_owned();
         }
         match mime_guess::from_path(&self.file_name).first() {
             Some(mime) if mime.type_() == "text" => format!("{mime}; charset=utf-8"),

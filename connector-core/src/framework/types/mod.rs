@@ -120,6 +120,7 @@ macro_rules! text_type {
 
 pub mod bucket;
 pub mod content;
+pub mod headers;
 pub mod key;
 pub mod region;
 pub mod rules;
@@ -127,6 +128,7 @@ pub mod text;
 
 pub use bucket::{BucketName, NewBucketName};
 pub use content::Base64Bytes;
+pub use headers::{PutObjectHeaders, RequestHeaders};
 pub use key::{Folder, ObjectKey, Prefix};
 pub use region::Region;
 pub use text::{ContinuationToken, VersionId};

@@ -2,7 +2,8 @@
 //!
 //! S3 wants the URI path encoded once and never normalised, the session token inside the
 //! signature, and the payload's SHA-256 in `x-amz-content-sha256`. Every request of the
-//! connector is signed here.
+//! connector is signed here, and so are the chunks and trailer of an aws-chunked body
+//! ([`ChunkSigner`]), chained on the request's signature.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::credentials::Credentials;
@@ -107,12 +108,8 @@ impl ChunkSigner {
 
     /// Signs the next chunk given its SHA-256 (hashed as it was read).
     pub fn sign_chunk_sha256(&mut self, sha256: &[u8; 32]) -> &str {
-        let mut buffer = [0; 64];
-        let hex = hex::encode_to_slice(sha256, &mut buffer)
-            .ok()
-            .and_then(|()| std::str::from_utf8(&buffer).ok())
-            .unwrap_or_default();
-        self.sign_next("AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256, "\n", hex])
+        let hash = hex::encode(sha256);
+        self.sign_next("AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256, "\n", &hash])
     }
 
     /// Signs the trailing headers (`name`, `value`) sent after the final chunk, returning the

@@ -640,6 +640,35 @@ mod tests {
         }
     }
 
+    /// Long inputs (the folding loops of the SIMD paths), unaligned, in uneven pieces.
+    #[test]
+    fn crc_fast_matches_bitwise_reference_on_long_input() {
+        let mut rng = fastrand::Rng::with_seed(0x10f0_1d);
+        let mut buffer = vec![0u8; (1 << 20) + 64];
+        rng.fill(&mut buffer);
+        for len in [65_536 + 13, 300_007, 1 << 20] {
+            let offset = rng.usize(1..=63);
+            let bytes = &buffer[offset..offset + len];
+            for algorithm in [Crc32, Crc32c, Crc64Nvme] {
+                let mut hasher = algorithm.hasher();
+                let mut rest = bytes;
+                for size in [65_537, 7, 4_096, 100_003, 255].into_iter().cycle() {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let (piece, after) = rest.split_at(size.min(rest.len()));
+                    hasher.update(piece);
+                    rest = after;
+                }
+                assert_eq!(
+                    hasher.finish().as_bytes(),
+                    bitwise_crc(algorithm, bytes),
+                    "{algorithm} of {len} bytes"
+                );
+            }
+        }
+    }
+
     /// The SHAs fed in pieces give the one-piece digest.
     #[test]
     fn sha_in_pieces_equals_one_piece() {
@@ -689,6 +718,22 @@ mod tests {
         let fox = b"The quick brown fox jumps over the lazy dog";
         let combined = Crc32.digest(b"aaaaa").combine(&Crc32.digest(fox)).unwrap();
         assert_eq!(combined.to_base64(), "EiOHPQ==");
+    }
+
+    /// A part's value as S3 answers it (base64, with the part's size known) combines like one
+    /// hashed here.
+    #[test]
+    fn answered_part_values_combine() {
+        let first = Crc64Nvme.digest(b"12345");
+        let answered = Checksum::parse(Crc64Nvme, &Crc64Nvme.digest(b"6789").to_base64()).unwrap();
+        let second = Digest::from_bytes(Crc64Nvme, answered.as_bytes(), 4).unwrap();
+        assert_eq!(
+            first.combine(&second).unwrap().to_base64(),
+            "rosUhgp5mIg=",
+            "CRC64NVME of 123456789"
+        );
+        assert!(Digest::from_bytes(Crc64Nvme, &[0; 4], 4).is_none());
+        assert!(Digest::from_bytes(Crc32c, &[0; 8], 4).is_none());
     }
 
     #[test]

@@ -643,7 +643,7 @@ mod tests {
     /// Long inputs (the folding loops of the SIMD paths), unaligned, in uneven pieces.
     #[test]
     fn crc_fast_matches_bitwise_reference_on_long_input() {
-        let mut rng = fastrand::Rng::with_seed(0x10f0_1d);
+        let mut rng = fastrand::Rng::with_seed(0x0010_f01d);
         let mut buffer = vec![0u8; (1 << 20) + 64];
         rng.fill(&mut buffer);
         for len in [65_536 + 13, 300_007, 1 << 20] {

@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod body;
 pub mod canonical;
+pub mod checksum;
 pub mod cleanup;
 pub mod client;
 pub mod credentials;

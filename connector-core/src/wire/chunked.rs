@@ -605,6 +605,11 @@ mod tests {
             assert_eq!(signature.is_some(), mode.is_signed(), "{line}");
             assert!(signature.is_none_or(|s| s.len() == 64), "{line}");
             let n = usize::from_str_radix(size, 16).unwrap();
+            assert_eq!(
+                size,
+                format!("{n:x}"),
+                "sizes in lower-case hex, no leading zeros"
+            );
             if n == 0 {
                 break;
             }

@@ -529,6 +529,39 @@ mod tests {
         assert_eq!(sent.get().unwrap().to_base64(), "sOO8/Q==");
     }
 
+    /// A body S3 accepted (200, `x-amz-checksum-crc32: sK4Y7A==`): smithy-rs's recording of the
+    /// Rust SDK's PutObject with signed chunks and a CRC32 trailer (`aws/sdk/integration-tests/
+    /// s3/tests/data/chunk_signing/chunk-signing.json`, smithy-lang/smithy-rs 3093eb5), frame by
+    /// frame. (The recording's `content-length` header, 66,612, is not this body's length.)
+    #[test]
+    fn smithy_rs_recorded_signed_body_with_crc32_trailer() {
+        let creds = Credentials::new("ANOTREAL", "notrealrnrELgWzOk3IfjzDKtFBhDby", None);
+        let signer = Signer::s3("us-east-1").chunk_signer(
+            &creds,
+            UNIX_EPOCH + Duration::from_secs(1_234_567_890),
+            "9ba9e547d2c00dbbaef27ab3ec2176ce525fddb6bdf055b39ad325d5353a8f93",
+        );
+        let layout = ChunkedLayout {
+            checksum: ChecksumAlgorithm::Crc32,
+            ..aws_layout(ChunkedMode::SignedWithTrailer)
+        };
+        let (body, sent) = encode(&[b'a'; AWS_BODY_LEN], &[65_536], layout, Some(signer));
+        let expected = aws_frames(
+            "10000;chunk-signature=49730237b2d2993984da70928be825eafe3804b8296e2625dbc982c701c1c1ab\r\n",
+            "400;chunk-signature=de013414680387ed9946e49b914dcea81e7ca2f133bbc430db1043497e001a3e\r\n",
+            "0;chunk-signature=039b89e4d219772e3f3da890feb2afe19802c62d547ba01cf1227a0680b3ee73\r\n\
+             x-amz-checksum-crc32:sK4Y7A==\r\n\
+             x-amz-trailer-signature:548667c75c3e63e3232a0c18bb14b460d498b0cdcd6d640cc5933e057cb0f132\r\n\r\n",
+        );
+        assert!(
+            body == expected,
+            "{}",
+            String::from_utf8_lossy(&body[66_600..])
+        );
+        assert_eq!(layout.encoded_len(), body.len() as u64);
+        assert_eq!(sent.get().unwrap().to_base64(), "sK4Y7A==");
+    }
+
     #[test]
     fn aws_example_unsigned_body_with_trailer() {
         let layout = aws_layout(ChunkedMode::UnsignedWithTrailer);
@@ -640,6 +673,45 @@ mod tests {
             assert_eq!(rest, "\r\n");
         }
         data
+    }
+
+    /// The send path's way: a file read by `ReaderStream`, encoded, handed to reqwest as a body;
+    /// what reqwest would send is the encoding of the file.
+    #[test]
+    fn a_file_streams_through_reqwest() {
+        let mut data = vec![0u8; 150_001];
+        fastrand::Rng::with_seed(3).fill(&mut data);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, &data).unwrap();
+        let layout = ChunkedLayout {
+            mode: ChunkedMode::UnsignedWithTrailer,
+            checksum: ChecksumAlgorithm::Crc64Nvme,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            decoded_len: data.len() as u64,
+        };
+        let (expected, _) = encode(&data, &[data.len()], layout, None);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (sent, checksum) = runtime.block_on(async {
+            let reader = tokio::fs::File::open(file.path()).await.unwrap();
+            let stream = tokio_util::io::ReaderStream::with_capacity(reader, 10_000);
+            let encoder = ChunkedBody::new(stream, layout, None).unwrap();
+            let checksum = encoder.sent_checksum();
+            let body = reqwest::Body::wrap_stream(encoder);
+            let mut frames = http_body_util::BodyDataStream::new(body);
+            let mut sent = Vec::new();
+            while let Some(frame) = frames.next().await {
+                sent.extend_from_slice(&frame.unwrap());
+            }
+            (sent, checksum)
+        });
+        assert!(sent == expected);
+        assert_eq!(sent.len() as u64, layout.encoded_len());
+        assert_eq!(
+            checksum.get(),
+            Some(ChecksumAlgorithm::Crc64Nvme.digest(&data))
+        );
     }
 
     #[test]

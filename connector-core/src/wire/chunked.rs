@@ -714,6 +714,33 @@ mod tests {
         );
     }
 
+    /// Empty reads change nothing: no empty data frame before the final one.
+    #[test]
+    fn empty_pieces_are_skipped() {
+        let layout = ChunkedLayout {
+            decoded_len: 9000,
+            ..aws_layout(ChunkedMode::UnsignedWithTrailer)
+        };
+        let data = Bytes::from(vec![b'z'; 9000]);
+        let body = vec![
+            Ok(Bytes::new()),
+            Ok(data.slice(..4000)),
+            Ok(Bytes::new()),
+            Ok(data.slice(4000..)),
+            Ok(Bytes::new()),
+        ];
+        let (items, _) = encode_items(body, layout, None);
+        let encoded: Vec<u8> = items.into_iter().flat_map(|item| item.unwrap()).collect();
+        assert_eq!(encode(&data, &[9000], layout, None).0, encoded);
+        assert!(encoded.starts_with(b"2328\r\nzzz"));
+        assert!(items_are_not_empty(&encoded));
+    }
+
+    /// No `0\r\n` frame but the last.
+    fn items_are_not_empty(encoded: &[u8]) -> bool {
+        encoded.windows(5).filter(|w| w == b"\r\n0\r\n").count() == 1
+    }
+
     #[test]
     fn data_pieces_are_yielded_without_copying() {
         let body = Bytes::from(vec![b'x'; 100_000]);

@@ -1,6 +1,7 @@
 //! Talking to an S3-compatible endpoint: where a request goes ([`endpoint`]), what it is signed
-//! with ([`credentials`], [`secret`]) and how ([`signer`], [`encode`], [`canonical`]), the
-//! client that sends it ([`client`], [`request`], [`send`], [`transport`], [`retry`], [`egress`]) and what comes back
+//! with ([`credentials`], [`secret`]) and how ([`signer`], [`encode`], [`canonical`]), how a body
+//! is checksummed and framed ([`checksum`], [`chunked`]), the client that sends it ([`client`],
+//! [`request`], [`send`], [`transport`], [`retry`], [`egress`]) and what comes back
 //! ([`response`], [`headers`], [`xml`], [`answer`], [`s3_error`], [`diagnose`]).
 //!
 //! This layer knows nothing of S3 operations ([`ops`](crate::ops)) or of modules and
@@ -10,6 +11,7 @@ pub mod answer;
 pub mod body;
 pub mod canonical;
 pub mod checksum;
+pub mod chunked;
 pub mod cleanup;
 pub mod client;
 pub mod credentials;

@@ -6,12 +6,14 @@
 
 use crate::error::{Error, Result};
 use crate::wire::body::Body;
+use crate::wire::checksum::Digest;
+use crate::wire::chunked::{ChunkedLayout, MIN_CHUNK_SIZE};
 use crate::wire::client::S3Client;
 use crate::wire::credentials::Credentials;
 use crate::wire::diagnose;
 use crate::wire::endpoint::{Target, is_region_code};
-use crate::wire::prepared::PreparedRequest;
-use crate::wire::request::Request;
+use crate::wire::prepared::{ChunkedPayload, Payload, PreparedRequest};
+use crate::wire::request::{PayloadChecksum, Request};
 use crate::wire::response::Response;
 use crate::wire::retry;
 use crate::wire::signer::Signer;
@@ -51,6 +53,7 @@ impl S3Client {
             return Ok(response);
         }
         let err = response.into_error().await;
+        let err = explain_bad_digest(err, &request);
         let Some(region) = redirect_region(&request, &err, &prepared) else {
             return Err(diagnose::signature_mismatch(err, &prepared));
         };
@@ -63,7 +66,7 @@ impl S3Client {
         if response.status().is_success() {
             return Ok(response);
         }
-        let err = response.into_error().await;
+        let err = explain_bad_digest(response.into_error().await, &request);
         Err(diagnose::signature_mismatch(err, &prepared))
     }
 
@@ -99,12 +102,19 @@ impl S3Client {
         let inner = self.inner();
         let url = request.url(&inner.endpoint)?;
         let signer = self.signer_for(request);
+        // A header checksum is computed once; an aws-chunked one while each attempt is sent.
+        let header_checksum = match request.payload_checksum() {
+            Some(PayloadChecksum::Header(algorithm)) => {
+                Some(request.body_ref().checksum(algorithm).await?)
+            }
+            _ => None,
+        };
         let mut attempt = 1;
         let mut clock_corrected = false;
         let mut retry_cost = None;
         loop {
             let prepared = self
-                .prepare(request, &url, &signer, self.signing_time())
+                .prepare(request, &url, &signer, self.signing_time(), header_checksum)
                 .await?;
             let sent = SystemTime::now();
             let result = match inner.transport.send(&prepared, &inner.egress).await {
@@ -152,29 +162,34 @@ impl S3Client {
         }
     }
 
-    /// Signs `request` (to go to `url`) at `time`.
+    /// Signs `request` (to go to `url`) at `time`. A flexible checksum adds its headers first
+    /// (so they are signed): `header_checksum` is the body's checksum for
+    /// [`PayloadChecksum::Header`]; an aws-chunked body is signed with its streaming literal
+    /// and gets a chunk signer of its own (a new one for every attempt).
     async fn prepare(
         &self,
         request: &Request,
         url: &Url,
         signer: &Signer,
         time: SystemTime,
+        header_checksum: Option<Digest>,
     ) -> Result<PreparedRequest> {
         let credentials = match request.credentials() {
             Some(credentials) => credentials.clone(),
             None => self.credentials().await?,
         };
         let body = request.body_ref();
-        let signed = signer.sign_headers(
+        let mut headers: HeaderMap = request.header_map().clone();
+        let (payload_sha256, payload) = payload_headers(request, &mut headers, header_checksum)?;
+        let signed = signer.sign_headers_with_signature(
             request.method(),
             url,
-            request.header_map(),
-            body.sha256_hex(),
+            &headers,
+            payload_sha256,
             &credentials,
             time,
         )?;
-        let mut headers: HeaderMap = request.header_map().clone();
-        for (name, value) in signed {
+        for (name, value) in signed.headers {
             let value = HeaderValue::try_from(value).map_err(|_| {
                 Error::invalid_input(
                     format!("headers.{name}"),
@@ -183,6 +198,17 @@ impl S3Client {
             })?;
             headers.insert(HeaderName::from_static(name), value);
         }
+        let payload = match payload {
+            Payload::Chunked(chunked) => {
+                let chunk_signer = chunked
+                    .layout
+                    .mode
+                    .is_signed()
+                    .then(|| signer.chunk_signer(&credentials, time, signed.signature.clone()));
+                Payload::Chunked(ChunkedPayload::new(chunked.layout, chunk_signer))
+            }
+            other => other,
+        };
         Ok(PreparedRequest {
             method: request.method().clone(),
             url: url.clone(),
@@ -190,7 +216,106 @@ impl S3Client {
             body: body.clone(),
             region: signer.region().to_owned(),
             service: signer.service(),
+            payload,
         })
+    }
+}
+
+/// Adds to `headers` what `request`'s flexible checksum needs before signing, and returns the
+/// payload hash to sign (`x-amz-content-sha256`) and how the body goes on the wire (an
+/// aws-chunked payload still without its chunk signer).
+fn payload_headers<'r>(
+    request: &'r Request,
+    headers: &mut HeaderMap,
+    header_checksum: Option<Digest>,
+) -> Result<(&'r str, Payload)> {
+    let body = request.body_ref();
+    match request.payload_checksum() {
+        None => Ok((body.sha256_hex(), Payload::Plain)),
+        Some(PayloadChecksum::Header(algorithm)) => {
+            let digest = header_checksum
+                .filter(|digest| digest.algorithm() == algorithm)
+                .ok_or_else(|| {
+                    Error::invalid_input("checksum", "the header checksum was not computed")
+                })?;
+            headers.insert(
+                HeaderName::from_static(algorithm.header_name()),
+                header_value(digest.to_base64())?,
+            );
+            headers.insert(
+                HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+                HeaderValue::from_static(algorithm.as_str()),
+            );
+            Ok((body.sha256_hex(), Payload::PlainWithChecksum(digest)))
+        }
+        Some(PayloadChecksum::Chunked {
+            algorithm,
+            mode,
+            chunk_size,
+        }) => {
+            if chunk_size < MIN_CHUNK_SIZE {
+                return Err(Error::invalid_input(
+                    "chunk_size",
+                    format!(
+                        "an aws-chunked chunk size of {chunk_size} bytes is below S3's minimum: use at least {MIN_CHUNK_SIZE}"
+                    ),
+                ));
+            }
+            // aws-chunked comes first: S3 strips it and stores the rest (e.g. gzip).
+            let encoding = match headers.get(http::header::CONTENT_ENCODING) {
+                Some(existing) => header_value(format!(
+                    "aws-chunked,{}",
+                    existing.to_str().unwrap_or_default()
+                ))?,
+                None => HeaderValue::from_static("aws-chunked"),
+            };
+            headers.insert(http::header::CONTENT_ENCODING, encoding);
+            headers.insert(
+                HeaderName::from_static("x-amz-decoded-content-length"),
+                body.len().into(),
+            );
+            if mode.has_trailer() {
+                headers.insert(
+                    HeaderName::from_static("x-amz-trailer"),
+                    HeaderValue::from_static(algorithm.header_name()),
+                );
+            }
+            headers.insert(
+                HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+                HeaderValue::from_static(algorithm.as_str()),
+            );
+            let layout = ChunkedLayout {
+                mode,
+                checksum: algorithm,
+                chunk_size,
+                decoded_len: body.len(),
+            };
+            Ok((
+                mode.content_sha256(),
+                Payload::Chunked(ChunkedPayload::new(layout, None)),
+            ))
+        }
+    }
+}
+
+/// The header naming the checksum algorithm, as the AWS SDKs send it.
+const SDK_CHECKSUM_ALGORITHM: &str = "x-amz-sdk-checksum-algorithm";
+
+/// `value` as a header value (checksums and lengths always are one).
+fn header_value(value: String) -> Result<HeaderValue> {
+    HeaderValue::try_from(value)
+        .map_err(|_| Error::invalid_input("headers", "a checksum header is not valid HTTP"))
+}
+
+/// Says what S3's `BadDigest` means for a body sent with a flexible checksum.
+fn explain_bad_digest(err: Error, request: &Request) -> Error {
+    match (err.code(), request.payload_checksum()) {
+        (Some("BadDigest"), Some(checksum)) => err.context(format!(
+            "S3 refused the body: its {} checksum does not match the bytes S3 received, so the \
+             body changed on the way (or its file changed while it was read); send it again",
+            checksum.algorithm().as_str()
+        )),
+        _ => err,
     }
 }
 
@@ -250,6 +375,11 @@ impl S3Request<'_> {
     /// See [`Request::body`].
     pub fn body(self, body: Body) -> Self {
         self.map(|r| r.body(body))
+    }
+
+    /// See [`Request::checksum`].
+    pub fn checksum(self, checksum: PayloadChecksum) -> Self {
+        self.map(|r| r.checksum(checksum))
     }
 
     /// See [`Request::with_content_md5`].

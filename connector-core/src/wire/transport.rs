@@ -8,9 +8,10 @@
 //! framework's `Prepared::run` does).
 
 use crate::error::{Error, Result};
+use crate::wire::chunked::ChunkedBody;
 use crate::wire::egress::{EgressPolicy, EgressRefused};
-use crate::wire::prepared::PreparedRequest;
-use crate::wire::response::Response;
+use crate::wire::prepared::{Payload, PreparedRequest};
+use crate::wire::response::{Response, SentPayloadChecksum};
 use http::Method;
 use std::sync::Mutex;
 use tokio::sync::Notify;
@@ -96,14 +97,34 @@ async fn send_http(
     // build URLs of their own. The resolver checks the addresses names lead to.
     egress.check(&request.url)?;
     let mut headers = request.headers.clone();
-    if !request.body.is_empty() || matches!(request.method, Method::PUT | Method::POST) {
-        headers.insert(http::header::CONTENT_LENGTH, request.body.len().into());
-    }
+    let (body, sent) = match &request.payload {
+        Payload::Chunked(chunked) => {
+            // Made anew for every attempt: the body is read from its start again.
+            let encoder = ChunkedBody::new(
+                request.body.stream().await?,
+                chunked.layout,
+                chunked.take_signer(),
+            )?;
+            headers.insert(http::header::CONTENT_LENGTH, encoder.encoded_len().into());
+            let sent = SentPayloadChecksum::Streamed(encoder.sent_checksum());
+            (reqwest::Body::wrap_stream(encoder), sent)
+        }
+        plain => {
+            if !request.body.is_empty() || matches!(request.method, Method::PUT | Method::POST) {
+                headers.insert(http::header::CONTENT_LENGTH, request.body.len().into());
+            }
+            let sent = match plain {
+                Payload::PlainWithChecksum(digest) => SentPayloadChecksum::Known(*digest),
+                _ => SentPayloadChecksum::None,
+            };
+            (request.body.to_reqwest().await?, sent)
+        }
+    };
     tracing::debug!(method = %request.method, path = request.url.path(), "sending");
     let response = http
         .request(request.method.clone(), request.url.clone())
         .headers(headers)
-        .body(request.body.to_reqwest().await?)
+        .body(body)
         .send()
         .await
         .map_err(|err| match EgressRefused::in_chain(&err) {
@@ -111,10 +132,7 @@ async fn send_http(
             None => Error::from(err),
         })?;
     tracing::debug!(status = response.status().as_u16(), "answered");
-    Ok(Response::streaming(
-        response,
-        request.method == Method::HEAD,
-    ))
+    Ok(Response::streaming(response, request.method == Method::HEAD).with_sent_checksum(sent))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use connector_core::wire::checksum::ChecksumAlgorithm;
 use connector_core::wire::chunked::ChunkedMode;
 use connector_core::wire::request::PayloadChecksum;
 use connector_core::{Body, Context, ErrorKind, S3Client, Target};
+use integration_tests::fault_proxy::{Fault, FaultProxy, Match};
 use integration_tests::{Ministack, TamperProxy, TestStore};
 use reqwest::Method;
 
@@ -312,5 +313,48 @@ async fn ministack_refuses_a_changed_unsigned_body() {
         // ministack compares the checksum before the signed SHA-256 (header mode): BadDigest.
         assert_eq!(err.code(), Some("BadDigest"), "{}", err.to_json());
         assert!(err.to_string().contains("CRC64NVME checksum"), "{err}");
+    }
+}
+
+/// A retried aws-chunked PUT sends a new body (the file read again from its start) with a new
+/// chunk signer seeded by the new signature: the first attempt is cut off mid-body, the second
+/// is taken, with its chunk signatures and trailer checked by s3s-fs.
+#[tokio::test]
+async fn a_retried_chunked_put_sends_a_fresh_body() {
+    let t = TestStore::start().await;
+    create_bucket(t.ctx.client(), "retried").await;
+    let proxy = FaultProxy::start(t.store.addr()).await;
+    let ctx = Context::new(t.connection().with_endpoint_url(proxy.endpoint())).unwrap();
+    let data = data();
+    let file = file_with(&data);
+    for (i, (mode, checksum)) in modes(ChecksumAlgorithm::Crc32c).into_iter().enumerate() {
+        let key = format!("mode-{i}");
+        proxy.inject_once(
+            Match::put().path(&key),
+            Fault::DropRequest {
+                after_bytes: 70_000,
+            },
+        );
+        let outcome = put_and_check(
+            ctx.client(),
+            "retried",
+            &key,
+            Body::file(file.path()).await.unwrap(),
+            &data,
+            checksum,
+        )
+        .await
+        .unwrap_or_else(|err| panic!("{mode}: {}", err.to_json()));
+        eprintln!("retried {mode}: {outcome:?}");
+        assert_eq!(
+            proxy.pending(),
+            0,
+            "{mode}: the first attempt was not cut off"
+        );
+        assert_eq!(
+            proxy.count(&Match::put().path(&key)),
+            2,
+            "{mode}: not sent exactly twice"
+        );
     }
 }

@@ -409,3 +409,175 @@ impl S3Request<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum::ChecksumAlgorithm;
+    use crate::wire::chunked::ChunkedMode;
+    use crate::wire::client::ClientOptions;
+    use crate::wire::endpoint::Endpoint;
+    use std::sync::Arc;
+
+    /// The request a dry run keeps for `request` (signed, not sent).
+    async fn prepared(request: Request) -> PreparedRequest {
+        let endpoint = Endpoint::parse_custom("http://127.0.0.1:9").unwrap();
+        let keys = Arc::new(Credentials::new("AK", "SK", None));
+        let client =
+            S3Client::dry_run_from_parts(endpoint, "us-east-1", keys, ClientOptions::default())
+                .unwrap();
+        let sent = client.send(request);
+        let recorder = client.recorder().expect("a dry run records");
+        tokio::select! {
+            kept = recorder.recorded() => kept,
+            answer = sent => panic!("a dry run answered: {answer:?}"),
+        }
+    }
+
+    fn put(body: Body) -> Request {
+        Request::new(Method::PUT, Target::object("b", "k")).body(body)
+    }
+
+    fn signed_headers(request: &PreparedRequest) -> String {
+        let authorization = request.header("authorization").unwrap();
+        let start = authorization.find("SignedHeaders=").unwrap() + "SignedHeaders=".len();
+        authorization[start..].split(',').next().unwrap().to_owned()
+    }
+
+    /// Without a checksum the request is today's: the SHA-256 signed, no checksum headers, and
+    /// the dry run's JSON has no `payload`.
+    #[tokio::test]
+    async fn without_a_checksum_nothing_changes() {
+        let body = Body::from_bytes("123456789");
+        let sha256 = body.sha256_hex().to_owned();
+        let request = prepared(put(body)).await;
+        assert_eq!(
+            request.header("x-amz-content-sha256"),
+            Some(sha256.as_str())
+        );
+        for name in [
+            "content-encoding",
+            "x-amz-decoded-content-length",
+            "x-amz-trailer",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-checksum-crc32c",
+        ] {
+            assert_eq!(request.header(name), None, "{name}");
+        }
+        let json = request.to_json();
+        assert!(json.get("payload").is_none(), "{json}");
+        assert_eq!(json["body"]["sha256"], sha256);
+    }
+
+    /// A header checksum: `x-amz-checksum-crc32c` (CRC32C of "123456789" is E3069283) and the
+    /// algorithm, both signed, beside the usual signed SHA-256.
+    #[tokio::test]
+    async fn a_header_checksum_is_signed_with_the_body_hash() {
+        let body = Body::from_bytes("123456789");
+        let sha256 = body.sha256_hex().to_owned();
+        let request =
+            prepared(put(body).checksum(PayloadChecksum::Header(ChecksumAlgorithm::Crc32c))).await;
+        assert_eq!(request.header("x-amz-checksum-crc32c"), Some("4waSgw=="));
+        assert_eq!(
+            request.header("x-amz-sdk-checksum-algorithm"),
+            Some("CRC32C")
+        );
+        assert_eq!(
+            request.header("x-amz-content-sha256"),
+            Some(sha256.as_str())
+        );
+        assert_eq!(request.header("content-encoding"), None);
+        let signed = signed_headers(&request);
+        assert!(
+            signed.contains("x-amz-checksum-crc32c")
+                && signed.contains("x-amz-sdk-checksum-algorithm"),
+            "{signed}"
+        );
+        let json = request.to_json();
+        assert_eq!(json["payload"]["checksum_header"], "x-amz-checksum-crc32c");
+        assert_eq!(json["body"]["sha256"], sha256);
+    }
+
+    /// aws-chunked: the streaming headers are set before signing, the payload hash is the
+    /// mode's literal, and the dry run shows the AWS example's lengths (66,560 bytes in 64 KiB
+    /// frames: 66,824 signed; 66,946 signed with a CRC32C trailer; 66,613 unsigned with it),
+    /// never the body.
+    #[tokio::test]
+    async fn an_aws_chunked_body_gets_its_headers_before_signing() {
+        for (mode, encoded, trailer) in [
+            (ChunkedMode::Signed, 66_824, None),
+            (
+                ChunkedMode::SignedWithTrailer,
+                66_946,
+                Some("x-amz-checksum-crc32c"),
+            ),
+            (
+                ChunkedMode::UnsignedWithTrailer,
+                66_613,
+                Some("x-amz-checksum-crc32c"),
+            ),
+        ] {
+            let body = Body::from_bytes(vec![b'a'; 66_560]);
+            let request = prepared(
+                put(body)
+                    .header("content-encoding", "gzip")
+                    .checksum(PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, mode)),
+            )
+            .await;
+            assert_eq!(request.header("content-encoding"), Some("aws-chunked,gzip"));
+            assert_eq!(
+                request.header("x-amz-decoded-content-length"),
+                Some("66560")
+            );
+            assert_eq!(
+                request.header("x-amz-content-sha256"),
+                Some(mode.content_sha256())
+            );
+            assert_eq!(request.header("x-amz-trailer"), trailer, "{mode:?}");
+            assert_eq!(
+                request.header("x-amz-sdk-checksum-algorithm"),
+                Some("CRC32C")
+            );
+            assert_eq!(request.header("x-amz-checksum-crc32c"), None);
+            let signed = signed_headers(&request);
+            for name in [
+                "content-encoding",
+                "x-amz-decoded-content-length",
+                "x-amz-sdk-checksum-algorithm",
+            ] {
+                assert!(signed.contains(name), "{mode:?}: {signed}");
+            }
+            assert_eq!(signed.contains("x-amz-trailer"), trailer.is_some());
+            let json = request.to_json();
+            assert_eq!(json["payload"]["encoding"], "aws-chunked");
+            assert_eq!(json["payload"]["mode"], mode.content_sha256());
+            assert_eq!(json["payload"]["encoded_length"], encoded, "{mode:?}");
+            assert_eq!(json["payload"]["decoded_length"], 66_560);
+            assert!(json["body"].get("sha256").is_none(), "{json}");
+            assert!(request.curl().contains("cannot be sent by curl"));
+        }
+    }
+
+    /// A chunk size below S3's 8 KiB minimum is refused before anything is sent.
+    #[tokio::test]
+    async fn a_too_small_chunk_size_is_refused() {
+        let endpoint = Endpoint::parse_custom("http://127.0.0.1:9").unwrap();
+        let keys = Arc::new(Credentials::new("AK", "SK", None));
+        let client =
+            S3Client::dry_run_from_parts(endpoint, "us-east-1", keys, ClientOptions::default())
+                .unwrap();
+        let err = client
+            .send(
+                put(Body::from_bytes("x")).checksum(PayloadChecksum::Chunked {
+                    algorithm: ChecksumAlgorithm::Crc32,
+                    mode: ChunkedMode::UnsignedWithTrailer,
+                    chunk_size: 1024,
+                }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(err.field(), Some("chunk_size"));
+        assert!(client.dry_run_request().is_none());
+    }
+}

@@ -358,3 +358,40 @@ async fn a_retried_chunked_put_sends_a_fresh_body() {
         );
     }
 }
+
+/// A file that shrank after its body was made is not sent as if it had not: the aws-chunked
+/// encoder stops at the missing bytes, and the error (not retried) says the file changed. A
+/// file that grew sends the length it had (the rest is not read).
+#[tokio::test]
+async fn a_file_changed_before_sending_is_refused() {
+    let t = TestStore::start().await;
+    let client = t.ctx.client();
+    create_bucket(client, "changed").await;
+    let data = data();
+    let checksum =
+        PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, ChunkedMode::UnsignedWithTrailer);
+
+    let file = file_with(&data);
+    let body = Body::file(file.path()).await.unwrap();
+    std::fs::write(file.path(), &data[..150_000]).unwrap();
+    let err = client
+        .request(Method::PUT, Target::object("changed", "shrunk"))
+        .body(body)
+        .checksum(checksum)
+        .send()
+        .await
+        .expect_err("a shrunk file was sent");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string().contains("changed while it was being sent"),
+        "{err}"
+    );
+
+    let file = file_with(&data[..150_000]);
+    let body = Body::file(file.path()).await.unwrap();
+    std::fs::write(file.path(), &data).unwrap();
+    put_and_check(client, "changed", "grown", body, &data[..150_000], checksum)
+        .await
+        .unwrap_or_else(|err| panic!("{}", err.to_json()));
+}

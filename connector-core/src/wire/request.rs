@@ -38,8 +38,9 @@ pub enum PayloadChecksum {
     Header(ChecksumAlgorithm),
     /// The body is streamed aws-chunked (`Content-Encoding: aws-chunked`) in `mode`, in frames of
     /// `chunk_size` bytes, and the checksum is computed while it is sent: in a trailer when the
-    /// mode has one; with [`ChunkedMode::Signed`] (no trailer) it is only computed, not sent,
-    /// and is still given by [`Response::sent_checksum`](crate::wire::response::Response::sent_checksum).
+    /// mode has one; with [`ChunkedMode::Signed`] (no trailer) it is only computed, not sent (and
+    /// no `x-amz-sdk-checksum-algorithm` announces it), and is still given by
+    /// [`Response::sent_checksum`](crate::wire::response::Response::sent_checksum).
     /// No SHA-256 of the whole body is computed and the body is read once per attempt.
     Chunked {
         /// The checksum computed over the body.

@@ -11,6 +11,7 @@
 mod admin;
 mod browser;
 mod bucket_config;
+mod checksums;
 mod contract;
 mod egress;
 mod fault_proxy_selftest;

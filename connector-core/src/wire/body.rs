@@ -2,6 +2,7 @@
 //! its SHA-256 (signed in `x-amz-content-sha256`) and its MD5 (sent as `Content-MD5`).
 
 use crate::error::{Error, Result};
+use crate::wire::checksum::{self, ChecksumAlgorithm};
 use crate::wire::signer::EMPTY_SHA256;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -161,16 +162,49 @@ impl Body {
     pub(crate) async fn to_reqwest(&self) -> Result<reqwest::Body> {
         match &self.content {
             Content::Bytes(bytes) => Ok(reqwest::Body::from(bytes.clone())),
+            Content::File { .. } => Ok(reqwest::Body::wrap_stream(self.stream().await?)),
+        }
+    }
+
+    /// The content as a stream of pieces, read from the start (a file is opened anew: each
+    /// call reads it again).
+    pub(crate) async fn stream(&self) -> Result<BodyStream> {
+        match &self.content {
+            Content::Bytes(bytes) => {
+                let bytes = bytes.clone();
+                Ok(Box::pin(futures_util::stream::iter(
+                    (!bytes.is_empty()).then_some(Ok(bytes)),
+                )))
+            }
             Content::File { path, offset } => {
                 let mut file = tokio::fs::File::open(path).await?;
                 file.seek(SeekFrom::Start(*offset)).await?;
-                let stream =
-                    tokio_util::io::ReaderStream::with_capacity(file.take(self.len), READ_CHUNK);
-                Ok(reqwest::Body::wrap_stream(stream))
+                Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                    file.take(self.len),
+                    READ_CHUNK,
+                )))
             }
         }
     }
+
+    /// The `algorithm` checksum of the content (a file is read for it).
+    pub(crate) async fn checksum(&self, algorithm: ChecksumAlgorithm) -> Result<checksum::Digest> {
+        use futures_util::StreamExt;
+        if let Content::Bytes(bytes) = &self.content {
+            return Ok(algorithm.digest(bytes));
+        }
+        let mut hasher = algorithm.hasher();
+        let mut stream = self.stream().await?;
+        while let Some(piece) = stream.next().await {
+            hasher.update(&piece?);
+        }
+        Ok(hasher.finish())
+    }
 }
+
+/// A body's content as a stream of pieces ([`Body::stream`]).
+pub(crate) type BodyStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send>>;
 
 #[cfg(test)]
 mod tests {

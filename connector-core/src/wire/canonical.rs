@@ -140,6 +140,7 @@ mod tests {
                 body,
                 region: s("region"),
                 service: "s3",
+                payload: Default::default(),
             };
             let creq = canonical_request(&request).unwrap();
             assert_eq!(creq, s("canonical_request"), "{}", s("name"));

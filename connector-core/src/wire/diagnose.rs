@@ -168,6 +168,7 @@ mod tests {
             body,
             region: "eu-west-1".into(),
             service: "s3",
+            payload: Default::default(),
         };
         let ours = canonical::canonical_request(&request).unwrap();
         let answer = |canonical: &str| {

@@ -2,10 +2,14 @@
 //! what a signature mismatch is diagnosed against.
 
 use crate::wire::body::Body;
+use crate::wire::checksum::Digest;
+use crate::wire::chunked::ChunkedLayout;
 use crate::wire::secret::REDACTED;
+use crate::wire::signer::ChunkSigner;
 use http::{HeaderMap, Method};
 use reqwest::Url;
 use serde_json::{Map, Value, json};
+use std::sync::{Arc, Mutex};
 
 /// Headers whose values are credentials or keys: never shown.
 const SECRET_HEADERS: [&str; 3] = [
@@ -34,6 +38,80 @@ pub struct PreparedRequest {
     pub region: String,
     /// The service it was signed for.
     pub service: &'static str,
+    /// How the body goes on the wire.
+    pub payload: Payload,
+}
+
+/// How a prepared request's body goes on the wire.
+#[derive(Debug, Clone, Default)]
+pub enum Payload {
+    /// As it is, its SHA-256 signed in `x-amz-content-sha256`.
+    #[default]
+    Plain,
+    /// As it is, its SHA-256 signed, with this checksum in an `x-amz-checksum-<alg>` header.
+    PlainWithChecksum(Digest),
+    /// aws-chunked, the checksum computed while it is sent.
+    Chunked(ChunkedPayload),
+}
+
+impl Payload {
+    /// How this payload is named in a dry run's JSON (`None` for a plain body without checksum:
+    /// the JSON is then as it always was).
+    fn to_json(&self) -> Option<Value> {
+        match self {
+            Payload::Plain => None,
+            Payload::PlainWithChecksum(digest) => Some(json!({
+                "encoding": "plain",
+                "checksum": digest.algorithm().as_str(),
+                "checksum_header": digest.algorithm().header_name(),
+            })),
+            Payload::Chunked(chunked) => {
+                let layout = chunked.layout;
+                Some(json!({
+                    "encoding": "aws-chunked",
+                    "mode": layout.mode.content_sha256(),
+                    "checksum": layout.checksum.as_str(),
+                    "trailer": layout.mode.has_trailer().then(|| layout.checksum.header_name()),
+                    "chunk_size": layout.chunk_size,
+                    "decoded_length": layout.decoded_len,
+                    "encoded_length": layout.encoded_len(),
+                }))
+            }
+        }
+    }
+}
+
+/// An aws-chunked body's layout and, when its frames are signed, the signer of this attempt
+/// (seeded with its signature; taken once, when the body is sent).
+#[derive(Clone)]
+pub struct ChunkedPayload {
+    /// The frames' form, chunk size, checksum and lengths.
+    pub layout: ChunkedLayout,
+    signer: Arc<Mutex<Option<ChunkSigner>>>,
+}
+
+impl ChunkedPayload {
+    /// A payload of `layout`, its frames signed by `signer` when the mode is signed.
+    pub(crate) fn new(layout: ChunkedLayout, signer: Option<ChunkSigner>) -> Self {
+        ChunkedPayload {
+            layout,
+            signer: Arc::new(Mutex::new(signer)),
+        }
+    }
+
+    /// The chunk signer, the first time it is asked for (an attempt sends its body once).
+    pub(crate) fn take_signer(&self) -> Option<ChunkSigner> {
+        self.signer.lock().ok()?.take()
+    }
+}
+
+impl std::fmt::Debug for ChunkedPayload {
+    /// The signer holds a signing key: never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkedPayload")
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PreparedRequest {
@@ -54,14 +132,23 @@ impl PreparedRequest {
             };
             headers.insert(name.as_str().to_owned(), Value::String(shown));
         }
-        json!({
+        let body = match &self.payload {
+            // The body's own SHA-256 is neither signed nor sent.
+            Payload::Chunked(_) => json!({"length": self.body.len()}),
+            _ => json!({"length": self.body.len(), "sha256": self.body.sha256_hex()}),
+        };
+        let mut json = json!({
             "method": self.method.as_str(),
             "url": self.url.as_str(),
             "headers": headers,
-            "body": {"length": self.body.len(), "sha256": self.body.sha256_hex()},
+            "body": body,
             "signed_for": {"region": self.region, "service": self.service},
             "curl": self.curl(),
-        })
+        });
+        if let Some(payload) = self.payload.to_json() {
+            json["payload"] = payload;
+        }
+        json
     }
 
     /// An equivalent `curl` command. A session token is read from `$AWS_SESSION_TOKEN` rather
@@ -87,7 +174,12 @@ impl PreparedRequest {
                 parts.push(format!("-H {}", shell_quote(&format!("{name}: {value}"))));
             }
         }
-        if let Some(path) = self.body.file_path() {
+        if let Payload::Chunked(_) = self.payload {
+            parts.push(
+                "# the aws-chunked body (Content-Encoding: aws-chunked) cannot be sent by curl"
+                    .to_owned(),
+            );
+        } else if let Some(path) = self.body.file_path() {
             parts.push(format!(
                 "--data-binary @{}",
                 shell_quote(&path.display().to_string())
@@ -132,6 +224,7 @@ mod tests {
             body: Body::from_bytes("hello"),
             region: "us-east-1".into(),
             service: "s3",
+            payload: Payload::Plain,
         };
         let json = request.to_json().to_string();
         assert!(

@@ -4,6 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::wire::body::Body;
+use crate::wire::checksum::ChecksumAlgorithm;
+use crate::wire::chunked::{ChunkedMode, DEFAULT_CHUNK_SIZE};
 use crate::wire::credentials::Credentials;
 use crate::wire::endpoint::{Endpoint, Target};
 use http::Method;
@@ -21,7 +23,54 @@ pub struct Request {
     body: Body,
     region: Option<String>,
     credentials: Option<Credentials>,
+    payload_checksum: Option<PayloadChecksum>,
     invalid: Option<Error>,
+}
+
+/// How a request's body carries a flexible checksum (`x-amz-checksum-<alg>`), asked for with
+/// [`Request::checksum`]. Without one the body is sent as always: its SHA-256 signed in
+/// `x-amz-content-sha256`, no checksum header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadChecksum {
+    /// The body is sent as it is, signed with its SHA-256 as always, and its checksum goes in
+    /// the `x-amz-checksum-<alg>` header (with `x-amz-sdk-checksum-algorithm`), computed before
+    /// the request is sent. For small in-memory bodies; a file is read once more to compute it.
+    Header(ChecksumAlgorithm),
+    /// The body is streamed aws-chunked (`Content-Encoding: aws-chunked`) in `mode`, in frames of
+    /// `chunk_size` bytes, and the checksum is computed while it is sent: in a trailer when the
+    /// mode has one; with [`ChunkedMode::Signed`] (no trailer) it is only computed, not sent (and
+    /// no `x-amz-sdk-checksum-algorithm` announces it), and is still given by
+    /// [`Response::sent_checksum`](crate::wire::response::Response::sent_checksum).
+    /// No SHA-256 of the whole body is computed and the body is read once per attempt.
+    Chunked {
+        /// The checksum computed over the body.
+        algorithm: ChecksumAlgorithm,
+        /// The aws-chunked form.
+        mode: ChunkedMode,
+        /// Data bytes per frame but the last (at least
+        /// [`MIN_CHUNK_SIZE`](crate::wire::chunked::MIN_CHUNK_SIZE)).
+        chunk_size: usize,
+    },
+}
+
+impl PayloadChecksum {
+    /// Streamed aws-chunked in `mode` with `algorithm`, in frames of the default 64 KiB.
+    pub fn chunked(algorithm: ChecksumAlgorithm, mode: ChunkedMode) -> Self {
+        PayloadChecksum::Chunked {
+            algorithm,
+            mode,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+
+    /// The checksum's algorithm.
+    pub fn algorithm(self) -> ChecksumAlgorithm {
+        match self {
+            PayloadChecksum::Header(algorithm) | PayloadChecksum::Chunked { algorithm, .. } => {
+                algorithm
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Request {
@@ -35,6 +84,7 @@ impl std::fmt::Debug for Request {
             .field("headers", &header_names)
             .field("body_len", &self.body.len())
             .field("region", &self.region)
+            .field("payload_checksum", &self.payload_checksum)
             .finish_non_exhaustive()
     }
 }
@@ -50,6 +100,7 @@ impl Request {
             body: Body::empty(),
             region: None,
             credentials: None,
+            payload_checksum: None,
             invalid: None,
         }
     }
@@ -129,6 +180,20 @@ impl Request {
     pub fn body(mut self, body: Body) -> Self {
         self.body = body;
         self
+    }
+
+    /// Sends the body with a flexible checksum ([`PayloadChecksum`]): in a header, or streamed
+    /// aws-chunked. The checksum sent is given by
+    /// [`Response::sent_checksum`](crate::wire::response::Response::sent_checksum), to compare
+    /// with the `x-amz-checksum-<alg>` S3 answers.
+    pub fn checksum(mut self, checksum: PayloadChecksum) -> Self {
+        self.payload_checksum = Some(checksum);
+        self
+    }
+
+    /// The flexible checksum asked for, if any.
+    pub fn payload_checksum(&self) -> Option<PayloadChecksum> {
+        self.payload_checksum
     }
 
     /// Sends `Content-MD5` for the body (S3 then refuses a body damaged on the way).

@@ -4,6 +4,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::answer::XmlAnswer;
+use crate::wire::checksum::Digest;
+use crate::wire::chunked::SentChecksum;
 use crate::wire::s3_error;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
@@ -19,6 +21,20 @@ pub struct Response {
     body: ResponseBody,
     /// An answer to HEAD (or 204/304) carries a length but no body.
     bodiless: bool,
+    /// The flexible checksum of the body sent, when one was asked for.
+    sent_checksum: SentPayloadChecksum,
+}
+
+/// The flexible checksum a request's body was sent with.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum SentPayloadChecksum {
+    /// None was asked for.
+    #[default]
+    None,
+    /// Computed before sending (sent in a header).
+    Known(Digest),
+    /// Computed while the aws-chunked body was sent.
+    Streamed(SentChecksum),
 }
 
 #[derive(Debug)]
@@ -37,6 +53,25 @@ impl Response {
             status,
             headers: response.headers().clone(),
             body: ResponseBody::Stream(response),
+            sent_checksum: SentPayloadChecksum::None,
+        }
+    }
+
+    /// Keeps the checksum the request's body was sent with.
+    pub(crate) fn with_sent_checksum(mut self, sent: SentPayloadChecksum) -> Self {
+        self.sent_checksum = sent;
+        self
+    }
+
+    /// The flexible checksum of the body this request sent
+    /// ([`Request::checksum`](crate::wire::request::Request::checksum)): to compare with the
+    /// `x-amz-checksum-<alg>` S3 answers. `None` when none was asked for, or when an
+    /// aws-chunked body was not read to its end.
+    pub fn sent_checksum(&self) -> Option<Digest> {
+        match &self.sent_checksum {
+            SentPayloadChecksum::None => None,
+            SentPayloadChecksum::Known(digest) => Some(*digest),
+            SentPayloadChecksum::Streamed(sent) => sent.get(),
         }
     }
 
@@ -44,6 +79,7 @@ impl Response {
     pub(crate) async fn buffer_error(self) -> Response {
         let status = self.status;
         let headers = self.headers.clone();
+        let sent_checksum = self.sent_checksum.clone();
         let bytes = self
             .bytes_capped(MAX_ERROR_BODY, "the error body")
             .await
@@ -53,6 +89,7 @@ impl Response {
             headers,
             body: ResponseBody::Read(bytes),
             bodiless: false,
+            sent_checksum,
         }
     }
 

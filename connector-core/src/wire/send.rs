@@ -6,12 +6,14 @@
 
 use crate::error::{Error, Result};
 use crate::wire::body::Body;
+use crate::wire::checksum::Digest;
+use crate::wire::chunked::{ChunkedLayout, MIN_CHUNK_SIZE};
 use crate::wire::client::S3Client;
 use crate::wire::credentials::Credentials;
 use crate::wire::diagnose;
 use crate::wire::endpoint::{Target, is_region_code};
-use crate::wire::prepared::PreparedRequest;
-use crate::wire::request::Request;
+use crate::wire::prepared::{ChunkedPayload, Payload, PreparedRequest};
+use crate::wire::request::{PayloadChecksum, Request};
 use crate::wire::response::Response;
 use crate::wire::retry;
 use crate::wire::signer::Signer;
@@ -51,6 +53,7 @@ impl S3Client {
             return Ok(response);
         }
         let err = response.into_error().await;
+        let err = explain_bad_digest(err, &request);
         let Some(region) = redirect_region(&request, &err, &prepared) else {
             return Err(diagnose::signature_mismatch(err, &prepared));
         };
@@ -63,7 +66,7 @@ impl S3Client {
         if response.status().is_success() {
             return Ok(response);
         }
-        let err = response.into_error().await;
+        let err = explain_bad_digest(response.into_error().await, &request);
         Err(diagnose::signature_mismatch(err, &prepared))
     }
 
@@ -99,12 +102,19 @@ impl S3Client {
         let inner = self.inner();
         let url = request.url(&inner.endpoint)?;
         let signer = self.signer_for(request);
+        // A header checksum is computed once; an aws-chunked one while each attempt is sent.
+        let header_checksum = match request.payload_checksum() {
+            Some(PayloadChecksum::Header(algorithm)) => {
+                Some(request.body_ref().checksum(algorithm).await?)
+            }
+            _ => None,
+        };
         let mut attempt = 1;
         let mut clock_corrected = false;
         let mut retry_cost = None;
         loop {
             let prepared = self
-                .prepare(request, &url, &signer, self.signing_time())
+                .prepare(request, &url, &signer, self.signing_time(), header_checksum)
                 .await?;
             let sent = SystemTime::now();
             let result = match inner.transport.send(&prepared, &inner.egress).await {
@@ -152,29 +162,34 @@ impl S3Client {
         }
     }
 
-    /// Signs `request` (to go to `url`) at `time`.
+    /// Signs `request` (to go to `url`) at `time`. A flexible checksum adds its headers first
+    /// (so they are signed): `header_checksum` is the body's checksum for
+    /// [`PayloadChecksum::Header`]; an aws-chunked body is signed with its streaming literal
+    /// and gets a chunk signer of its own (a new one for every attempt).
     async fn prepare(
         &self,
         request: &Request,
         url: &Url,
         signer: &Signer,
         time: SystemTime,
+        header_checksum: Option<Digest>,
     ) -> Result<PreparedRequest> {
         let credentials = match request.credentials() {
             Some(credentials) => credentials.clone(),
             None => self.credentials().await?,
         };
         let body = request.body_ref();
-        let signed = signer.sign_headers(
+        let mut headers: HeaderMap = request.header_map().clone();
+        let (payload_sha256, payload) = payload_headers(request, &mut headers, header_checksum)?;
+        let signed = signer.sign_headers_with_signature(
             request.method(),
             url,
-            request.header_map(),
-            body.sha256_hex(),
+            &headers,
+            payload_sha256,
             &credentials,
             time,
         )?;
-        let mut headers: HeaderMap = request.header_map().clone();
-        for (name, value) in signed {
+        for (name, value) in signed.headers {
             let value = HeaderValue::try_from(value).map_err(|_| {
                 Error::invalid_input(
                     format!("headers.{name}"),
@@ -183,6 +198,17 @@ impl S3Client {
             })?;
             headers.insert(HeaderName::from_static(name), value);
         }
+        let payload = match payload {
+            Payload::Chunked(chunked) => {
+                let chunk_signer = chunked
+                    .layout
+                    .mode
+                    .is_signed()
+                    .then(|| signer.chunk_signer(&credentials, time, signed.signature.clone()));
+                Payload::Chunked(ChunkedPayload::new(chunked.layout, chunk_signer))
+            }
+            other => other,
+        };
         Ok(PreparedRequest {
             method: request.method().clone(),
             url: url.clone(),
@@ -190,7 +216,106 @@ impl S3Client {
             body: body.clone(),
             region: signer.region().to_owned(),
             service: signer.service(),
+            payload,
         })
+    }
+}
+
+/// Adds to `headers` what `request`'s flexible checksum needs before signing, and returns the
+/// payload hash to sign (`x-amz-content-sha256`) and how the body goes on the wire (an
+/// aws-chunked payload still without its chunk signer).
+fn payload_headers<'r>(
+    request: &'r Request,
+    headers: &mut HeaderMap,
+    header_checksum: Option<Digest>,
+) -> Result<(&'r str, Payload)> {
+    let body = request.body_ref();
+    match request.payload_checksum() {
+        None => Ok((body.sha256_hex(), Payload::Plain)),
+        Some(PayloadChecksum::Header(algorithm)) => {
+            let digest = header_checksum
+                .filter(|digest| digest.algorithm() == algorithm)
+                .ok_or_else(|| {
+                    Error::invalid_input("checksum", "the header checksum was not computed")
+                })?;
+            headers.insert(
+                HeaderName::from_static(algorithm.header_name()),
+                header_value(digest.to_base64())?,
+            );
+            headers.insert(
+                HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+                HeaderValue::from_static(algorithm.as_str()),
+            );
+            Ok((body.sha256_hex(), Payload::PlainWithChecksum(digest)))
+        }
+        Some(PayloadChecksum::Chunked {
+            algorithm,
+            mode,
+            chunk_size,
+        }) => {
+            if chunk_size < MIN_CHUNK_SIZE {
+                return Err(Error::invalid_input(
+                    "chunk_size",
+                    format!(
+                        "an aws-chunked chunk size of {chunk_size} bytes is below S3's minimum: use at least {MIN_CHUNK_SIZE}"
+                    ),
+                ));
+            }
+            // aws-chunked comes first: S3 strips it and stores the rest (e.g. gzip).
+            let encoding = match headers.get(http::header::CONTENT_ENCODING) {
+                Some(existing) => header_value(format!(
+                    "aws-chunked,{}",
+                    existing.to_str().unwrap_or_default()
+                ))?,
+                None => HeaderValue::from_static("aws-chunked"),
+            };
+            headers.insert(http::header::CONTENT_ENCODING, encoding);
+            headers.insert(
+                HeaderName::from_static("x-amz-decoded-content-length"),
+                body.len().into(),
+            );
+            if mode.has_trailer() {
+                headers.insert(
+                    HeaderName::from_static("x-amz-trailer"),
+                    HeaderValue::from_static(algorithm.header_name()),
+                );
+            }
+            headers.insert(
+                HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+                HeaderValue::from_static(algorithm.as_str()),
+            );
+            let layout = ChunkedLayout {
+                mode,
+                checksum: algorithm,
+                chunk_size,
+                decoded_len: body.len(),
+            };
+            Ok((
+                mode.content_sha256(),
+                Payload::Chunked(ChunkedPayload::new(layout, None)),
+            ))
+        }
+    }
+}
+
+/// The header naming the checksum algorithm, as the AWS SDKs send it.
+const SDK_CHECKSUM_ALGORITHM: &str = "x-amz-sdk-checksum-algorithm";
+
+/// `value` as a header value (checksums and lengths always are one).
+fn header_value(value: String) -> Result<HeaderValue> {
+    HeaderValue::try_from(value)
+        .map_err(|_| Error::invalid_input("headers", "a checksum header is not valid HTTP"))
+}
+
+/// Says what S3's `BadDigest` means for a body sent with a flexible checksum.
+fn explain_bad_digest(err: Error, request: &Request) -> Error {
+    match (err.code(), request.payload_checksum()) {
+        (Some("BadDigest"), Some(checksum)) => err.context(format!(
+            "S3 refused the body: its {} checksum does not match the bytes S3 received, so the \
+             body changed on the way (or its file changed while it was read); send it again",
+            checksum.algorithm().as_str()
+        )),
+        _ => err,
     }
 }
 
@@ -252,6 +377,11 @@ impl S3Request<'_> {
         self.map(|r| r.body(body))
     }
 
+    /// See [`Request::checksum`].
+    pub fn checksum(self, checksum: PayloadChecksum) -> Self {
+        self.map(|r| r.checksum(checksum))
+    }
+
     /// See [`Request::with_content_md5`].
     pub fn with_content_md5(self) -> Self {
         self.map(Request::with_content_md5)
@@ -277,5 +407,177 @@ impl S3Request<'_> {
             client: self.client,
             request: change(self.request),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::checksum::ChecksumAlgorithm;
+    use crate::wire::chunked::ChunkedMode;
+    use crate::wire::client::ClientOptions;
+    use crate::wire::endpoint::Endpoint;
+    use std::sync::Arc;
+
+    /// The request a dry run keeps for `request` (signed, not sent).
+    async fn prepared(request: Request) -> PreparedRequest {
+        let endpoint = Endpoint::parse_custom("http://127.0.0.1:9").unwrap();
+        let keys = Arc::new(Credentials::new("AK", "SK", None));
+        let client =
+            S3Client::dry_run_from_parts(endpoint, "us-east-1", keys, ClientOptions::default())
+                .unwrap();
+        let sent = client.send(request);
+        let recorder = client.recorder().expect("a dry run records");
+        tokio::select! {
+            kept = recorder.recorded() => kept,
+            answer = sent => panic!("a dry run answered: {answer:?}"),
+        }
+    }
+
+    fn put(body: Body) -> Request {
+        Request::new(Method::PUT, Target::object("b", "k")).body(body)
+    }
+
+    fn signed_headers(request: &PreparedRequest) -> String {
+        let authorization = request.header("authorization").unwrap();
+        let start = authorization.find("SignedHeaders=").unwrap() + "SignedHeaders=".len();
+        authorization[start..].split(',').next().unwrap().to_owned()
+    }
+
+    /// Without a checksum the request is today's: the SHA-256 signed, no checksum headers, and
+    /// the dry run's JSON has no `payload`.
+    #[tokio::test]
+    async fn without_a_checksum_nothing_changes() {
+        let body = Body::from_bytes("123456789");
+        let sha256 = body.sha256_hex().to_owned();
+        let request = prepared(put(body)).await;
+        assert_eq!(
+            request.header("x-amz-content-sha256"),
+            Some(sha256.as_str())
+        );
+        for name in [
+            "content-encoding",
+            "x-amz-decoded-content-length",
+            "x-amz-trailer",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-checksum-crc32c",
+        ] {
+            assert_eq!(request.header(name), None, "{name}");
+        }
+        let json = request.to_json();
+        assert!(json.get("payload").is_none(), "{json}");
+        assert_eq!(json["body"]["sha256"], sha256);
+    }
+
+    /// A header checksum: `x-amz-checksum-crc32c` (CRC32C of "123456789" is E3069283) and the
+    /// algorithm, both signed, beside the usual signed SHA-256.
+    #[tokio::test]
+    async fn a_header_checksum_is_signed_with_the_body_hash() {
+        let body = Body::from_bytes("123456789");
+        let sha256 = body.sha256_hex().to_owned();
+        let request =
+            prepared(put(body).checksum(PayloadChecksum::Header(ChecksumAlgorithm::Crc32c))).await;
+        assert_eq!(request.header("x-amz-checksum-crc32c"), Some("4waSgw=="));
+        assert_eq!(
+            request.header("x-amz-sdk-checksum-algorithm"),
+            Some("CRC32C")
+        );
+        assert_eq!(
+            request.header("x-amz-content-sha256"),
+            Some(sha256.as_str())
+        );
+        assert_eq!(request.header("content-encoding"), None);
+        let signed = signed_headers(&request);
+        assert!(
+            signed.contains("x-amz-checksum-crc32c")
+                && signed.contains("x-amz-sdk-checksum-algorithm"),
+            "{signed}"
+        );
+        let json = request.to_json();
+        assert_eq!(json["payload"]["checksum_header"], "x-amz-checksum-crc32c");
+        assert_eq!(json["body"]["sha256"], sha256);
+    }
+
+    /// aws-chunked: the streaming headers are set before signing, the payload hash is the
+    /// mode's literal, and the dry run shows the AWS example's lengths (66,560 bytes in 64 KiB
+    /// frames: 66,824 signed; 66,946 signed with a CRC32C trailer; 66,613 unsigned with it),
+    /// never the body.
+    #[tokio::test]
+    async fn an_aws_chunked_body_gets_its_headers_before_signing() {
+        for (mode, encoded, trailer) in [
+            (ChunkedMode::Signed, 66_824, None),
+            (
+                ChunkedMode::SignedWithTrailer,
+                66_946,
+                Some("x-amz-checksum-crc32c"),
+            ),
+            (
+                ChunkedMode::UnsignedWithTrailer,
+                66_613,
+                Some("x-amz-checksum-crc32c"),
+            ),
+        ] {
+            let body = Body::from_bytes(vec![b'a'; 66_560]);
+            let request = prepared(
+                put(body)
+                    .header("content-encoding", "gzip")
+                    .checksum(PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, mode)),
+            )
+            .await;
+            assert_eq!(request.header("content-encoding"), Some("aws-chunked,gzip"));
+            assert_eq!(
+                request.header("x-amz-decoded-content-length"),
+                Some("66560")
+            );
+            assert_eq!(
+                request.header("x-amz-content-sha256"),
+                Some(mode.content_sha256())
+            );
+            assert_eq!(request.header("x-amz-trailer"), trailer, "{mode:?}");
+            assert_eq!(
+                request.header("x-amz-sdk-checksum-algorithm"),
+                Some("CRC32C")
+            );
+            assert_eq!(request.header("x-amz-checksum-crc32c"), None);
+            let signed = signed_headers(&request);
+            for name in [
+                "content-encoding",
+                "x-amz-decoded-content-length",
+                "x-amz-sdk-checksum-algorithm",
+            ] {
+                assert!(signed.contains(name), "{mode:?}: {signed}");
+            }
+            assert_eq!(signed.contains("x-amz-trailer"), trailer.is_some());
+            let json = request.to_json();
+            assert_eq!(json["payload"]["encoding"], "aws-chunked");
+            assert_eq!(json["payload"]["mode"], mode.content_sha256());
+            assert_eq!(json["payload"]["encoded_length"], encoded, "{mode:?}");
+            assert_eq!(json["payload"]["decoded_length"], 66_560);
+            assert!(json["body"].get("sha256").is_none(), "{json}");
+            assert!(request.curl().contains("cannot be sent by curl"));
+        }
+    }
+
+    /// A chunk size below S3's 8 KiB minimum is refused before anything is sent.
+    #[tokio::test]
+    async fn a_too_small_chunk_size_is_refused() {
+        let endpoint = Endpoint::parse_custom("http://127.0.0.1:9").unwrap();
+        let keys = Arc::new(Credentials::new("AK", "SK", None));
+        let client =
+            S3Client::dry_run_from_parts(endpoint, "us-east-1", keys, ClientOptions::default())
+                .unwrap();
+        let err = client
+            .send(
+                put(Body::from_bytes("x")).checksum(PayloadChecksum::Chunked {
+                    algorithm: ChecksumAlgorithm::Crc32,
+                    mode: ChunkedMode::UnsignedWithTrailer,
+                    chunk_size: 1024,
+                }),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(err.field(), Some("chunk_size"));
+        assert!(client.dry_run_request().is_none());
     }
 }

@@ -8,9 +8,11 @@
 //! framework's `Prepared::run` does).
 
 use crate::error::{Error, Result};
+use crate::wire::chunked::ChunkedBody;
 use crate::wire::egress::{EgressPolicy, EgressRefused};
-use crate::wire::prepared::PreparedRequest;
-use crate::wire::response::Response;
+use crate::wire::prepared::{Payload, PreparedRequest};
+use crate::wire::response::{Response, SentPayloadChecksum};
+use futures_util::StreamExt;
 use http::Method;
 use std::sync::Mutex;
 use tokio::sync::Notify;
@@ -96,25 +98,99 @@ async fn send_http(
     // build URLs of their own. The resolver checks the addresses names lead to.
     egress.check(&request.url)?;
     let mut headers = request.headers.clone();
-    if !request.body.is_empty() || matches!(request.method, Method::PUT | Method::POST) {
-        headers.insert(http::header::CONTENT_LENGTH, request.body.len().into());
-    }
+    let (body, sent) = match &request.payload {
+        Payload::Chunked(chunked) => {
+            // Made anew for every attempt: the body is read from its start again.
+            let encoder = ChunkedBody::new(
+                request.body.stream().await?,
+                chunked.layout,
+                chunked.take_signer(),
+            )?;
+            headers.insert(http::header::CONTENT_LENGTH, encoder.encoded_len().into());
+            let sent = SentPayloadChecksum::Streamed(encoder.sent_checksum());
+            let encoder = encoder.map(|piece| {
+                piece.map_err(|err| -> Box<dyn std::error::Error + Send + Sync> {
+                    match err.kind() {
+                        // The body gave more or fewer bytes than it declared.
+                        std::io::ErrorKind::InvalidData => Box::new(BodyChanged(err.to_string())),
+                        _ => Box::new(err),
+                    }
+                })
+            });
+            (reqwest::Body::wrap_stream(encoder), sent)
+        }
+        plain => {
+            if !request.body.is_empty() || matches!(request.method, Method::PUT | Method::POST) {
+                headers.insert(http::header::CONTENT_LENGTH, request.body.len().into());
+            }
+            let sent = match plain {
+                Payload::PlainWithChecksum(digest) => SentPayloadChecksum::Known(*digest),
+                _ => SentPayloadChecksum::None,
+            };
+            (request.body.to_reqwest().await?, sent)
+        }
+    };
     tracing::debug!(method = %request.method, path = request.url.path(), "sending");
     let response = http
         .request(request.method.clone(), request.url.clone())
         .headers(headers)
-        .body(request.body.to_reqwest().await?)
+        .body(body)
         .send()
         .await
-        .map_err(|err| match EgressRefused::in_chain(&err) {
-            Some(refused) => Error::from(refused),
-            None => Error::from(err),
+        .map_err(|err| {
+            if let Some(changed) = BodyChanged::in_chain(&err) {
+                return changed.to_error(request);
+            }
+            match EgressRefused::in_chain(&err) {
+                Some(refused) => Error::from(refused),
+                None => Error::from(err),
+            }
         })?;
     tracing::debug!(status = response.status().as_u16(), "answered");
-    Ok(Response::streaming(
-        response,
-        request.method == Method::HEAD,
-    ))
+    Ok(Response::streaming(response, request.method == Method::HEAD).with_sent_checksum(sent))
+}
+
+/// A streamed body that gave more or fewer bytes than it declared: its file changed after it
+/// was measured. Sending it again cannot help.
+#[derive(Debug)]
+struct BodyChanged(String);
+
+impl std::fmt::Display for BodyChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BodyChanged {}
+
+impl BodyChanged {
+    /// The `BodyChanged` among `err`'s sources, if there is one.
+    fn in_chain(err: &reqwest::Error) -> Option<&BodyChanged> {
+        let mut source = std::error::Error::source(err);
+        while let Some(err) = source {
+            if let Some(changed) = err.downcast_ref::<BodyChanged>() {
+                return Some(changed);
+            }
+            source = err.source();
+        }
+        None
+    }
+
+    /// An `invalid_input` error (not retried) naming the file.
+    fn to_error(&self, request: &PreparedRequest) -> Error {
+        let what = match request.body.file_path() {
+            Some(path) => format!("{} changed while it was being sent", path.display()),
+            None => "the body changed while it was being sent".to_owned(),
+        };
+        Error::new(
+            crate::ErrorKind::InvalidInput,
+            format!(
+                "{what} ({}); send it again once it no longer changes",
+                self.0
+            ),
+        )
+        .with_retryable(false)
+    }
 }
 
 #[cfg(test)]

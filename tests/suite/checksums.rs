@@ -122,15 +122,17 @@ async fn create_bucket(client: &S3Client, bucket: &str) {
         .expect("create the bucket");
 }
 
-/// s3s-fs takes every mode with every algorithm, from a file and from bytes: it verifies the
-/// chunk and trailer signatures and the checksum, and answers the checksum on the PUT and HEAD.
-#[tokio::test]
-async fn s3s_fs_takes_every_mode_and_algorithm() {
-    let t = TestStore::start().await;
-    let client = t.ctx.client();
-    create_bucket(client, "checksums").await;
+/// Puts the test data in every mode with every algorithm, from a file and from bytes, into
+/// `bucket` of the store `client` talks to (`server` names it in the log), checking each object
+/// as [`put_and_check`] does: each case's key, checksum setting and outcome.
+async fn put_every_case(
+    client: &S3Client,
+    bucket: &str,
+    server: &str,
+) -> Vec<(String, PayloadChecksum, Outcome)> {
     let data = data();
     let file = file_with(&data);
+    let mut cases = Vec::new();
     for algorithm in ChecksumAlgorithm::ALL {
         for (mode, checksum) in modes(algorithm) {
             for (source, body) in [
@@ -138,17 +140,30 @@ async fn s3s_fs_takes_every_mode_and_algorithm() {
                 ("bytes", Body::from_bytes(data.clone())),
             ] {
                 let key = format!("{}/{mode}/{source}", algorithm.as_str());
-                let outcome = put_and_check(client, "checksums", &key, body, &data, checksum)
+                let outcome = put_and_check(client, bucket, &key, body, &data, checksum)
                     .await
-                    .unwrap_or_else(|err| panic!("{key}: {}", err.to_json()));
-                eprintln!("s3s-fs {key}: {outcome:?}");
-                // s3s-fs keeps the checksum it verified and answers it (signed chunks without
-                // a trailer send none: the checksum is only computed).
-                if sends_checksum(checksum) {
-                    assert!(outcome.stored.is_some(), "{key}: no checksum stored");
-                    assert!(outcome.echoed.is_some(), "{key}: no checksum answered");
-                }
+                    .unwrap_or_else(|err| panic!("{server} {key}: {}", err.to_json()));
+                eprintln!("{server} {key}: {outcome:?}");
+                cases.push((key, checksum, outcome));
             }
+        }
+    }
+    cases
+}
+
+/// s3s-fs takes every mode with every algorithm, from a file and from bytes: it verifies the
+/// chunk and trailer signatures and the checksum, and answers the checksum on the PUT and HEAD.
+#[tokio::test]
+async fn s3s_fs_takes_every_mode_and_algorithm() {
+    let t = TestStore::start().await;
+    let client = t.ctx.client();
+    create_bucket(client, "checksums").await;
+    for (key, checksum, outcome) in put_every_case(client, "checksums", "s3s-fs").await {
+        // s3s-fs keeps the checksum it verified and answers it (signed chunks without a
+        // trailer send none: the checksum is only computed).
+        if sends_checksum(checksum) {
+            assert!(outcome.stored.is_some(), "{key}: no checksum stored");
+            assert!(outcome.echoed.is_some(), "{key}: no checksum answered");
         }
     }
 }
@@ -176,23 +191,9 @@ async fn ministack_takes_header_and_chunked_checksums() {
     let ctx = Context::new(server.connection("us-east-1")).unwrap();
     let client = ctx.client();
     create_bucket(client, "checksums").await;
-    let data = data();
-    let file = file_with(&data);
-    for algorithm in ChecksumAlgorithm::ALL {
-        for (mode, checksum) in modes(algorithm) {
-            for (source, body) in [
-                ("file", Body::file(file.path()).await.unwrap()),
-                ("bytes", Body::from_bytes(data.clone())),
-            ] {
-                let key = format!("{}/{mode}/{source}", algorithm.as_str());
-                let outcome = put_and_check(client, "checksums", &key, body, &data, checksum)
-                    .await
-                    .unwrap_or_else(|err| panic!("{key}: {}", err.to_json()));
-                eprintln!("ministack {key}: {outcome:?}");
-                if sends_checksum(checksum) {
-                    assert!(outcome.stored.is_some(), "{key}: no checksum stored");
-                }
-            }
+    for (key, checksum, outcome) in put_every_case(client, "checksums", "ministack").await {
+        if sends_checksum(checksum) {
+            assert!(outcome.stored.is_some(), "{key}: no checksum stored");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The layers of connector-core stay layers: this test reads `src/`, finds every `crate::…`,
 //! `$crate::…`, `super::…` and `self::…` path outside `#[cfg(test)]` items (in `use` lines,
-//! code and attributes alike), resolves each to the file that defines it, and fails on
+//! code, attributes and the links of doc comments alike), resolves each to the file that
+//! defines it, and fails on
 //!
 //! 1. a circle of imports between files;
 //! 2. a file importing from a layer above its own. The layers, from the bottom: the files at
@@ -11,8 +12,8 @@
 //! layers and re-exports their most used items; a path through a root re-export
 //! (`crate::Error`) counts as an import of the file that defines the item.
 //!
-//! It reads the source as tokens, not as Rust: comments, strings and character literals are
-//! skipped, `#[cfg(test)]` is honoured on items (the next `;`-ended item or `{…}` block), and
+//! It reads the source as tokens, not as Rust: comments (but for doc links), strings and
+//! character literals are skipped, `#[cfg(test)]` is honoured on items (the next `;`-ended item or `{…}` block), and
 //! inline `mod name { … }` blocks are followed for `super::`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,19 +27,7 @@ const LAYERS: [&str; 3] = ["wire", "ops", "framework"];
 fn layers_depend_one_way_without_circles() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = Graph::read(&src);
-    let mut report = String::new();
-
-    for circle in graph.circles() {
-        let files: Vec<&str> = circle.iter().map(String::as_str).collect();
-        writeln!(report, "a circle of imports between {}:", files.join(", ")).unwrap();
-        for edge in graph
-            .edges
-            .iter()
-            .filter(|e| circle.contains(&e.from) && circle.contains(&e.to))
-        {
-            writeln!(report, "  {edge}").unwrap();
-        }
-    }
+    let mut report = circles_report(&graph);
     for edge in &graph.edges {
         let (from, to) = (rank(&edge.from), rank(&edge.to));
         if to > from {
@@ -67,6 +56,40 @@ fn layers_depend_one_way_without_circles() {
     // The test saw what it is about: the files and their imports.
     assert!(graph.files.len() > 10, "read {} files", graph.files.len());
     assert!(!graph.edges.is_empty(), "found no imports at all");
+}
+
+/// The other crates of the workspace with modules of their own (the CLI and service, the
+/// modules) have no circle of imports between their files either.
+#[test]
+fn the_other_crates_have_no_import_circles() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for krate in ["cli", "modules"] {
+        let graph = Graph::read(&workspace.join(krate).join("src"));
+        let report = circles_report(&graph);
+        assert!(report.is_empty(), "{krate}:\n{report}");
+        assert!(
+            graph.files.len() > 5,
+            "{krate}: read {} files",
+            graph.files.len()
+        );
+    }
+}
+
+/// Each circle of imports in `graph`, with the edges that make it.
+fn circles_report(graph: &Graph) -> String {
+    let mut report = String::new();
+    for circle in graph.circles() {
+        let files: Vec<&str> = circle.iter().map(String::as_str).collect();
+        writeln!(report, "a circle of imports between {}:", files.join(", ")).unwrap();
+        for edge in graph
+            .edges
+            .iter()
+            .filter(|e| circle.contains(&e.from) && circle.contains(&e.to))
+        {
+            writeln!(report, "  {edge}").unwrap();
+        }
+    }
+    report
 }
 
 /// 0 for a file at the root, then 1, 2, 3 for the layer folders.
@@ -280,7 +303,36 @@ enum Token {
     Punct(char),
 }
 
-/// Tokens with their line numbers; comments, strings and character literals are left out.
+/// The tokens of the paths a doc comment links to (`[name](crate::wire::send)`,
+/// ``[`super::sqlite::SqliteRecords`]``): a link is a
+/// dependency too (rustdoc resolves it, and a reader follows it), so it must not point up a
+/// layer or close a circle.
+fn doc_link_tokens(comment: &str, line: usize) -> Vec<(Token, usize)> {
+    let mut tokens = Vec::new();
+    // `[text](target)` and `[`target`]`.
+    let targets = comment
+        .match_indices("](")
+        .map(|(at, _)| comment[at + 2..].split(')').next().unwrap_or_default())
+        .chain(
+            comment
+                .match_indices("[`")
+                .map(|(at, _)| comment[at + 2..].split("`]").next().unwrap_or_default()),
+        );
+    for target in targets {
+        let is_path = ["crate::", "$crate::", "super::", "self::"]
+            .iter()
+            .any(|start| target.starts_with(start));
+        if is_path {
+            tokens.extend(tokenize(target).into_iter().map(|(token, _)| (token, line)));
+            // A path ends here, whatever follows it in the text.
+            tokens.push((Token::Punct(';'), line));
+        }
+    }
+    tokens
+}
+
+/// Tokens with their line numbers; comments, strings and character literals are left out
+/// (except the paths doc comments link to, see [`doc_link_tokens`]).
 fn tokenize(text: &str) -> Vec<(Token, usize)> {
     let chars: Vec<char> = text.chars().collect();
     let mut tokens = Vec::new();
@@ -295,8 +347,13 @@ fn tokenize(text: &str) -> Vec<(Token, usize)> {
         } else if c.is_whitespace() {
             i += 1;
         } else if c == '/' && at(i + 1) == '/' {
+            let start = i;
             while i < chars.len() && chars[i] != '\n' {
                 i += 1;
+            }
+            let comment: String = chars[start..i].iter().collect();
+            if comment.starts_with("///") || comment.starts_with("//!") {
+                tokens.extend(doc_link_tokens(&comment, line));
             }
         } else if c == '/' && at(i + 1) == '*' {
             let mut depth = 0;

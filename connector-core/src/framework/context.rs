@@ -47,7 +47,7 @@ impl Context {
 
     /// A context in which nothing is sent: its client's transport records (see
     /// [`Recorder`](crate::wire::transport::Recorder)). Modules stop at their first request,
-    /// which [`Registry::invoke`](crate::Registry::invoke) (or `Prepared::run`) returns signed
+    /// which `Registry::invoke` (or `Prepared::run`) returns signed
     /// instead of their output. A recorded request is never answered: run modules in this
     /// context only through those two.
     pub fn dry_run(connection: Connection) -> Result<Self> {

@@ -300,7 +300,7 @@ pub fn region(field: &str, region: &str) -> Result<()> {
 }
 
 /// The rules above as JSON Schema keywords, for the input types' schemas: the value types of
-/// [`types`](crate::framework::types) carry theirs (a `BucketName` field gets
+/// `framework::types` (built on this file) carry theirs (a `BucketName` field gets
 /// [`bucket_name`](schema::bucket_name)), other fields name theirs
 /// (`#[schemars(transform = validate::schema::header_value)]`). A form or a platform then
 /// refuses what these checks refuse, before the connector is called. Each transform adds to

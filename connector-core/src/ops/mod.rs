@@ -5,7 +5,7 @@
 //! ([`keys`]), copying ([`copy`]), creating buckets ([`buckets`]) and their configuration
 //! ([`policy`], [`cors`], through [`bucket_config`]).
 //!
-//! This layer uses the wire, never the [`framework`](crate::framework).
+//! This layer uses the wire, never the `framework` above it.
 
 pub mod bucket_config;
 pub mod buckets;

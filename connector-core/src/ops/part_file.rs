@@ -11,8 +11,8 @@ use std::path::{Component, Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
 /// Where a download of `key` goes when the user asked for `save_to`, once that path has been
-/// resolved to `resolved` (by [`LocalFiles`](crate::framework::local_files::LocalFiles)): a folder, written
-/// with a trailing `/` or existing at `resolved`, receives the key's file name. The answer always
+/// resolved to `resolved` (by the framework's `LocalFiles`): a folder, written with a trailing
+/// `/` or existing at `resolved`, receives the key's file name. The answer always
 /// ends in a plain file name, so the temporary file beside it is in the same folder.
 pub fn destination(save_to: &str, resolved: &Path, key: &str) -> Result<PathBuf> {
     let names_folder = save_to.ends_with('/')

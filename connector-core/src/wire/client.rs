@@ -1,8 +1,7 @@
 //! The S3 client: the endpoint it sends to, the region it signs for, its HTTP connection pool
 //! and retry quota, where requests may go, and where its credentials come from (a
-//! [`CredentialsProvider`]). Requests are sent with [`S3Client::send`] (in
-//! [`send`](crate::wire::send)) through the client's [`Transport`]: HTTP, or in a dry run a
-//! recorder.
+//! [`CredentialsProvider`]). Requests are sent with `S3Client::send` (in `wire::send`, above
+//! this file) through the client's [`Transport`]: HTTP, or in a dry run a recorder.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::credentials::{Credentials, CredentialsProvider};

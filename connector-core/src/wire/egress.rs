@@ -35,9 +35,8 @@ const FIELD: &str = "connection.endpoint_url";
 /// Where requests may go: anywhere ([`unrestricted`](Self::unrestricted), the default), or only
 /// to Amazon S3 and STS plus the endpoints the operator allowed
 /// ([`allowing`](Self::allowing)). Give it to a client with
-/// [`ClientOptions::egress`](crate::wire::client::ClientOptions::egress) or to a context with
-/// [`Context::with_egress_policy`](crate::Context::with_egress_policy). Presigning is not
-/// restricted: it sends nothing.
+/// `ClientOptions::egress` or to a context with `Context::with_egress_policy` (both above this
+/// file). Presigning is not restricted: it sends nothing.
 ///
 /// ```
 /// use connector_core::wire::egress::EgressPolicy;

@@ -4,8 +4,8 @@
 //! [`request`], [`send`], [`transport`], [`retry`], [`egress`]) and what comes back
 //! ([`response`], [`headers`], [`xml`], [`answer`], [`s3_error`], [`diagnose`]).
 //!
-//! This layer knows nothing of S3 operations ([`ops`](crate::ops)) or of modules and
-//! connections ([`framework`](crate::framework)): it uses only [`error`](crate::error).
+//! This layer knows nothing of S3 operations (`ops`) or of modules and connections
+//! (`framework`), the layers above it: it uses only [`error`](crate::error).
 
 pub mod answer;
 pub mod body;

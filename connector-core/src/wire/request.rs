@@ -1,6 +1,6 @@
 //! A request as a plain value: method, what it addresses (with its query), headers and body.
 //! Operations build one without a client (and tests check one without a server); the client's
-//! [`send`](crate::wire::send) path gives it its URL, signs it and sends it.
+//! `send` path (`wire::send`, above this file) gives it its URL, signs it and sends it.
 
 use crate::error::{Error, Result};
 use crate::wire::body::Body;

@@ -64,7 +64,7 @@ impl Response {
     }
 
     /// The flexible checksum of the body this request sent
-    /// ([`Request::checksum`](crate::wire::request::Request::checksum)): to compare with the
+    /// (`Request::checksum`): to compare with the
     /// `x-amz-checksum-<alg>` S3 answers. `None` when none was asked for, or when an
     /// aws-chunked body was not read to its end.
     pub fn sent_checksum(&self) -> Option<Digest> {

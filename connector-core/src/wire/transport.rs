@@ -1,7 +1,7 @@
 //! What carries a signed request: HTTP to the store, or, in a dry run, a recorder that keeps the
 //! request and sends nothing.
 //!
-//! A client holds one [`Transport`]. The send path ([`send`](crate::wire::send)) builds, signs
+//! A client holds one [`Transport`]. The send path (`wire::send`, above this file) builds, signs
 //! and retries the same way for both; only the last step differs. A recorded request never
 //! gets an answer: the caller waits until it is dropped. Whoever runs a dry run waits on
 //! [`Recorder::recorded`] beside the work and stops the work when a request is kept (the

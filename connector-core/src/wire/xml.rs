@@ -3,8 +3,8 @@
 //! expanded; no document is read that nests deeper than [`MAX_XML_DEPTH`] (whatever a server
 //! sends, reading it neither recurses without bound nor builds a value too deep to drop).
 //!
-//! Typed S3 answers are read through [`answer`](crate::wire::answer), which checks the document's
-//! root first.
+//! Typed S3 answers are read through `wire::answer` (above this file), which checks the
+//! document's root first.
 
 use crate::error::{Error, ErrorKind, Result};
 use quick_xml::Reader;
@@ -19,8 +19,7 @@ pub const MAX_XML_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_XML_DEPTH: usize = 256;
 
 /// Deserializes `text` into `T` whatever its root element (S3's error documents; typed
-/// answers go through [`answer::parse_answer`](crate::wire::answer::parse_answer), which checks the
-/// root first). Refuses documents
+/// answers go through `answer::parse_answer`, which checks the root first). Refuses documents
 /// deeper than [`MAX_XML_DEPTH`] before deserializing.
 pub fn deserialize<T: DeserializeOwned>(text: &str) -> Result<T> {
     let text = without_bom(text);

@@ -2,7 +2,7 @@
 //!
 //! A backend never sees a key or a plaintext: encryption, limits and the key check's meaning stay
 //! in [`super::ConnectionStore`]. The SQLite database in the state folder
-//! ([`super::sqlite::SqliteRecords`]) is the backend today; a shared database such as
+//! (`SqliteRecords`, in `sqlite.rs`, which implements this trait) is the backend today; a shared database such as
 //! PostgreSQL can implement the same trait for services on several machines.
 
 use super::crypto::Sealed;

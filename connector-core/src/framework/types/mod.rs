@@ -1,8 +1,7 @@
 //! Values of module inputs that check themselves while they are read: a [`BucketName`], an
 //! [`ObjectKey`], a [`Region`], [`Base64Bytes`] (decoded once, as they are read), … A module's
-//! input type uses them in place of `String` and a check in
-//! [`Module::validate`](crate::Module::validate): once the input is read, its values are
-//! known to be good.
+//! input type uses them in place of `String` and a check in `Module::validate`: once the
+//! input is read, its values are known to be good.
 //!
 //! Each type refuses a bad value with the words of the rule it breaks; the registry names the
 //! field the value was given in (`destination_bucket`, `keys.3`). Each carries its JSON Schema

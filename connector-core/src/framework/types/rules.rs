@@ -28,7 +28,7 @@ pub fn with_rules(mut schema: Schema, rules: Schema) -> Schema {
 }
 
 /// Adds `keywords` to a field's schema after the rules of its value type: a field that
-/// narrows its type (a [`Prefix`](super::Prefix) that must not be only slashes) keeps the
+/// narrows its type (a `Prefix` that must not be only slashes) keeps the
 /// type's rules first and its own after them, once [`settle`]d. A keyword the type has too is
 /// replaced where it stands. On a schema without a value type's rules, the keywords are
 /// simply added.

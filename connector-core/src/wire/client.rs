@@ -5,9 +5,12 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::credentials::{Credentials, CredentialsProvider};
+use crate::wire::checksum::ChecksumAlgorithm;
 use crate::wire::egress::EgressPolicy;
 use crate::wire::endpoint::Endpoint;
+use crate::wire::payload::{BodySource, ChecksumSettings};
 use crate::wire::prepared::PreparedRequest;
+use crate::wire::request::PayloadChecksum;
 use crate::wire::retry::{RetryPolicy, RetryQuota};
 use crate::wire::transport::{Recorder, Transport};
 use std::collections::HashMap;
@@ -31,6 +34,8 @@ pub struct ClientOptions {
     /// before it is sent and when its host name is resolved. Presigning sends nothing and is
     /// not restricted.
     pub egress: EgressPolicy,
+    /// How uploads are checksummed and framed (default: CRC32C, computed while streaming).
+    pub checksums: ChecksumSettings,
 }
 
 impl Default for ClientOptions {
@@ -40,6 +45,7 @@ impl Default for ClientOptions {
             read_timeout: Duration::from_secs(60),
             max_attempts: 3,
             egress: EgressPolicy::default(),
+            checksums: ChecksumSettings::default(),
         }
     }
 }
@@ -63,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) quota: RetryQuota,
     /// Where requests may go; checked before each one is sent.
     pub(crate) egress: EgressPolicy,
+    /// How uploads are checksummed and framed.
+    checksums: ChecksumSettings,
     /// Server time − local time, in milliseconds, learned from skew errors.
     clock_skew_ms: AtomicI64,
     /// Regions learned for buckets outside the client's region.
@@ -145,6 +153,7 @@ impl S3Client {
                 retry: RetryPolicy::standard().with_max_attempts(options.max_attempts),
                 quota: RetryQuota::default(),
                 egress: options.egress,
+                checksums: options.checksums,
                 clock_skew_ms: AtomicI64::new(0),
                 bucket_regions: Mutex::new(HashMap::new()),
             }),
@@ -174,6 +183,23 @@ impl S3Client {
     /// The region requests are signed for, unless one says otherwise (a connection's region).
     pub fn region(&self) -> &str {
         &self.inner.region
+    }
+
+    /// How uploads are checksummed and framed.
+    pub fn checksum_settings(&self) -> &ChecksumSettings {
+        &self.inner.checksums
+    }
+
+    /// The form of an upload's body from `source` with the checksum `asked` for, if any (see
+    /// [`ChecksumSettings::upload_payload`]), for this client's endpoint.
+    pub fn upload_payload(
+        &self,
+        asked: Option<ChecksumAlgorithm>,
+        source: BodySource,
+    ) -> Option<PayloadChecksum> {
+        self.inner
+            .checksums
+            .upload_payload(asked, source, self.inner.endpoint.is_https())
     }
 
     /// The credentials requests are signed with now, from the client's provider: a

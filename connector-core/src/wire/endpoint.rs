@@ -144,6 +144,11 @@ impl Endpoint {
         }
     }
 
+    /// Whether requests go over HTTPS (TLS protects their bytes on the way).
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
+
     /// Whether this is a custom (non-AWS) endpoint.
     fn is_custom(&self) -> bool {
         self.custom_url.is_some()

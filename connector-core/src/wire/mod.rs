@@ -1,6 +1,6 @@
 //! Talking to an S3-compatible endpoint: where a request goes ([`endpoint`]), what it is signed
 //! with ([`credentials`], [`secret`]) and how ([`signer`], [`encode`], [`canonical`]), how a body
-//! is checksummed and framed ([`checksum`], [`chunked`]), the client that sends it ([`client`],
+//! is checksummed and framed ([`checksum`], [`chunked`], [`payload`]), the client that sends it ([`client`],
 //! [`request`], [`send`], [`transport`], [`retry`], [`egress`]) and what comes back
 //! ([`response`], [`headers`], [`xml`], [`answer`], [`s3_error`], [`diagnose`]).
 //!
@@ -20,6 +20,7 @@ pub mod egress;
 pub mod encode;
 pub mod endpoint;
 pub mod headers;
+pub mod payload;
 pub mod prepared;
 pub mod request;
 pub mod response;

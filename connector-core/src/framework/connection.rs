@@ -703,6 +703,29 @@ mod tests {
         assert!(err.message().contains("dropbox"), "{}", err.message());
     }
 
+    /// The form picks the provider from the `providers` list; every new field is optional.
+    #[test]
+    fn the_schema_offers_the_providers() {
+        let schema = serde_json::to_value(schemars::schema_for!(Connection)).unwrap();
+        let properties = &schema["properties"];
+        assert_eq!(
+            properties["provider"]["x-options"],
+            serde_json::json!({"provider": "providers"})
+        );
+        let required = schema["required"].as_array().unwrap();
+        for field in [
+            "provider",
+            "account_id",
+            "checksum_policy",
+            "payload_signing",
+            "checksum_algorithm",
+        ] {
+            assert!(properties[field]["title"].is_string(), "{field}");
+            assert!(properties[field]["description"].is_string(), "{field}");
+            assert!(!required.contains(&field.into()), "{field}");
+        }
+    }
+
     /// A connection stored before providers existed reads as it did, and is written back the
     /// same (no new field appears).
     #[test]

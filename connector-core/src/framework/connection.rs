@@ -389,7 +389,8 @@ impl Endpoint {
                 _ => Err(Error::invalid_input(
                     "connection.account_id",
                     "a Cloudflare R2 connection needs your account ID (under Account details in \
-                     the R2 dashboard), or the endpoint URL https://ACCOUNT_ID.r2.cloudflarestorage.com",
+                     the R2 dashboard), or the endpoint URL \
+                     https://ACCOUNT_ID.r2.cloudflarestorage.com",
                 )),
             },
             Provider::Minio | Provider::Garage | Provider::Other => Err(Error::invalid_input(

@@ -2,8 +2,8 @@
 //! through the client's transport with retries ([`retry`] decides), follows a region redirect
 //! once, sends a request again without its flexible checksum when the store refuses those (and
 //! the client may downgrade), and turns an error answer into an [`Error`] (with a diagnosis of
-//! a signature mismatch). [`S3Client::request`] starts a request with the client at hand, for the fluent
-//! `client.request(method, target).query(..).header(..).send()`.
+//! a signature mismatch). [`S3Client::request`] starts a request with the client at hand, for
+//! the fluent `client.request(method, target).query(..).header(..).send()`.
 
 use crate::error::{Error, Result};
 use crate::wire::body::Body;

@@ -165,11 +165,47 @@ async fn when_required_sends_no_flexible_checksums() {
     assert_eq!(put.header("x-amz-trailer"), Some("x-amz-checksum-crc32c"));
 }
 
+/// What is logged on this thread while it is kept.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    /// Logs warnings of this thread here until the guard is dropped.
+    fn keep(&self) -> tracing::subscriber::DefaultGuard {
+        let log = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || log.clone())
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn count(&self, text: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches(text)
+            .count()
+    }
+}
+
 /// A store refusing the first checksummed PUT is sent it again without the checksum (classic
 /// signed SHA-256, Content-MD5), the upload succeeds, and the client remembers: the next file
-/// goes classic directly, even one sent with a checksum asked for.
+/// goes classic directly, even one sent with a checksum asked for. One warning says so.
 #[tokio::test]
 async fn a_store_refusing_flexible_checksums_is_downgraded_once() {
+    let log = Log::default();
+    let _kept = log.keep();
     let (_t, proxy, connection) = setup(json!({})).await;
     proxy.inject_once(
         Match::put(),
@@ -212,6 +248,7 @@ async fn a_store_refusing_flexible_checksums_is_downgraded_once() {
     assert_eq!(puts.len(), 1, "{puts:?}");
     assert_eq!(checksum_headers(&puts[0]), Vec::<String>::new());
     assert!(read_back(&client, "second.bin").await == data);
+    assert_eq!(log.count("the store refuses flexible checksums"), 1);
 }
 
 /// A connection that chose its checksum policy, or names its provider, keeps its choice: the

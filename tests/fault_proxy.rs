@@ -139,7 +139,7 @@ impl Match {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Answered by the proxy (the upstream never sees the request) with `status` and an S3
-    /// error body, `<Error><Code>CODE</Code><Message>injected</Message>
+    /// error body, `<Error><Code>CODE</Code><Message>MESSAGE</Message>
     /// <RequestId>fault-proxy</RequestId></Error>` (`application/xml`). The request body is
     /// read and discarded first, so the client sees the answer even while uploading.
     Status {
@@ -147,6 +147,8 @@ pub enum Fault {
         status: u16,
         /// S3's error code, e.g. `SlowDown`.
         code: String,
+        /// S3's message (`injected` unless given with [`Fault::status_with_message`]).
+        message: String,
     },
     /// Forwarded, but once `after_bytes` of the request body have been written to the upstream,
     /// both connections are closed: the upstream gets an incomplete request and the client no
@@ -191,9 +193,19 @@ pub enum Fault {
 impl Fault {
     /// A [`Fault::Status`] answer.
     pub fn status(status: u16, code: impl Into<String>) -> Fault {
+        Fault::status_with_message(status, code, "injected")
+    }
+
+    /// A [`Fault::Status`] answer with S3's `message`, e.g. a store's words refusing a header.
+    pub fn status_with_message(
+        status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Fault {
         Fault::Status {
             status,
             code: code.into(),
+            message: message.into(),
         }
     }
 
@@ -243,12 +255,24 @@ pub struct Seen {
     pub method: String,
     /// The request target as sent (path and query, percent-encoded).
     pub path_and_query: String,
+    /// The request headers as received, names in lower case, in order.
+    pub headers: Vec<(String, String)>,
     /// The status the client was sent (injected, or the upstream's; 502 when the upstream
     /// could not be reached), or 0 when it got none (yet, or because of
     /// [`Fault::DropRequest`]).
     pub status: u16,
     /// The fault the request suffered, if any.
     pub fault: Option<Fault>,
+}
+
+impl Seen {
+    /// The first value of header `name` (any case), if the request had it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(have, _)| have.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// A fault-injecting proxy on 127.0.0.1 in front of an upstream HTTP/1.1 server. It stops
@@ -372,7 +396,12 @@ impl Shared {
     }
 
     /// Logs a request and takes the fault for it: its index in the log and the fault.
-    fn arrive(&self, method: &str, path_and_query: &str) -> (usize, Option<Fault>) {
+    fn arrive(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: Vec<(String, String)>,
+    ) -> (usize, Option<Fault>) {
         let mut state = self.lock();
         let fault = state
             .rules
@@ -390,6 +419,7 @@ impl Shared {
         state.seen.push(Seen {
             method: method.to_owned(),
             path_and_query: path_and_query.to_owned(),
+            headers,
             status: 0,
             fault: fault.clone(),
         });
@@ -503,13 +533,25 @@ async fn handle(
         .path_and_query()
         .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned());
     let shared = &connection.shared;
-    let (index, fault) = shared.arrive(&method, &path_and_query);
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    let (index, fault) = shared.arrive(&method, &path_and_query, headers);
 
     let (request_mode, response_mode) = match &fault {
-        Some(Fault::Status { status, code }) => {
+        Some(Fault::Status {
+            status,
+            code,
+            message,
+        }) => {
             drain(request.into_body()).await?;
             shared.answered(index, *status);
-            return Ok(error_response(*status, code, "injected"));
+            return Ok(error_response(*status, code, message));
         }
         None => (Mode::Pass, Mode::Pass),
         Some(Fault::DropRequest { after_bytes }) => (Mode::cut(*after_bytes, None), Mode::Pass),

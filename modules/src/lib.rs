@@ -31,7 +31,7 @@ pub mod search_files;
 pub mod upload_file;
 
 /// The names of the options providers this crate provides.
-pub const OPTIONS_PROVIDERS: &[&str] = &["buckets", "folders", "regions"];
+pub const OPTIONS_PROVIDERS: &[&str] = &["buckets", "folders", "providers", "regions"];
 
 /// The names of the modules this crate provides, in name order: those registered with the
 /// registry (every module file registers itself; the test below checks that none forgets).

@@ -11,6 +11,7 @@
 mod admin;
 mod browser;
 mod bucket_config;
+mod checksum_policy;
 mod checksums;
 mod contract;
 mod egress;

@@ -1,15 +1,21 @@
-//! A connection: the credentials and the place (region, endpoint) every module talks to; and
-//! what it becomes on the wire: its [`Endpoint`], the check of an [`EgressPolicy`] against it,
-//! and its [`S3Client`] (signed with its keys, or with a role assumed with them).
+//! A connection: the credentials and the place (provider, region, endpoint) every module talks
+//! to, and how uploads carry checksums there; and what it becomes on the wire: its
+//! [`Endpoint`], the check of an [`EgressPolicy`] against it, and its [`S3Client`] (signed with
+//! its keys, or with a role assumed with them). A [`Provider`] fills in the defaults of a known
+//! store (its endpoint URL, region, addressing style, checksum settings); the connection's own
+//! fields win over them.
 
 use crate::error::{Error, Result};
+use crate::framework::provider::Provider;
 use crate::framework::validate;
 use crate::ops::sts::{AssumeRoleRequest, RoleCredentials};
+use crate::wire::checksum::ChecksumAlgorithm;
 use crate::wire::client::{ClientOptions, S3Client};
 use crate::wire::credentials::{Credentials, CredentialsProvider};
 use crate::wire::egress::EgressPolicy;
 use crate::wire::endpoint::{AddressingStyle, Endpoint, Target, without_userinfo};
 use crate::wire::headers::parse_rfc3339;
+use crate::wire::payload::{ChecksumPolicy, ChecksumSettings, PayloadSigning};
 use crate::wire::secret::Secret;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,21 +47,67 @@ pub struct Connection {
     #[schemars(title = "Session token", transform = validate::schema::header_token)]
     pub session_token: Option<Secret>,
 
-    /// The AWS region of your buckets, e.g. `eu-west-1`. Requests are signed for this region.
+    /// The store you connect to: Amazon S3, Cloudflare R2, MinIO, Garage, Backblaze B2, Wasabi,
+    /// or another S3-compatible store. It fills in what that store needs (its endpoint URL
+    /// from the region or account ID, path-style URLs, which checksums it takes); anything you
+    /// set below wins. Leave empty for Amazon S3, or for another store when you give its
+    /// endpoint URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Provider", extend("x-options" = {"provider": "providers"}))]
+    pub provider: Option<Provider>,
+
+    /// Cloudflare R2 only: your account ID (32 letters and digits, under Account details in the
+    /// R2 dashboard). The endpoint URL `https://ACCOUNT_ID.r2.cloudflarestorage.com` is made
+    /// from it. Not needed when you give the endpoint URL yourself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        title = "Account ID (Cloudflare R2)",
+        length(max = 63),
+        regex(pattern = r"^[A-Za-z0-9]+$")
+    )]
+    pub account_id: Option<String>,
+
+    /// The region of your buckets, e.g. `eu-west-1` (on Backblaze B2 like `us-west-004`, on
+    /// Cloudflare R2 `auto`). Requests are signed for this region.
     #[serde(default = "default_region")]
     #[schemars(title = "Region", transform = validate::schema::region, extend("x-options" = {"provider": "regions"}))]
     pub region: String,
 
-    /// For S3-compatible stores only (MinIO, Ceph, Cloudflare R2, a local test server): the
-    /// endpoint URL, e.g. `http://127.0.0.1:9000`. Leave empty for Amazon S3.
+    /// For S3-compatible stores only (MinIO, Garage, Ceph, a local test server): the endpoint
+    /// URL, e.g. `http://127.0.0.1:9000`. Leave empty for Amazon S3, and for Cloudflare R2,
+    /// Backblaze B2 and Wasabi, whose endpoint comes from the provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(title = "Endpoint URL", transform = validate::schema::endpoint_url)]
     pub endpoint_url: Option<String>,
 
-    /// How buckets are addressed in URLs. `auto` fits Amazon S3 and most other stores.
+    /// How buckets are addressed in URLs. `auto` fits Amazon S3 and most other stores (and
+    /// takes the provider's choice, e.g. path style on R2 and Wasabi).
     #[serde(default)]
     #[schemars(title = "Addressing style")]
     pub addressing_style: AddressingStyle,
+
+    /// When uploads send a checksum of their bytes that the store checks (`x-amz-checksum-*`):
+    /// `when_supported` on every upload (Amazon S3 and current stores), or `when_required` only
+    /// where S3 requires one (for stores that refuse these headers, e.g. Backblaze B2 or an
+    /// older MinIO). Leave empty for the provider's default; with an unnamed store, uploads
+    /// then stop sending them by themselves if the store refuses them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Checksum policy")]
+    pub checksum_policy: Option<ChecksumPolicy>,
+
+    /// Whether streamed uploads sign every chunk of their bytes: `auto` (signed over plain
+    /// HTTP, unsigned over HTTPS, where TLS already protects them), `signed`, or `unsigned`.
+    /// Leave empty for `auto`. Setting it also streams uploads on stores whose provider sends
+    /// checksums in headers instead (Cloudflare R2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Payload signing")]
+    pub payload_signing: Option<PayloadSigning>,
+
+    /// The checksum uploads send when none is asked for: CRC32C (the default), CRC32,
+    /// CRC64NVME, SHA1 or SHA256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(title = "Checksum algorithm")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 
     /// Work as this IAM role (e.g. `arn:aws:iam::123456789012:role/s3-reader`): the keys above
     /// assume it with STS and every request uses its temporary credentials, renewed before they
@@ -89,12 +141,17 @@ impl std::fmt::Debug for Connection {
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &self.secret_access_key)
             .field("session_token", &self.session_token)
+            .field("provider", &self.provider)
+            .field("account_id", &self.account_id)
             .field("region", &self.region)
             .field(
                 "endpoint_url",
                 &self.endpoint_url.as_deref().map(without_userinfo),
             )
             .field("addressing_style", &self.addressing_style)
+            .field("checksum_policy", &self.checksum_policy)
+            .field("payload_signing", &self.payload_signing)
+            .field("checksum_algorithm", &self.checksum_algorithm)
             .field("role_arn", &self.role_arn)
             .field("external_id", &self.external_id)
             .field("role_session_name", &self.role_session_name)
@@ -114,9 +171,14 @@ impl Connection {
             access_key_id: access_key_id.into(),
             secret_access_key: Secret::new(secret_access_key),
             session_token: None,
+            provider: None,
+            account_id: None,
             region: default_region(),
             endpoint_url: None,
             addressing_style: AddressingStyle::Auto,
+            checksum_policy: None,
+            payload_signing: None,
+            checksum_algorithm: None,
             role_arn: None,
             external_id: None,
             role_session_name: None,
@@ -163,6 +225,59 @@ impl Connection {
     pub fn with_addressing_style(mut self, style: AddressingStyle) -> Self {
         self.addressing_style = style;
         self
+    }
+
+    /// Names the store (its defaults fill in what the connection leaves empty).
+    pub fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Sets the Cloudflare account ID (R2's endpoint is made from it).
+    pub fn with_account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// Sets when uploads send a flexible checksum.
+    pub fn with_checksum_policy(mut self, policy: ChecksumPolicy) -> Self {
+        self.checksum_policy = Some(policy);
+        self
+    }
+
+    /// The store this connection talks to: the one it names, else Amazon S3 without an
+    /// endpoint URL and `other` with one.
+    pub fn provider(&self) -> Provider {
+        self.provider
+            .unwrap_or_else(|| Provider::implied(self.endpoint_url.is_some()))
+    }
+
+    /// The region requests are signed for: the connection's, or when it is left at the default
+    /// (`us-east-1`) the provider's own (`auto` on R2).
+    pub fn signing_region(&self) -> &str {
+        match self.provider().default_region() {
+            Some(region) if self.region == DEFAULT_REGION => region,
+            _ => &self.region,
+        }
+    }
+
+    /// How uploads carry checksums: the provider's defaults, with the connection's own
+    /// `checksum_policy`, `payload_signing` and `checksum_algorithm` over them. A chosen policy
+    /// is kept as it is (no automatic downgrade); a chosen payload signing streams uploads.
+    pub fn checksum_settings(&self) -> ChecksumSettings {
+        let mut settings = self.provider().checksum_settings();
+        if let Some(policy) = self.checksum_policy {
+            settings.policy = policy;
+            settings.downgrade_when_refused = false;
+        }
+        if let Some(signing) = self.payload_signing {
+            settings.payload_signing = signing;
+            settings.streaming = true;
+        }
+        if let Some(algorithm) = self.checksum_algorithm {
+            settings.algorithm = algorithm;
+        }
+        settings
     }
 
     /// Reads a connection from a JSON file (the shape of `schemas/connection.json`).
@@ -223,9 +338,7 @@ impl Connection {
             ));
         }
         validate::region("connection.region", &self.region)?;
-        if let Some(endpoint) = &self.endpoint_url {
-            Endpoint::parse_custom(endpoint)?;
-        }
+        Endpoint::of_store(self)?;
         if let Some(role_arn) = &self.role_arn {
             validate::role_arn("connection.role_arn", role_arn)?;
         }
@@ -245,14 +358,50 @@ impl Connection {
 }
 
 impl Endpoint {
-    /// The endpoint of a connection: its custom endpoint URL, or Amazon S3 in its region; with
-    /// its addressing style.
+    /// The endpoint of a connection: its endpoint URL, else its provider's (R2's from the
+    /// account ID, B2's and Wasabi's from the region), else Amazon S3 in its region; with its
+    /// addressing style (`auto`: the provider's).
     pub fn for_connection(connection: &Connection) -> Result<Self> {
-        let endpoint = match &connection.endpoint_url {
-            Some(url) => Self::parse_custom(url)?,
-            None => Self::aws(&connection.region),
+        let style = match connection.addressing_style {
+            AddressingStyle::Auto => connection.provider().addressing_style(),
+            chosen => chosen,
         };
-        endpoint.with_addressing_style(connection.addressing_style)
+        Self::of_store(connection)?.with_addressing_style(style)
+    }
+
+    /// Where a connection's store is, before its addressing style. A provider without a URL of
+    /// its own and a connection without one is refused (`connection.endpoint_url`), and so is
+    /// R2 without the account ID (`connection.account_id`).
+    fn of_store(connection: &Connection) -> Result<Self> {
+        let provider = connection.provider();
+        if let Some(account_id) = &connection.account_id {
+            Self::r2(account_id)?;
+        }
+        if let Some(url) = &connection.endpoint_url {
+            return Self::parse_custom(url);
+        }
+        match provider {
+            Provider::Aws => Ok(Self::aws(&connection.region)),
+            Provider::B2 => Self::b2(&connection.region),
+            Provider::Wasabi => Self::wasabi(&connection.region),
+            Provider::R2 => match connection.account_id.as_deref() {
+                Some(account_id) if !account_id.is_empty() => Self::r2(account_id),
+                _ => Err(Error::invalid_input(
+                    "connection.account_id",
+                    "a Cloudflare R2 connection needs your account ID (under Account details in \
+                     the R2 dashboard), or the endpoint URL \
+                     https://ACCOUNT_ID.r2.cloudflarestorage.com",
+                )),
+            },
+            Provider::Minio | Provider::Garage | Provider::Other => Err(Error::invalid_input(
+                "connection.endpoint_url",
+                format!(
+                    "a {} connection needs the endpoint URL of the server, e.g. \
+                     http://127.0.0.1:9000",
+                    provider.label()
+                ),
+            )),
+        }
     }
 }
 
@@ -295,12 +444,19 @@ impl S3Client {
 }
 
 /// The client of `connection`: its endpoint, its region, and its keys or the role they assume.
-fn client_for(connection: &Connection, options: ClientOptions, dry_run: bool) -> Result<S3Client> {
+/// Its uploads carry checksums as the connection says ([`Connection::checksum_settings`]), over
+/// whatever `options.checksums` held.
+fn client_for(
+    connection: &Connection,
+    mut options: ClientOptions,
+    dry_run: bool,
+) -> Result<S3Client> {
     connection.validate()?;
     let endpoint = Endpoint::for_connection(connection)?;
     options.egress.check_connection(connection)?;
+    options.checksums = connection.checksum_settings();
     let keys: Arc<dyn CredentialsProvider> = Arc::new(connection.credentials());
-    let region = connection.region.clone();
+    let region = connection.signing_region().to_owned();
     let client = if dry_run {
         S3Client::dry_run_from_parts(endpoint, region, keys, options)?
     } else {
@@ -404,6 +560,192 @@ mod tests {
         let err = Endpoint::for_connection(&local.with_addressing_style(AddressingStyle::Virtual))
             .unwrap_err();
         assert_eq!(err.field(), Some("connection.addressing_style"));
+    }
+
+    /// What a connection becomes on the wire: the URL of object `bkt/k`, the signing region and
+    /// the checksum settings of its client.
+    fn wire(connection: Connection) -> (String, String, ChecksumSettings) {
+        let client = S3Client::new(connection).unwrap();
+        let url = client
+            .endpoint()
+            .url(&Target::object("bkt", "k"), &[])
+            .unwrap()
+            .to_string();
+        (url, client.region().to_owned(), *client.checksum_settings())
+    }
+
+    fn named(provider: &str, more: serde_json::Value) -> Connection {
+        let mut value = serde_json::json!({"access_key_id": "AK", "secret_access_key": "SK",
+                                           "provider": provider});
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        Connection::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn each_provider_fills_in_its_endpoint_region_addressing_and_checksums() {
+        let defaults = ChecksumSettings::default();
+        let (url, region, settings) =
+            wire(named("aws", serde_json::json!({"region": "eu-west-1"})));
+        assert_eq!(url, "https://bkt.s3.eu-west-1.amazonaws.com/k");
+        assert_eq!(region, "eu-west-1");
+        assert_eq!(settings, defaults);
+
+        let account = "0123456789abcdef0123456789abcdef";
+        let (url, region, settings) = wire(named("r2", serde_json::json!({"account_id": account})));
+        assert_eq!(
+            url,
+            format!("https://{account}.r2.cloudflarestorage.com/bkt/k")
+        );
+        assert_eq!(region, "auto");
+        assert!(!settings.streaming && !settings.full_object_multipart);
+        assert_eq!(settings.policy, ChecksumPolicy::WhenSupported);
+        assert_eq!(settings.algorithm, ChecksumAlgorithm::Crc32c);
+
+        let (url, region, settings) =
+            wire(named("b2", serde_json::json!({"region": "us-west-004"})));
+        assert_eq!(url, "https://s3.us-west-004.backblazeb2.com/bkt/k");
+        assert_eq!(region, "us-west-004");
+        assert_eq!(settings.policy, ChecksumPolicy::WhenRequired);
+        assert!(!settings.downgrade_when_refused);
+
+        let (url, region, settings) = wire(named("wasabi", serde_json::json!({})));
+        assert_eq!(url, "https://s3.wasabisys.com/bkt/k");
+        assert_eq!(region, "us-east-1");
+        assert_eq!(settings.policy, ChecksumPolicy::WhenRequired);
+        let (url, _, _) = wire(named(
+            "wasabi",
+            serde_json::json!({"region": "eu-central-2"}),
+        ));
+        assert_eq!(url, "https://s3.eu-central-2.wasabisys.com/bkt/k");
+
+        let at = serde_json::json!({"endpoint_url": "http://minio.local:9000"});
+        let (url, region, settings) = wire(named("minio", at.clone()));
+        assert_eq!(url, "http://minio.local:9000/bkt/k");
+        assert_eq!(region, "us-east-1");
+        assert_eq!(settings, defaults);
+        let (url, _, settings) = wire(named("garage", at.clone()));
+        assert_eq!(url, "http://minio.local:9000/bkt/k");
+        assert!(settings.streaming && !settings.full_object_multipart);
+
+        for other in [named("other", at.clone()), Connection::from_value(serde_json::json!(
+            {"access_key_id": "AK", "secret_access_key": "SK", "endpoint_url": "http://minio.local:9000"})).unwrap()]
+        {
+            assert_eq!(other.provider(), Provider::Other);
+            let (url, _, settings) = wire(other);
+            assert_eq!(url, "http://minio.local:9000/bkt/k");
+            assert!(settings.downgrade_when_refused);
+            assert_eq!(settings.policy, ChecksumPolicy::WhenSupported);
+        }
+    }
+
+    #[test]
+    fn the_connections_own_fields_win_over_its_provider() {
+        let (url, region, settings) = wire(named(
+            "r2",
+            serde_json::json!({"endpoint_url": "https://eu.r2.example.com", "region": "eu",
+                               "addressing_style": "virtual", "payload_signing": "unsigned",
+                               "checksum_algorithm": "CRC64NVME"}),
+        ));
+        assert_eq!(url, "https://bkt.eu.r2.example.com/k");
+        assert_eq!(region, "eu");
+        assert_eq!(settings.payload_signing, PayloadSigning::Unsigned);
+        assert!(settings.streaming);
+        assert_eq!(settings.algorithm, ChecksumAlgorithm::Crc64Nvme);
+
+        let (_, _, settings) = wire(named(
+            "b2",
+            serde_json::json!({"region": "us-west-004", "checksum_policy": "when_supported"}),
+        ));
+        assert_eq!(settings.policy, ChecksumPolicy::WhenSupported);
+        // A policy chosen on an unnamed store is kept as it is: no automatic downgrade.
+        let (_, _, settings) = wire(
+            Connection::new("AK", "SK")
+                .with_endpoint_url("http://127.0.0.1:9000")
+                .with_checksum_policy(ChecksumPolicy::WhenSupported),
+        );
+        assert!(!settings.downgrade_when_refused);
+        let (url, _, _) = wire(named(
+            "wasabi",
+            serde_json::json!({"endpoint_url": "https://s3.ap-northeast-1.wasabisys.com"}),
+        ));
+        assert_eq!(url, "https://s3.ap-northeast-1.wasabisys.com/bkt/k");
+    }
+
+    #[test]
+    fn a_provider_without_its_place_is_refused() {
+        let value = |more: serde_json::Value| {
+            let mut value = serde_json::json!({"access_key_id": "AK", "secret_access_key": "SK"});
+            value
+                .as_object_mut()
+                .unwrap()
+                .extend(more.as_object().unwrap().clone());
+            value
+        };
+        let err = Connection::from_value(value(serde_json::json!({"provider": "r2"}))).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.field(), Some("connection.account_id"));
+        assert!(err.message().contains("account ID"), "{}", err.message());
+        let err = Connection::from_value(value(
+            serde_json::json!({"provider": "r2", "account_id": "x.evil.com"}),
+        ))
+        .unwrap_err();
+        assert_eq!(err.field(), Some("connection.account_id"));
+        for provider in ["minio", "garage", "other"] {
+            let err = Connection::from_value(value(serde_json::json!({"provider": provider})))
+                .unwrap_err();
+            assert_eq!(err.field(), Some("connection.endpoint_url"), "{provider}");
+        }
+        let err =
+            Connection::from_value(value(serde_json::json!({"provider": "dropbox"}))).unwrap_err();
+        assert_eq!(err.field(), Some("connection"));
+        assert!(err.message().contains("dropbox"), "{}", err.message());
+    }
+
+    /// The form picks the provider from the `providers` list; every new field is optional.
+    #[test]
+    fn the_schema_offers_the_providers() {
+        let schema = serde_json::to_value(schemars::schema_for!(Connection)).unwrap();
+        let properties = &schema["properties"];
+        assert_eq!(
+            properties["provider"]["x-options"],
+            serde_json::json!({"provider": "providers"})
+        );
+        let required = schema["required"].as_array().unwrap();
+        for field in [
+            "provider",
+            "account_id",
+            "checksum_policy",
+            "payload_signing",
+            "checksum_algorithm",
+        ] {
+            assert!(properties[field]["title"].is_string(), "{field}");
+            assert!(properties[field]["description"].is_string(), "{field}");
+            assert!(!required.contains(&field.into()), "{field}");
+        }
+    }
+
+    /// A connection stored before providers existed reads as it did, and is written back the
+    /// same (no new field appears).
+    #[test]
+    fn connections_stored_before_providers_still_load() {
+        let stored = r#"{"access_key_id":"AK","secret_access_key":"SK","region":"eu-west-1","endpoint_url":"http://127.0.0.1:9000","addressing_style":"path"}"#;
+        let c = Connection::from_json(stored).unwrap();
+        assert_eq!(c.provider, None);
+        assert_eq!(c.provider(), Provider::Other);
+        assert_eq!(c.signing_region(), "eu-west-1");
+        let mut back = serde_json::to_value(&c).unwrap();
+        back["secret_access_key"] = "SK".into();
+        assert_eq!(
+            back,
+            serde_json::from_str::<serde_json::Value>(stored).unwrap()
+        );
+        let aws =
+            Connection::from_json(r#"{"access_key_id":"AK","secret_access_key":"SK"}"#).unwrap();
+        assert_eq!(aws.provider(), Provider::Aws);
+        assert_eq!(aws.checksum_settings(), ChecksumSettings::default());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What modules and front ends use: the [`connection`] (and the wire client it becomes, with
+//! What modules and front ends use: the [`connection`] (with the defaults of its [`provider`], and the wire client it becomes, with
 //! [`profile`] to read one from the AWS config files), the [`module`] trait and the
 //! [`registry`] that invokes modules by name, the [`context`] a module runs in (with the
 //! [`local_files`] it may touch), dynamic [`options`] for forms, the [`page`] listings end with, the value [`types`] of inputs
@@ -16,6 +16,7 @@ pub mod module;
 pub mod options;
 pub mod page;
 pub mod profile;
+pub mod provider;
 pub mod registry;
 pub mod types;
 pub mod validate;

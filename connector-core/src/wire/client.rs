@@ -4,17 +4,17 @@
 //! this file) through the client's [`Transport`]: HTTP, or in a dry run a recorder.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::credentials::{Credentials, CredentialsProvider};
 use crate::wire::checksum::ChecksumAlgorithm;
+use crate::wire::credentials::{Credentials, CredentialsProvider};
 use crate::wire::egress::EgressPolicy;
 use crate::wire::endpoint::Endpoint;
-use crate::wire::payload::{BodySource, ChecksumSettings};
+use crate::wire::payload::{BodySource, ChecksumPolicy, ChecksumSettings};
 use crate::wire::prepared::PreparedRequest;
 use crate::wire::request::PayloadChecksum;
 use crate::wire::retry::{RetryPolicy, RetryQuota};
 use crate::wire::transport::{Recorder, Transport};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -71,6 +71,11 @@ pub(crate) struct Inner {
     pub(crate) egress: EgressPolicy,
     /// How uploads are checksummed and framed.
     checksums: ChecksumSettings,
+    /// The same, `when_required`: what the client uses once the store refused a flexible
+    /// checksum (see `checksums_downgraded`).
+    classic_checksums: ChecksumSettings,
+    /// Whether the store refused a flexible checksum and the client stopped sending them.
+    checksums_downgraded: AtomicBool,
     /// Server time − local time, in milliseconds, learned from skew errors.
     clock_skew_ms: AtomicI64,
     /// Regions learned for buckets outside the client's region.
@@ -154,6 +159,11 @@ impl S3Client {
                 quota: RetryQuota::default(),
                 egress: options.egress,
                 checksums: options.checksums,
+                classic_checksums: ChecksumSettings {
+                    policy: ChecksumPolicy::WhenRequired,
+                    ..options.checksums
+                },
+                checksums_downgraded: AtomicBool::new(false),
                 clock_skew_ms: AtomicI64::new(0),
                 bucket_regions: Mutex::new(HashMap::new()),
             }),
@@ -185,9 +195,30 @@ impl S3Client {
         &self.inner.region
     }
 
-    /// How uploads are checksummed and framed.
+    /// How uploads are checksummed and framed: the client's settings, or once the store
+    /// refused a flexible checksum ([`S3Client::checksums_downgraded`]) the same with the
+    /// `when_required` policy.
     pub fn checksum_settings(&self) -> &ChecksumSettings {
-        &self.inner.checksums
+        if self.checksums_downgraded() {
+            &self.inner.classic_checksums
+        } else {
+            &self.inner.checksums
+        }
+    }
+
+    /// Whether the store refused a flexible checksum and this client (with its clones) stopped
+    /// sending them: requests go the `when_required` way (see
+    /// `ChecksumSettings::downgrade_when_refused`).
+    pub fn checksums_downgraded(&self) -> bool {
+        self.inner.checksums_downgraded.load(Ordering::Relaxed)
+    }
+
+    /// Stops sending flexible checksums; `true` the first time (the one to say so).
+    pub(crate) fn downgrade_checksums(&self) -> bool {
+        !self
+            .inner
+            .checksums_downgraded
+            .swap(true, Ordering::Relaxed)
     }
 
     /// The form of an upload's body from `source` with the checksum `asked` for, if any (see
@@ -197,8 +228,7 @@ impl S3Client {
         asked: Option<ChecksumAlgorithm>,
         source: BodySource,
     ) -> Option<PayloadChecksum> {
-        self.inner
-            .checksums
+        self.checksum_settings()
             .upload_payload(asked, source, self.inner.endpoint.is_https())
     }
 

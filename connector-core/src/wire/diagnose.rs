@@ -1,11 +1,13 @@
 //! Explaining `SignatureDoesNotMatch`. S3 only says the signatures differ; when it also returns
 //! the canonical request and string to sign it computed (Amazon S3 does), they are compared with
 //! ours line by line and the first difference is named in words: the method, the path
-//! encoding, the query, one header, the payload hash, the date or scope, or else the key.
+//! encoding, the query, one header, the payload hash, the date or scope, or else the key. A
+//! body sent in signed aws-chunked chunks has a signature per chunk that S3 does not show: a
+//! mismatch there is named as a possible cause.
 
 use crate::error::Error;
 use crate::wire::canonical;
-use crate::wire::prepared::{PreparedRequest, is_secret_header};
+use crate::wire::prepared::{Payload, PreparedRequest, is_secret_header};
 use crate::wire::secret::REDACTED;
 
 /// Adds a diagnosis to a `SignatureDoesNotMatch` error for `request`; other errors pass through.
@@ -21,7 +23,7 @@ pub fn signature_mismatch(err: Error, request: &PreparedRequest) -> Error {
     let ours = redact(&ours);
     let theirs = err.s3().and_then(|s3| s3.canonical_request.clone());
     let their_sts = err.s3().and_then(|s3| s3.string_to_sign.clone());
-    let diagnosis = match (&theirs, &their_sts) {
+    let mut diagnosis = match (&theirs, &their_sts) {
         (Some(theirs), _) if normalize(theirs) != normalize(&ours) => {
             first_difference(&normalize(theirs), &normalize(&ours))
         }
@@ -43,7 +45,26 @@ pub fn signature_mismatch(err: Error, request: &PreparedRequest) -> Error {
                 .to_owned()
         }
     };
+    let same_request = match &theirs {
+        Some(theirs) => normalize(theirs) == normalize(&ours),
+        None => true,
+    };
+    if same_request && has_signed_chunks(request) {
+        diagnosis.push_str(CHUNK_SIGNATURES);
+    }
     err.with_diagnosis(diagnosis, ours, our_sts)
+}
+
+/// What a mismatch may be on a body sent in signed aws-chunked chunks.
+const CHUNK_SIGNATURES: &str = ". The body was sent aws-chunked with a signature on every \
+    chunk, which S3 checks after the request's own: the mismatch may be a chunk signature, \
+    meaning the body changed on the way (a proxy that rewrites bodies), or a store that checks \
+    chunk signatures its own way (set the connection's payload_signing to unsigned to send \
+    none)";
+
+/// Whether `request`'s body goes in signed aws-chunked frames.
+fn has_signed_chunks(request: &PreparedRequest) -> bool {
+    matches!(&request.payload, Payload::Chunked(chunked) if chunked.layout.mode.is_signed())
 }
 
 /// Line endings normalized (S3 may return `\r\n` or trailing whitespace).
@@ -204,6 +225,70 @@ mod tests {
             "{}",
             err.message()
         );
+    }
+
+    /// A mismatch on a body sent in signed aws-chunked chunks may be a chunk's signature, which
+    /// S3 does not show: the diagnosis says so, and does not for a plain body.
+    #[test]
+    fn a_mismatch_on_signed_chunks_may_be_a_chunk_signature() {
+        use crate::wire::body::Body;
+        use crate::wire::checksum::ChecksumAlgorithm;
+        use crate::wire::chunked::{ChunkedLayout, ChunkedMode};
+        use crate::wire::prepared::{ChunkedPayload, Payload};
+        let request = |payload: Payload| PreparedRequest {
+            method: http::Method::PUT,
+            url: reqwest::Url::parse("http://127.0.0.1:9000/b/k").unwrap(),
+            headers: [
+                ("host", "127.0.0.1:9000"),
+                ("x-amz-date", "20260115T123456Z"),
+                (
+                    "x-amz-content-sha256",
+                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                ),
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AK/20260115/us-east-1/s3/aws4_request, \
+                     SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00",
+                ),
+            ]
+            .into_iter()
+            .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+            .collect(),
+            body: Body::from_bytes("x"),
+            region: "us-east-1".into(),
+            service: "s3",
+            payload,
+        };
+        let chunked = |mode| {
+            Payload::Chunked(ChunkedPayload::new(
+                ChunkedLayout {
+                    mode,
+                    checksum: ChecksumAlgorithm::Crc32c,
+                    chunk_size: 65_536,
+                    decoded_len: 1,
+                },
+                None,
+            ))
+        };
+        let refused = || {
+            crate::wire::s3_error::from_response(
+                http::StatusCode::FORBIDDEN,
+                &http::HeaderMap::new(),
+                b"<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>",
+            )
+        };
+        let diagnosis = |payload| {
+            let err = signature_mismatch(refused(), &request(payload));
+            err.s3().unwrap().diagnosis.clone().unwrap()
+        };
+        for mode in [ChunkedMode::Signed, ChunkedMode::SignedWithTrailer] {
+            let text = diagnosis(chunked(mode));
+            assert!(text.contains("chunk signature"), "{text}");
+        }
+        for payload in [Payload::Plain, chunked(ChunkedMode::UnsignedWithTrailer)] {
+            let text = diagnosis(payload);
+            assert!(!text.contains("chunk"), "{text}");
+        }
     }
 
     #[test]

@@ -115,6 +115,50 @@ impl Endpoint {
         }
     }
 
+    /// Cloudflare R2's endpoint for the account `account_id`
+    /// (`https://ACCOUNT_ID.r2.cloudflarestorage.com`). An account ID that cannot be part of a
+    /// host name is refused (`invalid_input`, field `connection.account_id`).
+    pub fn r2(account_id: &str) -> Result<Self> {
+        if account_id.is_empty()
+            || account_id.len() > 63
+            || !account_id.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(Error::invalid_input(
+                "connection.account_id",
+                "a Cloudflare account ID is the 32 letters and digits shown in the R2 dashboard \
+                 (Account details); copy it from there",
+            ));
+        }
+        let account_id = account_id.to_ascii_lowercase();
+        Self::preset(format!("https://{account_id}.r2.cloudflarestorage.com"))
+    }
+
+    /// Backblaze B2's S3 endpoint in `region` (`https://s3.REGION.backblazeb2.com`, the region
+    /// like `us-west-004`, shown with the bucket in the B2 web app). A region that is not a
+    /// region code is refused (`invalid_input`, field `connection.region`).
+    pub fn b2(region: &str) -> Result<Self> {
+        Self::preset(format!(
+            "https://s3.{}.backblazeb2.com",
+            host_region(region)?
+        ))
+    }
+
+    /// Wasabi's endpoint in `region` (`https://s3.REGION.wasabisys.com`; `us-east-1` is
+    /// `https://s3.wasabisys.com`). A region that is not a region code is refused
+    /// (`invalid_input`, field `connection.region`).
+    pub fn wasabi(region: &str) -> Result<Self> {
+        match host_region(region)? {
+            "us-east-1" => Self::preset("https://s3.wasabisys.com".to_owned()),
+            region => Self::preset(format!("https://s3.{region}.wasabisys.com")),
+        }
+    }
+
+    /// The endpoint of a provider's URL template once filled in (an S3-compatible store: its
+    /// URL is kept as [`custom_url`](Self::custom_url)).
+    fn preset(url: String) -> Result<Self> {
+        Self::parse_custom(&url)
+    }
+
     /// Parses the endpoint URL of an S3-compatible store (`http(s)://host[:port]`); an error
     /// names the field `connection.endpoint_url`.
     pub fn parse_custom(url: &str) -> Result<Self> {
@@ -292,6 +336,17 @@ pub(crate) fn without_userinfo(url: &str) -> String {
     }
 }
 
+/// `region` to put in a host name: a region code, else `invalid_input` of `connection.region`.
+fn host_region(region: &str) -> Result<&str> {
+    if !is_region_code(region) {
+        return Err(Error::invalid_input(
+            "connection.region",
+            format!("{region:?} is not a region code; write it like us-west-004 or eu-central-1"),
+        ));
+    }
+    Ok(region)
+}
+
 /// Whether `region` can be an AWS region code such as `eu-west-1` (it goes into host names):
 /// 1 to 32 lower-case letters, digits and hyphens, not starting or ending with a hyphen.
 pub fn is_region_code(region: &str) -> bool {
@@ -400,6 +455,46 @@ mod tests {
             url(&ep, &Target::bucket("b")),
             "https://b.minio.example.com/"
         );
+    }
+
+    #[test]
+    fn provider_templates_fill_in_the_account_or_region() {
+        let r2 = Endpoint::r2("0123456789ABCDEF0123456789abcdef").unwrap();
+        assert_eq!(
+            url(&r2, &Target::object("b", "k")),
+            "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com/b/k"
+        );
+        assert_eq!(
+            r2.custom_url(),
+            Some("https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com")
+        );
+        assert!(r2.is_https());
+        for bad in ["", "acc.evil.com", "a/b", "a b", &"a".repeat(64)] {
+            let err = Endpoint::r2(bad).unwrap_err();
+            assert_eq!(err.field(), Some("connection.account_id"), "{bad:?}");
+        }
+        assert_eq!(
+            url(&Endpoint::b2("us-west-004").unwrap(), &Target::Service),
+            "https://s3.us-west-004.backblazeb2.com/"
+        );
+        assert_eq!(
+            url(&Endpoint::wasabi("eu-central-2").unwrap(), &Target::Service),
+            "https://s3.eu-central-2.wasabisys.com/"
+        );
+        assert_eq!(
+            url(&Endpoint::wasabi("us-east-1").unwrap(), &Target::Service),
+            "https://s3.wasabisys.com/"
+        );
+        for bad in ["", "x.evil.com", "US-WEST"] {
+            assert_eq!(
+                Endpoint::b2(bad).unwrap_err().field(),
+                Some("connection.region")
+            );
+            assert_eq!(
+                Endpoint::wasabi(bad).unwrap_err().field(),
+                Some("connection.region")
+            );
+        }
     }
 
     #[test]

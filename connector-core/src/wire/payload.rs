@@ -55,6 +55,11 @@ pub struct ChecksumSettings {
     /// some stores only composite. CRC64NVME is always full-object, SHA-1 and SHA-256 always
     /// composite.
     pub full_object_multipart: bool,
+    /// Whether a store that refuses a flexible checksum (`x-amz-checksum-*`, aws-chunked) gets
+    /// the refused request again without one, and every later one without one too (the
+    /// `when_required` way). On for a connection to an unnamed S3-compatible store (provider
+    /// `other`) that did not choose its `checksum_policy`.
+    pub downgrade_when_refused: bool,
 }
 
 impl Default for ChecksumSettings {
@@ -65,6 +70,7 @@ impl Default for ChecksumSettings {
             payload_signing: PayloadSigning::Auto,
             streaming: true,
             full_object_multipart: true,
+            downgrade_when_refused: false,
         }
     }
 }

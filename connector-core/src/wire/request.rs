@@ -196,6 +196,25 @@ impl Request {
         self.payload_checksum
     }
 
+    /// Stops sending the flexible checksum asked for (the send path does, for a store that
+    /// refuses them); returns it.
+    pub(crate) fn take_checksum(&mut self) -> Option<PayloadChecksum> {
+        self.payload_checksum.take()
+    }
+
+    /// Removes every header whose name `unwanted` picks.
+    pub(crate) fn remove_headers(&mut self, unwanted: impl Fn(&str) -> bool) {
+        let names: Vec<HeaderName> = self
+            .headers
+            .keys()
+            .filter(|name| unwanted(name.as_str()))
+            .cloned()
+            .collect();
+        for name in names {
+            self.headers.remove(name);
+        }
+    }
+
     /// Sends `Content-MD5` for the body (S3 then refuses a body damaged on the way).
     pub fn with_content_md5(self) -> Self {
         let md5 = self.body.content_md5();

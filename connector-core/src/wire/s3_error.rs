@@ -195,6 +195,17 @@ pub const CODES: &[CodeRule] = &[
     rule("InternalFailure", 500, K::Server, true, Common),
     // The store does not implement this: another try gets the same answer. (S3 list: 501.)
     rule("NotImplemented", 501, K::Server, false, S3),
+    // The body S3 received is not the one sent: its Content-MD5 or flexible checksum
+    // (BadDigest), its signed SHA-256 (XAmzContentSHA256Mismatch) or its length
+    // (IncompleteBody) does not match. The bytes changed or were lost on the way: sending it
+    // again may pass. (S3 list: 400.)
+    rule("BadDigest", 400, K::Network, true, S3),
+    rule("XAmzContentSHA256Mismatch", 400, K::Network, true, S3),
+    rule("IncompleteBody", 400, K::Network, true, S3),
+    // What we sent as a checksum is not one, or an aws-chunked trailer the store could not
+    // read: the same request fails the same way. (S3 list: 400.)
+    rule("InvalidDigest", 400, K::InvalidInput, false, S3),
+    rule("MalformedTrailerError", 400, K::InvalidInput, false, S3),
 ];
 
 /// The row of [`CODES`] for `code`, if it is listed.
@@ -239,8 +250,49 @@ pub fn kind_of_status(status: StatusCode) -> ErrorKind {
     }
 }
 
+/// What a message refusing flexible checksums names: one of their headers, an aws-chunked
+/// payload literal, or the checksum type (compared in lower case).
+const FLEXIBLE_CHECKSUM_WORDS: &[&str] = &[
+    "x-amz-checksum",
+    "x-amz-sdk-checksum-algorithm",
+    "x-amz-trailer",
+    "streaming-",
+    "checksum type",
+];
+
+/// The hint of a refusal of flexible checksums.
+const REFUSES_FLEXIBLE_CHECKSUMS: &str = "this store refuses flexible checksums: set the \
+    connection's checksum_policy to when_required (or its provider, e.g. b2)";
+
+/// Whether an answer with `code` and `message` is a store refusing flexible checksums
+/// (`x-amz-checksum-*`, `x-amz-sdk-checksum-algorithm`, `x-amz-trailer`, aws-chunked
+/// `STREAMING-` payloads, a checksum type), as Backblaze B2 (`InvalidArgument` "Unsupported
+/// header 'x-amz-checksum-crc32'") and Cloudflare R2 (`NotImplemented`) do.
+fn is_flexible_checksum_refusal(code: &str, message: Option<&str>) -> bool {
+    let Some(message) = message else {
+        return false;
+    };
+    let message = message.to_ascii_lowercase();
+    matches!(
+        code,
+        "InvalidArgument" | "InvalidRequest" | "NotImplemented"
+    ) && FLEXIBLE_CHECKSUM_WORDS
+        .iter()
+        .any(|word| message.contains(word))
+}
+
+/// Whether `err` is the store refusing flexible checksums (see the `when_required` checksum
+/// policy): the same request without them may pass.
+pub fn refuses_flexible_checksums(err: &Error) -> bool {
+    err.s3()
+        .is_some_and(|s3| is_flexible_checksum_refusal(&s3.code, s3.message.as_deref()))
+}
+
 /// A short, actionable hint for well-known codes.
 fn hint(code: &str, body: &S3ErrorBody) -> Option<String> {
+    if is_flexible_checksum_refusal(code, body.message.as_deref()) {
+        return Some(REFUSES_FLEXIBLE_CHECKSUMS.to_owned());
+    }
     Some(match code {
         "SignatureDoesNotMatch" => "check the secret access key (and the session token for \
             temporary credentials), and that no proxy rewrites the request"
@@ -261,6 +313,8 @@ fn hint(code: &str, body: &S3ErrorBody) -> Option<String> {
         "NoSuchBucket" => "check the bucket name and the connection's region".to_owned(),
         "BucketAlreadyExists" => "bucket names are global across all AWS accounts: choose another name".to_owned(),
         "AccessDenied" => "the credentials are valid but their IAM policy (or the bucket policy) does not allow this".to_owned(),
+        "BadDigest" | "XAmzContentSHA256Mismatch" | "IncompleteBody" => "the body S3 received is not the one sent: it changed on the way (or its file changed while it was read); sending it again may pass".to_owned(),
+        "MalformedTrailerError" => "the store could not read the checksum trailer of the aws-chunked body: set the connection's payload_signing, or its checksum_policy to when_required".to_owned(),
         _ => return None,
     })
 }
@@ -527,6 +581,103 @@ mod tests {
         ));
         assert!(is_retryable(ErrorKind::Network, None, None));
         assert!(!is_retryable(ErrorKind::InvalidInput, None, None));
+    }
+
+    fn answer(status: u16, code: &str, message: &str) -> Error {
+        let body = format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>");
+        from_response(
+            StatusCode::from_u16(status).unwrap(),
+            &HeaderMap::new(),
+            body.as_bytes(),
+        )
+    }
+
+    /// The bytes changed on the way: BadDigest (and a body hash or length S3 did not get)
+    /// is a retryable network failure; a checksum that is not a checksum is not.
+    #[test]
+    fn damaged_bodies_are_network_failures_worth_another_try() {
+        for code in ["BadDigest", "XAmzContentSHA256Mismatch", "IncompleteBody"] {
+            let err = answer(400, code, "no");
+            assert_eq!(err.kind(), ErrorKind::Network, "{code}");
+            assert!(err.is_retryable(), "{code}");
+        }
+        for code in ["InvalidDigest", "MalformedTrailerError"] {
+            let err = answer(400, code, "no");
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{code}");
+            assert!(!err.is_retryable(), "{code}");
+        }
+        let err = answer(
+            400,
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
+        );
+        assert!(
+            err.message().contains("changed on the way"),
+            "{}",
+            err.message()
+        );
+    }
+
+    /// Stores that refuse flexible checksums say so in many words; each refusal gets the hint
+    /// to use `when_required`, and other errors with the same codes do not.
+    #[test]
+    fn refused_flexible_checksums_get_a_hint() {
+        let refusals = [
+            (
+                400,
+                "InvalidArgument",
+                "Unsupported header 'x-amz-checksum-crc32' received for this API call.",
+            ),
+            (
+                400,
+                "InvalidArgument",
+                "Unsupported header 'x-amz-sdk-checksum-algorithm' received for this API call.",
+            ),
+            (
+                400,
+                "InvalidArgument",
+                "Unsupported header 'x-amz-checksum-mode' received for this API call.",
+            ),
+            (
+                501,
+                "NotImplemented",
+                "Header 'x-amz-checksum-crc32' with value 'AAAAAA==' not implemented",
+            ),
+            (400, "InvalidRequest", "x-amz-trailer is not supported"),
+            (
+                501,
+                "NotImplemented",
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER is not implemented",
+            ),
+            (400, "InvalidRequest", "The Checksum Type is not supported"),
+        ];
+        for (status, code, message) in refusals {
+            let err = answer(status, code, message);
+            assert!(refuses_flexible_checksums(&err), "{message}");
+            assert!(
+                err.message().contains("checksum_policy to when_required"),
+                "{}",
+                err.message()
+            );
+        }
+        for (status, code, message) in [
+            (400, "InvalidArgument", "Invalid version id specified"),
+            (
+                400,
+                "InvalidRequest",
+                "Missing required header for this request: Content-MD5",
+            ),
+            (400, "BadDigest", "x-amz-checksum-crc32c did not match"),
+            (501, "NotImplemented", ""),
+        ] {
+            let err = answer(status, code, message);
+            assert!(!refuses_flexible_checksums(&err), "{code} {message}");
+            assert!(
+                !err.message().contains("when_required"),
+                "{}",
+                err.message()
+            );
+        }
     }
 
     #[test]

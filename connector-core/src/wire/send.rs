@@ -1,8 +1,9 @@
 //! The one way a [`Request`] reaches S3: [`S3Client::send`] gives it its URL, signs it, sends it
 //! through the client's transport with retries ([`retry`] decides), follows a region redirect
-//! once, and turns an error answer into an [`Error`] (with a diagnosis of a signature
-//! mismatch). [`S3Client::request`] starts a request with the client at hand, for the fluent
-//! `client.request(method, target).query(..).header(..).send()`.
+//! once, sends a request again without its flexible checksum when the store refuses those (and
+//! the client may downgrade), and turns an error answer into an [`Error`] (with a diagnosis of
+//! a signature mismatch). [`S3Client::request`] starts a request with the client at hand, for
+//! the fluent `client.request(method, target).query(..).header(..).send()`.
 
 use crate::error::{Error, Result};
 use crate::wire::body::Body;
@@ -16,6 +17,7 @@ use crate::wire::prepared::{ChunkedPayload, Payload, PreparedRequest};
 use crate::wire::request::{PayloadChecksum, Request};
 use crate::wire::response::Response;
 use crate::wire::retry;
+use crate::wire::s3_error::refuses_flexible_checksums;
 use crate::wire::signer::Signer;
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
@@ -45,15 +47,40 @@ impl S3Client {
     /// `PermanentRedirect` or `AuthorizationHeaderMalformed` naming the bucket's region, the
     /// request is signed again for that region and resent, and the region is remembered for
     /// the bucket.
+    ///
+    /// A client whose settings allow it (`ChecksumSettings::downgrade_when_refused`: a
+    /// connection to an unnamed store that chose no checksum policy) handles a store that
+    /// refuses flexible checksums: the refused request is sent once more without its checksum
+    /// (its body's SHA-256 signed and `Content-MD5`, as `when_required` sends it), and from then
+    /// on the client sends every request so ([`S3Client::checksums_downgraded`]).
     pub async fn send(&self, mut request: Request) -> Result<Response> {
         request.take_invalid()?;
         self.use_known_region(&mut request);
-        let (response, prepared) = self.send_with_retries(&request).await?;
-        if response.status().is_success() {
-            return Ok(response);
+        if self.checksums_downgraded() {
+            request = without_flexible_checksum(request);
         }
-        let err = response.into_error().await;
-        let err = explain_bad_digest(err, &request);
+        let (mut err, mut prepared) = match self.send_answered(&request).await? {
+            Ok(response) => return Ok(response),
+            Err(failed) => failed,
+        };
+        if self.checksum_settings().downgrade_when_refused
+            && carries_flexible_checksum(&request)
+            && refuses_flexible_checksums(&err)
+        {
+            if self.downgrade_checksums() {
+                tracing::warn!(
+                    error = %err,
+                    "the store refuses flexible checksums: sending this request again without \
+                     one, and every later one the when_required way (set the connection's \
+                     checksum_policy to when_required to skip this)"
+                );
+            }
+            request = without_flexible_checksum(request);
+            (err, prepared) = match self.send_answered(&request).await? {
+                Ok(response) => return Ok(response),
+                Err(failed) => failed,
+            };
+        }
         let Some(region) = redirect_region(&request, &err, &prepared) else {
             return Err(diagnose::signature_mismatch(err, &prepared));
         };
@@ -62,12 +89,24 @@ impl S3Client {
             self.remember_bucket_region(bucket, &region);
         }
         request.set_region(region);
-        let (response, prepared) = self.send_with_retries(&request).await?;
-        if response.status().is_success() {
-            return Ok(response);
+        match self.send_answered(&request).await? {
+            Ok(response) => Ok(response),
+            Err((err, prepared)) => Err(diagnose::signature_mismatch(err, &prepared)),
         }
-        let err = explain_bad_digest(response.into_error().await, &request);
-        Err(diagnose::signature_mismatch(err, &prepared))
+    }
+
+    /// Sends `request` with retries: a success, or S3's error answer as an [`Error`] beside the
+    /// request as it was signed (to diagnose). A failure without an answer is the outer error.
+    async fn send_answered(
+        &self,
+        request: &Request,
+    ) -> Result<std::result::Result<Response, (Error, PreparedRequest)>> {
+        let (response, prepared) = self.send_with_retries(request).await?;
+        if response.status().is_success() {
+            return Ok(Ok(response));
+        }
+        let err = explain_bad_digest(response.into_error().await, request);
+        Ok(Err((err, prepared)))
     }
 
     /// Sends `request` and returns S3's answer whatever its status (retryable failures are
@@ -305,6 +344,33 @@ const SDK_CHECKSUM_ALGORITHM: &str = "x-amz-sdk-checksum-algorithm";
 fn header_value(value: String) -> Result<HeaderValue> {
     HeaderValue::try_from(value)
         .map_err(|_| Error::invalid_input("headers", "a checksum header is not valid HTTP"))
+}
+
+/// Whether a header name carries or announces a flexible checksum: `x-amz-checksum-*` (a value,
+/// or CreateMultipartUpload's `-algorithm`/`-type`, or a download's `-mode`),
+/// `x-amz-sdk-checksum-algorithm`, `x-amz-trailer`.
+fn is_flexible_checksum_header(name: &str) -> bool {
+    name.starts_with("x-amz-checksum-") || name == SDK_CHECKSUM_ALGORITHM || name == "x-amz-trailer"
+}
+
+/// Whether `request` sends a flexible checksum (a [`PayloadChecksum`], or one of its headers).
+fn carries_flexible_checksum(request: &Request) -> bool {
+    request.payload_checksum().is_some()
+        || request
+            .header_map()
+            .keys()
+            .any(|name| is_flexible_checksum_header(name.as_str()))
+}
+
+/// `request` the `when_required` way: without its flexible checksum and the headers that
+/// carry or announce one; a body that was to carry a checksum gets `Content-MD5` instead (as
+/// uploads always sent it), and is signed with its SHA-256.
+fn without_flexible_checksum(mut request: Request) -> Request {
+    request.remove_headers(is_flexible_checksum_header);
+    match request.take_checksum() {
+        Some(_) if request.header_value("content-md5").is_none() => request.with_content_md5(),
+        _ => request,
+    }
 }
 
 /// Says what S3's `BadDigest` means for a body sent with a flexible checksum.
@@ -556,6 +622,47 @@ mod tests {
             assert!(json["body"].get("sha256").is_none(), "{json}");
             assert!(request.curl().contains("cannot be sent by curl"));
         }
+    }
+
+    /// The `when_required` form of a request: the checksum headers go (a CreateMultipartUpload's
+    /// algorithm and type, a download's checksum mode), other headers stay, and only a body that
+    /// was to carry a checksum gets `Content-MD5` (kept when it had one).
+    #[test]
+    fn the_when_required_form_drops_what_announces_a_checksum() {
+        let create = Request::new(Method::POST, Target::object("b", "k"))
+            .query("uploads", "")
+            .header("x-amz-checksum-algorithm", "CRC32C")
+            .header("x-amz-checksum-type", "FULL_OBJECT")
+            .header("x-amz-meta-a", "1");
+        assert!(carries_flexible_checksum(&create));
+        let create = without_flexible_checksum(create);
+        assert!(!carries_flexible_checksum(&create));
+        let names: Vec<&str> = create.header_map().keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["x-amz-meta-a"]);
+
+        let get = Request::new(Method::GET, Target::object("b", "k"))
+            .header("x-amz-checksum-mode", "ENABLED")
+            .header("range", "bytes=0-1");
+        let get = without_flexible_checksum(get);
+        assert_eq!(get.header_value("x-amz-checksum-mode"), None);
+        assert_eq!(get.header_value("range"), Some("bytes=0-1"));
+        assert_eq!(get.header_value("content-md5"), None);
+
+        let body = Body::from_bytes("123456789");
+        let md5 = body.content_md5();
+        let put = put(body).checksum(PayloadChecksum::chunked(
+            ChecksumAlgorithm::Crc32c,
+            ChunkedMode::UnsignedWithTrailer,
+        ));
+        assert!(carries_flexible_checksum(&put));
+        let put = without_flexible_checksum(put);
+        assert_eq!(put.payload_checksum(), None);
+        assert_eq!(put.header_value("content-md5"), Some(md5.as_str()));
+        let kept = without_flexible_checksum(
+            put.checksum(PayloadChecksum::Header(ChecksumAlgorithm::Sha1)),
+        );
+        assert_eq!(kept.header_map().get_all("content-md5").iter().count(), 1);
+        assert!(!carries_flexible_checksum(&kept));
     }
 
     /// A chunk size below S3's 8 KiB minimum is refused before anything is sent.

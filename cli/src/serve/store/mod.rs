@@ -23,6 +23,9 @@ pub use limits::{FIELD_LIMITS, MAX_CONNECTIONS};
 pub use records::RecordStore;
 pub use sqlite::SqliteRecords;
 
+use connector_core::framework::provider::Provider;
+use connector_core::wire::checksum::ChecksumAlgorithm;
+use connector_core::wire::payload::{ChecksumPolicy, PayloadSigning};
 use connector_core::{AddressingStyle, Connection, Error, ErrorKind, Result, Secret};
 use crypto::{Cipher, KEY_CHECK, KEY_CHECK_ID, random};
 use serde::{Deserialize, Serialize};
@@ -80,6 +83,17 @@ pub(crate) struct Plain {
     external_id: Option<String>,
     role_session_name: Option<String>,
     expiration: Option<String>,
+    // Added with provider presets: absent from connections stored before them.
+    #[serde(default)]
+    provider: Option<Provider>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    checksum_policy: Option<ChecksumPolicy>,
+    #[serde(default)]
+    payload_signing: Option<PayloadSigning>,
+    #[serde(default)]
+    checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
 impl Plain {
@@ -96,6 +110,11 @@ impl Plain {
             external_id: c.external_id.clone(),
             role_session_name: c.role_session_name.clone(),
             expiration: c.expiration.clone(),
+            provider: c.provider,
+            account_id: c.account_id.clone(),
+            checksum_policy: c.checksum_policy,
+            payload_signing: c.payload_signing,
+            checksum_algorithm: c.checksum_algorithm,
         }
     }
 
@@ -111,6 +130,11 @@ impl Plain {
             external_id: self.external_id.clone(),
             role_session_name: self.role_session_name.clone(),
             expiration: self.expiration.clone(),
+            provider: self.provider,
+            account_id: self.account_id.clone(),
+            checksum_policy: self.checksum_policy,
+            payload_signing: self.payload_signing,
+            checksum_algorithm: self.checksum_algorithm,
         }
     }
 
@@ -331,6 +355,29 @@ mod tests {
         assert_eq!(again.list().unwrap().len(), 1);
         assert!(again.remove(&saved.id).unwrap());
         assert!(again.connection(&saved.id).unwrap().is_none());
+    }
+
+    /// A record sealed before connections had a provider opens as it did; the provider fields
+    /// are kept from then on.
+    #[test]
+    fn records_from_before_providers_open_and_providers_are_kept() {
+        let old = r#"{"name":"prod","access_key_id":"AK","secret_access_key":"SK",
+            "session_token":null,"region":"eu-west-1","endpoint_url":"http://127.0.0.1:9000",
+            "addressing_style":"path","role_arn":null,"external_id":null,
+            "role_session_name":null,"expiration":null}"#;
+        let plain: Plain = serde_json::from_str(old).unwrap();
+        let connection = plain.connection();
+        assert_eq!(connection.provider, None);
+        assert_eq!(connection.region, "eu-west-1");
+        let r2 = Connection::new("AK", "SK")
+            .with_provider(Provider::R2)
+            .with_account_id("0123456789abcdef0123456789abcdef")
+            .with_checksum_policy(ChecksumPolicy::WhenRequired);
+        let json = serde_json::to_string(&Plain::from_connection("r2".into(), &r2)).unwrap();
+        let back = serde_json::from_str::<Plain>(&json).unwrap().connection();
+        assert_eq!(back.provider, Some(Provider::R2));
+        assert_eq!(back.account_id, r2.account_id);
+        assert_eq!(back.checksum_policy, Some(ChecksumPolicy::WhenRequired));
     }
 
     #[test]

@@ -362,7 +362,9 @@ async fn a_retried_chunked_put_sends_a_fresh_body() {
 
 /// A file that shrank after its body was made is not sent as if it had not: the aws-chunked
 /// encoder stops at the missing bytes, and the error (not retried) says the file changed. A
-/// file that grew sends the length it had (the rest is not read).
+/// file that grew, or was rewritten at the same size, is refused too (its size or modification
+/// time is not the one the body was made with), with or without a flexible checksum, and
+/// nothing is stored.
 #[tokio::test]
 async fn a_file_changed_before_sending_is_refused() {
     let t = TestStore::start().await;
@@ -371,6 +373,11 @@ async fn a_file_changed_before_sending_is_refused() {
     let data = data();
     let checksum =
         PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, ChunkedMode::UnsignedWithTrailer);
+    let refused = |err: connector_core::Error| {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("changed while"), "{err}");
+    };
 
     let file = file_with(&data);
     let body = Body::file(file.path()).await.unwrap();
@@ -382,19 +389,50 @@ async fn a_file_changed_before_sending_is_refused() {
         .send()
         .await
         .expect_err("a shrunk file was sent");
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
-    assert!(!err.is_retryable());
-    assert!(
-        err.to_string().contains("changed while it was being sent"),
-        "{err}"
-    );
+    refused(err);
 
-    let file = file_with(&data[..150_000]);
+    for (key, checksum) in [("grown", Some(checksum)), ("grown-classic", None)] {
+        let file = file_with(&data[..150_000]);
+        let body = Body::file(file.path()).await.unwrap();
+        std::fs::write(file.path(), &data).unwrap();
+        let mut request = client
+            .request(Method::PUT, Target::object("changed", key))
+            .body(body);
+        if let Some(checksum) = checksum {
+            request = request.checksum(checksum);
+        }
+        refused(request.send().await.expect_err("a grown file was sent"));
+    }
+
+    // Rewritten with other bytes at the same size, its modification time moved on.
+    let file = file_with(&data);
     let body = Body::file(file.path()).await.unwrap();
-    std::fs::write(file.path(), &data).unwrap();
-    put_and_check(client, "changed", "grown", body, &data[..150_000], checksum)
+    let mut other = data.clone();
+    other[10] ^= 0xff;
+    std::fs::write(file.path(), &other).unwrap();
+    let handle = std::fs::File::options()
+        .write(true)
+        .open(file.path())
+        .unwrap();
+    let modified = handle.metadata().unwrap().modified().unwrap();
+    handle
+        .set_modified(modified + std::time::Duration::from_secs(5))
+        .unwrap();
+    let err = client
+        .request(Method::PUT, Target::object("changed", "rewritten"))
+        .body(body)
+        .checksum(checksum)
+        .send()
         .await
-        .unwrap_or_else(|err| panic!("{}", err.to_json()));
+        .expect_err("a rewritten file was sent");
+    refused(err);
+    for key in ["shrunk", "grown", "grown-classic", "rewritten"] {
+        let head = client
+            .request(Method::HEAD, Target::object("changed", key))
+            .send()
+            .await;
+        assert!(head.is_err(), "{key}: a changed file was stored");
+    }
 }
 
 /// moto with IAM checks on verifies the header signature made with each streaming literal as

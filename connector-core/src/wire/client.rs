@@ -4,8 +4,8 @@
 //! this file) through the client's [`Transport`]: HTTP, or in a dry run a recorder.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::wire::credentials::{Credentials, CredentialsProvider};
 use crate::wire::checksum::ChecksumAlgorithm;
+use crate::wire::credentials::{Credentials, CredentialsProvider};
 use crate::wire::egress::EgressPolicy;
 use crate::wire::endpoint::Endpoint;
 use crate::wire::payload::{BodySource, ChecksumSettings};

@@ -7,6 +7,7 @@ use connector_core::http::{HeaderMap, HeaderName, HeaderValue};
 use connector_core::ops::keys;
 use connector_core::ops::transfer::TransferSettings;
 use connector_core::ops::upload::{self, PutTarget};
+use connector_core::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use connector_core::wire::headers::META_PREFIX;
 use connector_core::{
     Context, Error, Module, ModuleKind, Origin, Result, async_trait, register_module,
@@ -98,6 +99,14 @@ pub struct UploadFileInput {
     #[schemars(title = "Transfer settings")]
     pub transfer: Option<TransferSettings>,
 
+    /// The checksum S3 checks the upload against and keeps with the file, so that a download
+    /// can be checked too: `CRC32C` (fast), `CRC32`, `CRC64NVME`, `SHA1` or `SHA256`. It is
+    /// computed while the file is sent. Empty: the connection's choice (CRC32C unless its
+    /// checksum settings say otherwise; none for a store that takes no checksums).
+    #[serde(default)]
+    #[schemars(title = "Checksum algorithm")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+
     /// Extra request headers of S3's PutObject: `Cache-Control`, `Content-Disposition`,
     /// `Content-Encoding`, `Content-Language`, `Expires`, `x-amz-acl`, `x-amz-storage-class`,
     /// `x-amz-server-side-encryption`, `x-amz-tagging`, `If-None-Match`, and other `x-amz-*`.
@@ -125,6 +134,34 @@ pub struct UploadFileOutput {
     pub parts: Option<u32>,
     /// The content type stored with the file.
     pub content_type: String,
+    /// The checksum S3 keeps with the file, the same as the one computed from the bytes sent.
+    /// Absent when no checksum was sent (a connection whose store takes none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<FileChecksum>,
+}
+
+/// A file's checksum as S3 keeps it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FileChecksum {
+    /// The algorithm, e.g. `CRC32C`.
+    pub algorithm: ChecksumAlgorithm,
+    /// The value as S3 shows it: base64, e.g. `4waSgw==`; for a file sent in parts with a
+    /// `COMPOSITE` checksum, followed by `-` and the number of parts (`rVWtAg==-3`).
+    pub value: String,
+    /// `FULL_OBJECT`: the checksum of the whole file's bytes. `COMPOSITE`: the checksum of
+    /// its parts' checksums (a large file sent in parts).
+    #[serde(rename = "type")]
+    pub kind: ChecksumType,
+}
+
+impl From<&Checksum> for FileChecksum {
+    fn from(checksum: &Checksum) -> Self {
+        FileChecksum {
+            algorithm: checksum.algorithm(),
+            value: checksum.to_string(),
+            kind: checksum.kind(),
+        }
+    }
 }
 
 /// Uploads a file.
@@ -234,6 +271,7 @@ impl Module for UploadFile {
             bucket: input.bucket.to_string(),
             key: key.clone(),
             headers: put_headers(&input, &content_type)?,
+            checksum_algorithm: input.checksum_algorithm,
         };
         let options = input.transfer.unwrap_or_default().options();
         let client = ctx.client();
@@ -265,6 +303,7 @@ impl Module for UploadFile {
             size: uploaded.size,
             parts: (uploaded.parts > 0).then_some(uploaded.parts),
             content_type,
+            checksum: uploaded.checksum.as_ref().map(FileChecksum::from),
         })
     }
 }

@@ -435,6 +435,35 @@ async fn a_file_changed_before_sending_is_refused() {
     }
 }
 
+/// One pass over a file: an aws-chunked send never computes the file's SHA-256 or MD5 (the
+/// body's digests stay unknown, also to the clone the request was given); a send signed by the
+/// body's SHA-256 computes them, once.
+#[tokio::test]
+async fn a_chunked_file_is_not_hashed_before_it_is_sent() {
+    let t = TestStore::start().await;
+    let client = t.ctx.client();
+    create_bucket(client, "once").await;
+    let data = data();
+    let file = file_with(&data);
+    let checksum =
+        PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, ChunkedMode::UnsignedWithTrailer);
+    for (key, checksum) in [("chunked", Some(checksum)), ("classic", None)] {
+        let body = Body::file(file.path()).await.unwrap();
+        let kept = body.clone();
+        let mut request = client
+            .request(Method::PUT, Target::object("once", key))
+            .body(body);
+        if let Some(checksum) = checksum {
+            request = request.checksum(checksum);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{key}: {}", err.to_json()));
+        assert_eq!(kept.digests_known(), checksum.is_none(), "{key}");
+    }
+}
+
 /// moto with IAM checks on verifies the header signature made with each streaming literal as
 /// payload hash (it does not check chunk signatures), decodes the aws-chunked body and reads
 /// the trailer; a wrong secret is refused.

@@ -10,8 +10,9 @@ use connector_core::ops::transfer::{MIB, Progress, TransferOptions};
 use connector_core::ops::upload::{self, PutTarget, Uploaded};
 use connector_core::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use connector_core::wire::client::ClientOptions;
-use connector_core::wire::payload::ChecksumSettings;
+use connector_core::wire::payload::{ChecksumPolicy, ChecksumSettings};
 use connector_core::{Connection, Credentials, Endpoint, ErrorKind, S3Client, Target};
+use integration_tests::hostile_server::{Answer, HostileServer};
 use integration_tests::{Ministack, Moto, TestStore};
 use reqwest::Method;
 use serde_json::json;
@@ -331,6 +332,26 @@ async fn s3s_fs_takes_uploads_with_checksums() {
     )
     .await;
     assert_eq!(stored.as_deref(), Some(sha.as_str()));
+
+    // The when_required policy: no checksum, the uploads go as they always did (Content-MD5,
+    // the multipart ETag checked), and none is reported.
+    let classic = client(
+        &t.connection(),
+        ChecksumSettings {
+            policy: ChecksumPolicy::WhenRequired,
+            ..ChecksumSettings::default()
+        },
+    );
+    let uploaded = upload_file(&classic, "sums", "classic.bin", None, &bytes).await;
+    assert_eq!(uploaded.checksum, None);
+    assert!(
+        uploaded
+            .etag
+            .as_deref()
+            .is_some_and(|etag| etag.ends_with("-3"))
+    );
+    let uploaded = upload_memory(&classic, "sums", "classic.txt", None, text.as_bytes()).await;
+    assert_eq!(uploaded.checksum, None);
 }
 
 /// Rewrites the file (same size, a later modification time) when the first part is done.
@@ -376,7 +397,7 @@ async fn a_file_changed_during_an_upload_is_refused() {
         (
             "classic",
             ChecksumSettings {
-                policy: connector_core::wire::payload::ChecksumPolicy::WhenRequired,
+                policy: ChecksumPolicy::WhenRequired,
                 ..ChecksumSettings::default()
             },
         ),
@@ -412,5 +433,94 @@ async fn a_file_changed_during_an_upload_is_refused() {
             .send()
             .await;
         assert!(head.is_err(), "{key}: an object was stored");
+    }
+}
+
+/// A scripted store that takes a multipart upload and answers the checksums `wrong` says:
+/// `"part"`: part 2 echoed with another CRC32C than was sent; `"object"`: the completion
+/// answering another composite value; anything else: honest answers.
+async fn scripted_store(wrong: &'static str) -> HostileServer {
+    HostileServer::start(move |request| {
+        let sent = request
+            .header("x-amz-checksum-crc32c")
+            .unwrap_or("")
+            .to_owned();
+        match request.method.as_str() {
+            "POST" if request.has_query("uploads") => Answer::xml(
+                "<InitiateMultipartUploadResult><UploadId>up1</UploadId>\
+                 </InitiateMultipartUploadResult>",
+            ),
+            "PUT" if request.has_query("partNumber") => {
+                let echoed = match (wrong, request.query_value("partNumber")) {
+                    ("part", Some("2")) => "AAAAAA==".to_owned(),
+                    _ => sent,
+                };
+                let number = request.query_value("partNumber").unwrap_or("0");
+                let etag = format!("\"part-{number}\"");
+                Answer::status(200)
+                    .header("etag", etag)
+                    .header("x-amz-checksum-crc32c", echoed)
+            }
+            "POST" if request.has_query("uploadId") => {
+                let value = match wrong {
+                    "object" => "AAAAAA==-2",
+                    _ => "",
+                };
+                Answer::xml(format!(
+                    "<CompleteMultipartUploadResult><ETag>\"x\"</ETag>\
+                     <ChecksumCRC32C>{value}</ChecksumCRC32C></CompleteMultipartUploadResult>"
+                ))
+            }
+            "DELETE" => Answer::status(204),
+            _ => Answer::status(400),
+        }
+    })
+    .await
+}
+
+/// A part checksum S3 echoes that is not the one sent, or an object checksum it answers that
+/// is not the one the parts make, fails the upload (the first aborts it); the completion
+/// carried every part's checksum, the checksum type and the object's size.
+#[tokio::test]
+async fn other_checksums_answered_are_errors() {
+    let bytes = data(6 * MIB as usize, 11);
+    for wrong in ["part", "object"] {
+        let server = scripted_store(wrong).await;
+        let client = client(&server.connection(), composite());
+        let err = upload::upload_reader(
+            &client,
+            &target("b", "k", None),
+            std::io::Cursor::new(bytes.clone()),
+            &small_parts(),
+            None,
+        )
+        .await
+        .expect_err("another checksum answered was taken");
+        eprintln!("{wrong}: {}", err.to_json());
+        assert_eq!(err.kind(), ErrorKind::Server, "{}", err.to_json());
+        assert!(!err.is_retryable());
+        let seen = server.seen();
+        let aborted = seen.iter().any(|request| request.method == "DELETE");
+        assert_eq!(aborted, wrong == "part", "{wrong}");
+        if wrong == "object" {
+            let complete = seen
+                .iter()
+                .find(|request| request.method == "POST" && request.has_query("uploadId"))
+                .expect("a completion");
+            let xml = String::from_utf8_lossy(&complete.body);
+            for part in [&bytes[..5 * MIB as usize], &bytes[5 * MIB as usize..]] {
+                let value = ChecksumAlgorithm::Crc32c.digest(part).to_base64();
+                assert!(
+                    xml.contains(&format!("<ChecksumCRC32C>{value}</ChecksumCRC32C>")),
+                    "{xml}"
+                );
+            }
+            assert_eq!(complete.header("x-amz-checksum-type"), Some("COMPOSITE"));
+            assert_eq!(
+                complete.header("x-amz-mp-object-size"),
+                Some(bytes.len().to_string().as_str())
+            );
+            assert!(err.to_string().contains("AAAAAA==-2"), "{err}");
+        }
     }
 }

@@ -5,8 +5,10 @@
 //! sent.
 //!
 //! A file body remembers the file's size and modification time when it was made. Every read
-//! checks them again at its end, so a file changed while it was being read is an error (the
-//! upload is cut off and fails) rather than an object of torn content.
+//! checks them at its start and again after its last byte, so a file changed while it was
+//! being read is an error (the upload is cut off and fails) rather than an object of torn
+//! content. (A body sent signed by its SHA-256 is also refused by S3 when its bytes no longer
+//! match the hash, which covers an HTTP client that stops reading at the declared length.)
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::checksum::{self, ChecksumAlgorithm};

@@ -175,6 +175,21 @@ fn check_headers(input: &UploadFileInput) -> Result<()> {
             "Content-Type is given twice: keep only the content_type field",
         ));
     }
+    // The checksum headers are the connector's: it computes the checksum while it sends.
+    if let Some(name) = input.headers.as_map().keys().find(|name| {
+        let name = name.as_str();
+        name.starts_with("x-amz-checksum-")
+            || matches!(
+                name,
+                "x-amz-sdk-checksum-algorithm" | "x-amz-trailer" | "x-amz-decoded-content-length"
+            )
+    }) {
+        return Err(Error::invalid_input(
+            format!("headers.{name}"),
+            "the checksum is computed while the file is sent: choose its algorithm in the \
+             checksum_algorithm field instead of giving this header",
+        ));
+    }
     for (name, value) in &input.metadata {
         let field = format!("metadata.{name}");
         validate::header_name(&field, name)?;
@@ -364,5 +379,31 @@ mod tests {
         .unwrap();
         let err = super::put_headers(&bad, "text/plain").unwrap_err();
         assert_eq!(err.field(), Some("metadata.note"));
+    }
+
+    /// The checksum headers are the connector's: giving one is refused, pointing at the
+    /// checksum_algorithm field.
+    #[test]
+    fn checksum_headers_are_refused() {
+        for header in [
+            "x-amz-checksum-crc32c",
+            "X-Amz-Checksum-Type",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-trailer",
+        ] {
+            let input: super::UploadFileInput = serde_json::from_value(json!({
+                "bucket": "b",
+                "file_name": "f.txt",
+                "source": {"text": "x"},
+                "headers": {header: "CRC32C"},
+            }))
+            .unwrap();
+            let err = super::check_headers(&input).unwrap_err();
+            assert_eq!(
+                err.field(),
+                Some(format!("headers.{}", header.to_ascii_lowercase()).as_str())
+            );
+            assert!(err.to_string().contains("checksum_algorithm"), "{err}");
+        }
     }
 }

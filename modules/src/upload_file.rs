@@ -7,6 +7,7 @@ use connector_core::http::{HeaderMap, HeaderName, HeaderValue};
 use connector_core::ops::keys;
 use connector_core::ops::transfer::TransferSettings;
 use connector_core::ops::upload::{self, PutTarget};
+use connector_core::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use connector_core::wire::headers::META_PREFIX;
 use connector_core::{
     Context, Error, Module, ModuleKind, Origin, Result, async_trait, register_module,
@@ -98,6 +99,14 @@ pub struct UploadFileInput {
     #[schemars(title = "Transfer settings")]
     pub transfer: Option<TransferSettings>,
 
+    /// The checksum S3 checks the upload against and keeps with the file, so that a download
+    /// can be checked too: `CRC32C` (fast), `CRC32`, `CRC64NVME`, `SHA1` or `SHA256`. It is
+    /// computed while the file is sent. Empty: the connection's choice (CRC32C unless its
+    /// checksum settings say otherwise; none for a store that takes no checksums).
+    #[serde(default)]
+    #[schemars(title = "Checksum algorithm")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+
     /// Extra request headers of S3's PutObject: `Cache-Control`, `Content-Disposition`,
     /// `Content-Encoding`, `Content-Language`, `Expires`, `x-amz-acl`, `x-amz-storage-class`,
     /// `x-amz-server-side-encryption`, `x-amz-tagging`, `If-None-Match`, and other `x-amz-*`.
@@ -125,6 +134,34 @@ pub struct UploadFileOutput {
     pub parts: Option<u32>,
     /// The content type stored with the file.
     pub content_type: String,
+    /// The checksum S3 keeps with the file, the same as the one computed from the bytes sent.
+    /// Absent when no checksum was sent (a connection whose store takes none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<FileChecksum>,
+}
+
+/// A file's checksum as S3 keeps it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FileChecksum {
+    /// The algorithm, e.g. `CRC32C`.
+    pub algorithm: ChecksumAlgorithm,
+    /// The value as S3 shows it: base64, e.g. `4waSgw==`; for a file sent in parts with a
+    /// `COMPOSITE` checksum, followed by `-` and the number of parts (`rVWtAg==-3`).
+    pub value: String,
+    /// `FULL_OBJECT`: the checksum of the whole file's bytes. `COMPOSITE`: the checksum of
+    /// its parts' checksums (a large file sent in parts).
+    #[serde(rename = "type")]
+    pub kind: ChecksumType,
+}
+
+impl From<&Checksum> for FileChecksum {
+    fn from(checksum: &Checksum) -> Self {
+        FileChecksum {
+            algorithm: checksum.algorithm(),
+            value: checksum.to_string(),
+            kind: checksum.kind(),
+        }
+    }
 }
 
 /// Uploads a file.
@@ -136,6 +173,21 @@ fn check_headers(input: &UploadFileInput) -> Result<()> {
         return Err(Error::invalid_input(
             "headers.content-type",
             "Content-Type is given twice: keep only the content_type field",
+        ));
+    }
+    // The checksum headers are the connector's: it computes the checksum while it sends.
+    if let Some(name) = input.headers.as_map().keys().find(|name| {
+        let name = name.as_str();
+        name.starts_with("x-amz-checksum-")
+            || matches!(
+                name,
+                "x-amz-sdk-checksum-algorithm" | "x-amz-trailer" | "x-amz-decoded-content-length"
+            )
+    }) {
+        return Err(Error::invalid_input(
+            format!("headers.{name}"),
+            "the checksum is computed while the file is sent: choose its algorithm in the \
+             checksum_algorithm field instead of giving this header",
         ));
     }
     for (name, value) in &input.metadata {
@@ -234,6 +286,7 @@ impl Module for UploadFile {
             bucket: input.bucket.to_string(),
             key: key.clone(),
             headers: put_headers(&input, &content_type)?,
+            checksum_algorithm: input.checksum_algorithm,
         };
         let options = input.transfer.unwrap_or_default().options();
         let client = ctx.client();
@@ -265,6 +318,7 @@ impl Module for UploadFile {
             size: uploaded.size,
             parts: (uploaded.parts > 0).then_some(uploaded.parts),
             content_type,
+            checksum: uploaded.checksum.as_ref().map(FileChecksum::from),
         })
     }
 }
@@ -325,5 +379,31 @@ mod tests {
         .unwrap();
         let err = super::put_headers(&bad, "text/plain").unwrap_err();
         assert_eq!(err.field(), Some("metadata.note"));
+    }
+
+    /// The checksum headers are the connector's: giving one is refused, pointing at the
+    /// checksum_algorithm field.
+    #[test]
+    fn checksum_headers_are_refused() {
+        for header in [
+            "x-amz-checksum-crc32c",
+            "X-Amz-Checksum-Type",
+            "x-amz-sdk-checksum-algorithm",
+            "x-amz-trailer",
+        ] {
+            let input: super::UploadFileInput = serde_json::from_value(json!({
+                "bucket": "b",
+                "file_name": "f.txt",
+                "source": {"text": "x"},
+                "headers": {header: "CRC32C"},
+            }))
+            .unwrap();
+            let err = super::check_headers(&input).unwrap_err();
+            assert_eq!(
+                err.field(),
+                Some(format!("headers.{}", header.to_ascii_lowercase()).as_str())
+            );
+            assert!(err.to_string().contains("checksum_algorithm"), "{err}");
+        }
     }
 }

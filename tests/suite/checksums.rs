@@ -363,7 +363,9 @@ async fn a_retried_chunked_put_sends_a_fresh_body() {
 
 /// A file that shrank after its body was made is not sent as if it had not: the aws-chunked
 /// encoder stops at the missing bytes, and the error (not retried) says the file changed. A
-/// file that grew sends the length it had (the rest is not read).
+/// file that grew, or was rewritten at the same size, is refused too (its size or modification
+/// time is not the one the body was made with), with or without a flexible checksum, and
+/// nothing is stored.
 #[tokio::test]
 async fn a_file_changed_before_sending_is_refused() {
     let t = TestStore::start().await;
@@ -372,6 +374,11 @@ async fn a_file_changed_before_sending_is_refused() {
     let data = data();
     let checksum =
         PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, ChunkedMode::UnsignedWithTrailer);
+    let refused = |err: connector_core::Error| {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("changed while"), "{err}");
+    };
 
     let file = file_with(&data);
     let body = Body::file(file.path()).await.unwrap();
@@ -383,19 +390,79 @@ async fn a_file_changed_before_sending_is_refused() {
         .send()
         .await
         .expect_err("a shrunk file was sent");
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
-    assert!(!err.is_retryable());
-    assert!(
-        err.to_string().contains("changed while it was being sent"),
-        "{err}"
-    );
+    refused(err);
 
-    let file = file_with(&data[..150_000]);
+    for (key, checksum) in [("grown", Some(checksum)), ("grown-classic", None)] {
+        let file = file_with(&data[..150_000]);
+        let body = Body::file(file.path()).await.unwrap();
+        std::fs::write(file.path(), &data).unwrap();
+        let mut request = client
+            .request(Method::PUT, Target::object("changed", key))
+            .body(body);
+        if let Some(checksum) = checksum {
+            request = request.checksum(checksum);
+        }
+        refused(request.send().await.expect_err("a grown file was sent"));
+    }
+
+    // Rewritten with other bytes at the same size, its modification time moved on.
+    let file = file_with(&data);
     let body = Body::file(file.path()).await.unwrap();
-    std::fs::write(file.path(), &data).unwrap();
-    put_and_check(client, "changed", "grown", body, &data[..150_000], checksum)
+    let mut other = data.clone();
+    other[10] ^= 0xff;
+    std::fs::write(file.path(), &other).unwrap();
+    let handle = std::fs::File::options()
+        .write(true)
+        .open(file.path())
+        .unwrap();
+    let modified = handle.metadata().unwrap().modified().unwrap();
+    handle
+        .set_modified(modified + std::time::Duration::from_secs(5))
+        .unwrap();
+    let err = client
+        .request(Method::PUT, Target::object("changed", "rewritten"))
+        .body(body)
+        .checksum(checksum)
+        .send()
         .await
-        .unwrap_or_else(|err| panic!("{}", err.to_json()));
+        .expect_err("a rewritten file was sent");
+    refused(err);
+    for key in ["shrunk", "grown", "grown-classic", "rewritten"] {
+        let head = client
+            .request(Method::HEAD, Target::object("changed", key))
+            .send()
+            .await;
+        assert!(head.is_err(), "{key}: a changed file was stored");
+    }
+}
+
+/// One pass over a file: an aws-chunked send never computes the file's SHA-256 or MD5 (the
+/// body's digests stay unknown, also to the clone the request was given); a send signed by the
+/// body's SHA-256 computes them, once.
+#[tokio::test]
+async fn a_chunked_file_is_not_hashed_before_it_is_sent() {
+    let t = TestStore::start().await;
+    let client = t.ctx.client();
+    create_bucket(client, "once").await;
+    let data = data();
+    let file = file_with(&data);
+    let checksum =
+        PayloadChecksum::chunked(ChecksumAlgorithm::Crc32c, ChunkedMode::UnsignedWithTrailer);
+    for (key, checksum) in [("chunked", Some(checksum)), ("classic", None)] {
+        let body = Body::file(file.path()).await.unwrap();
+        let kept = body.clone();
+        let mut request = client
+            .request(Method::PUT, Target::object("once", key))
+            .body(body);
+        if let Some(checksum) = checksum {
+            request = request.checksum(checksum);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{key}: {}", err.to_json()));
+        assert_eq!(kept.digests_known(), checksum.is_none(), "{key}");
+    }
 }
 
 /// moto with IAM checks on verifies the header signature made with each streaming literal as

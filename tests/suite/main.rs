@@ -27,3 +27,4 @@ mod service;
 mod signing;
 mod store;
 mod transfers;
+mod upload_checksums;

@@ -1,21 +1,31 @@
-//! Uploads of any size, in bounded memory: one signed PUT for small files, else a multipart
-//! upload whose parts go in parallel, each with its own SHA-256 and Content-MD5. A failed
-//! multipart upload is aborted, so no orphaned parts stay billed. Sources of unknown length
-//! (standard input, a pipe) are read part by part.
+//! Uploads of any size, in bounded memory: one PUT for small files, else a multipart upload
+//! whose parts go in parallel. A failed multipart upload is aborted, so no orphaned parts stay
+//! billed. Sources of unknown length (standard input, a pipe) are read part by part.
+//!
+//! Each body carries a flexible checksum (`x-amz-checksum-*`, CRC32C unless another algorithm
+//! is asked for) when the connection's checksum policy sends them: a file streams aws-chunked
+//! with the checksum in a trailer, computed while it is sent (the file is read once); bytes in
+//! memory carry it in a header. A multipart upload asks for the object's checksum type when it
+//! starts, lists every part's checksum when it completes, and checks the object's checksum S3
+//! answers against the one its parts make. With the `when_required` policy (and no algorithm
+//! asked for) every body is sent as before: signed by its SHA-256, with a `Content-MD5`.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::transfer::{MAX_PARTS, Progress, TransferOptions};
 use crate::wire::answer::parse_answer;
 use crate::wire::body::Body;
+use crate::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, Digest};
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::unquote_etag;
-use crate::wire::request::Request;
+use crate::wire::payload::BodySource;
+use crate::wire::request::{PayloadChecksum, Request};
+use crate::wire::response::Response;
 use crate::wire::s3_error;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use http::{HeaderMap, Method};
-use md5::{Digest, Md5};
+use md5::{Digest as _, Md5};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::path::Path;
@@ -31,6 +41,9 @@ pub struct PutTarget {
     /// Headers for PutObject, e.g. `content-type`, `x-amz-meta-*`; a multipart upload sends
     /// each where S3 wants it (on creation, on every part, or on completion).
     pub headers: HeaderMap,
+    /// The checksum algorithm the object is stored with. `None`: the connection's (CRC32C by
+    /// default), or none at all when its checksum policy is `when_required`.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
 impl PutTarget {
@@ -55,6 +68,11 @@ pub struct Uploaded {
     pub size: u64,
     /// Parts, for a multipart upload (0 for a single PUT).
     pub parts: u32,
+    /// The object's checksum as S3 keeps it (checked against what S3 answered, when it
+    /// answered one): of the whole object (`FULL_OBJECT`), or for a composite multipart upload
+    /// the checksum of its parts' checksums, with the part count. `None` when no checksum was
+    /// sent (the `when_required` policy).
+    pub checksum: Option<Checksum>,
 }
 
 /// Where a header of PutObject goes in a multipart upload.
@@ -106,15 +124,17 @@ pub async fn upload_path(
             .map_err(|err| Error::local_file(path, err))?;
         return upload_reader(client, target, file, options, progress).await;
     }
-    let size = metadata.len();
+    // The file as it is now: every part is read from this version of it, and a read that finds
+    // it changed fails the upload.
+    let file = Body::file(path)
+        .await
+        .map_err(|err| err.reading_local_file(path))?;
+    let size = file.len();
     if let Some(progress) = progress {
         progress.start(&target.key, Some(size));
     }
     let result = if size < options.multipart_threshold {
-        let body = Body::file(path)
-            .await
-            .map_err(|err| err.reading_local_file(path))?;
-        let uploaded = put_single(client, target, body).await;
+        let uploaded = put_single(client, target, file, BodySource::File).await;
         if let (Ok(_), Some(progress)) = (&uploaded, progress) {
             progress.advance(size);
         }
@@ -122,24 +142,25 @@ pub async fn upload_path(
     } else {
         let parts = options.parts(size);
         let count = parts.len() as u32;
-        let path = path.to_owned();
         let bodies = futures_util::stream::iter(parts)
             .map(move |(number, offset, len)| -> PartFuture {
-                let path = path.clone();
-                Box::pin(async move {
-                    let body = Body::file_range(&path, offset, Some(len))
-                        .await
-                        .map_err(|err| err.reading_local_file(&path))?;
-                    Ok((number, body))
-                })
+                let part = file.slice(offset, len).map(|body| (number, body));
+                Box::pin(async move { part })
             })
             .boxed();
-        multipart(client, target, bodies, options.concurrency, progress)
-            .await
-            .map(|mut done| {
-                done.parts = count;
-                done
-            })
+        multipart(
+            client,
+            target,
+            bodies,
+            BodySource::File,
+            options.concurrency,
+            progress,
+        )
+        .await
+        .map(|mut done| {
+            done.parts = count;
+            done
+        })
     };
     if let Some(progress) = progress {
         progress.finish();
@@ -170,7 +191,8 @@ pub async fn upload_reader(
     let first = read_up_to(&mut reader, threshold).await?;
     let result = if (first.len() as u64) < threshold {
         let size = first.len() as u64;
-        let uploaded = put_single(client, target, Body::from_bytes(first)).await;
+        let uploaded =
+            put_single(client, target, Body::from_bytes(first), BodySource::Memory).await;
         if let (Ok(_), Some(progress)) = (&uploaded, progress) {
             progress.advance(size);
         }
@@ -211,7 +233,15 @@ pub async fn upload_reader(
             },
         )
         .boxed();
-        multipart(client, target, bodies, options.concurrency, progress).await
+        multipart(
+            client,
+            target,
+            bodies,
+            BodySource::Memory,
+            options.concurrency,
+            progress,
+        )
+        .await
     };
     if let Some(progress) = progress {
         progress.finish();
@@ -219,7 +249,7 @@ pub async fn upload_reader(
     result
 }
 
-/// A part to send, once read (and hashed).
+/// A part to send.
 type PartFuture = std::pin::Pin<Box<dyn Future<Output = Result<(u32, Body)>> + Send>>;
 /// The parts of an upload, in order.
 type PartStream = futures_util::stream::BoxStream<'static, PartFuture>;
@@ -248,41 +278,120 @@ async fn read_up_to(reader: &mut (impl AsyncRead + Unpin), limit: u64) -> Result
     Ok(buf.freeze())
 }
 
-/// The PutObject request of `body` to `target`, with its headers and a `Content-MD5`.
-pub fn put_object_request(target: &PutTarget, body: Body) -> Request {
-    let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
-        .body(body)
-        .with_content_md5();
-    request.headers(target.headers.clone())
+/// The PutObject request of `body` to `target`, with its headers, and the body's flexible
+/// `checksum` when one is given, else a `Content-MD5` (a file body's digests computed first:
+/// [`Body::compute_digests`]).
+pub fn put_object_request(
+    target: &PutTarget,
+    body: Body,
+    checksum: Option<PayloadChecksum>,
+) -> Request {
+    let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key)).body(body);
+    with_integrity(request, checksum).headers(target.headers.clone())
 }
 
 /// The UploadPart request of part `number` of upload `upload_id`, with `part_headers` (those
-/// of the target S3 wants on every part: SSE-C) and a `Content-MD5`.
+/// of the target S3 wants on every part: SSE-C), and the part's flexible `checksum` when one is
+/// given, else a `Content-MD5` (as [`put_object_request`]).
 pub fn upload_part_request(
     target: &PutTarget,
     upload_id: &str,
     number: u32,
     part_headers: HeaderMap,
     body: Body,
+    checksum: Option<PayloadChecksum>,
 ) -> Request {
-    Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
+    let request = Request::new(Method::PUT, Target::object(&target.bucket, &target.key))
         .query("partNumber", number.to_string())
         .query("uploadId", upload_id)
-        .body(body)
-        .with_content_md5()
-        .headers(part_headers)
+        .body(body);
+    with_integrity(request, checksum).headers(part_headers)
 }
 
-/// One PutObject with Content-MD5.
-async fn put_single(client: &S3Client, target: &PutTarget, body: Body) -> Result<Uploaded> {
+/// A body's guard against damage on the way: its flexible checksum, else its `Content-MD5`.
+fn with_integrity(request: Request, checksum: Option<PayloadChecksum>) -> Request {
+    match checksum {
+        Some(checksum) => request.checksum(checksum),
+        None => request.with_content_md5(),
+    }
+}
+
+/// The CreateMultipartUpload request for `target`: the headers S3 wants at creation, and the
+/// object's checksum `algorithm` and `kind` when it has one.
+pub fn create_multipart_upload_request(
+    target: &PutTarget,
+    checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+) -> Request {
+    let mut request = Request::new(Method::POST, Target::object(&target.bucket, &target.key))
+        .query("uploads", "")
+        .headers(target.headers_for(|what| !matches!(what, HeaderUse::Complete)));
+    if let Some((algorithm, kind)) = checksum {
+        request = request
+            .header("x-amz-checksum-algorithm", algorithm.as_str())
+            .header("x-amz-checksum-type", kind.as_str());
+    }
+    request
+}
+
+/// One PutObject of `body` (from `source`), with a flexible checksum when the connection's
+/// policy or the target asks for one, else with Content-MD5.
+async fn put_single(
+    client: &S3Client,
+    target: &PutTarget,
+    body: Body,
+    source: BodySource,
+) -> Result<Uploaded> {
     let size = body.len();
-    let response = client.send(put_object_request(target, body)).await?;
+    let payload = client.upload_payload(target.checksum_algorithm, source);
+    if payload.is_none() {
+        body.compute_digests().await?;
+    }
+    let response = client
+        .send(put_object_request(target, body, payload))
+        .await?;
+    let checksum = match payload {
+        Some(payload) => {
+            let digest = sent_digest(&response, payload.algorithm(), &target.key)?;
+            Some(Checksum::full_object(&digest))
+        }
+        None => None,
+    };
     Ok(Uploaded {
         etag: response.header("etag").map(unquote_etag),
         version_id: response.header("x-amz-version-id").map(str::to_owned),
         size,
         parts: 0,
+        checksum,
     })
+}
+
+/// The checksum a body was sent with (`what` names it), checked against the one S3 answered
+/// for it when it answered one: a different value means S3 stored other bytes than were sent.
+fn sent_digest(response: &Response, algorithm: ChecksumAlgorithm, what: &str) -> Result<Digest> {
+    let digest = response.sent_checksum().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Server,
+            format!("the {algorithm} checksum of {what} was not computed while it was sent"),
+        )
+    })?;
+    if let Some(answered) = response.header(algorithm.header_name()) {
+        match Checksum::parse(algorithm, answered) {
+            Ok(answered) if answered.as_bytes() != digest.as_bytes() => {
+                return Err(Error::new(
+                    ErrorKind::Server,
+                    format!(
+                        "S3 stored {what} with the {algorithm} checksum {answered}, but {} was \
+                         sent: the bytes stored are not the bytes sent; upload it again",
+                        digest.to_base64()
+                    ),
+                )
+                .with_retryable(false));
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "the checksum S3 answered cannot be verified"),
+        }
+    }
+    Ok(digest)
 }
 
 #[derive(Debug, Deserialize)]
@@ -303,46 +412,181 @@ struct CompleteMultipartUpload {
     parts: Vec<CompletedPart>,
 }
 
-#[derive(Debug, Serialize)]
+/// A part as CompleteMultipartUpload lists it: its ETag, its checksum (in the element of its
+/// algorithm, in the order S3's schema has them) and its number.
+#[derive(Debug, Default, Serialize)]
 struct CompletedPart {
     #[serde(rename = "ETag")]
     etag: String,
+    #[serde(rename = "ChecksumCRC32", skip_serializing_if = "Option::is_none")]
+    crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", skip_serializing_if = "Option::is_none")]
+    sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
     #[serde(rename = "PartNumber")]
     number: u32,
 }
 
-#[derive(Debug, Deserialize)]
+impl CompletedPart {
+    fn of(part: &StoredPart) -> Self {
+        let mut completed = CompletedPart {
+            etag: part.etag.clone(),
+            number: part.number,
+            ..CompletedPart::default()
+        };
+        if let Some(digest) = &part.checksum {
+            let value = Some(digest.to_base64());
+            match digest.algorithm() {
+                ChecksumAlgorithm::Crc32 => completed.crc32 = value,
+                ChecksumAlgorithm::Crc32c => completed.crc32c = value,
+                ChecksumAlgorithm::Crc64Nvme => completed.crc64nvme = value,
+                ChecksumAlgorithm::Sha1 => completed.sha1 = value,
+                ChecksumAlgorithm::Sha256 => completed.sha256 = value,
+            }
+        }
+        completed
+    }
+}
+
+/// The CompleteMultipartUpload document listing `parts` (in part order).
+pub(crate) fn complete_multipart_upload_xml(parts: &[StoredPart]) -> Result<String> {
+    let document = CompleteMultipartUpload {
+        xmlns: "http://s3.amazonaws.com/doc/2006-03-01/",
+        parts: parts.iter().map(CompletedPart::of).collect(),
+    };
+    crate::wire::xml::to_string("CompleteMultipartUpload", &document)
+}
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct CompleteMultipartUploadResult {
     #[serde(default, rename = "ETag")]
     etag: Option<String>,
+    #[serde(default, rename = "ChecksumCRC32")]
+    crc32: Option<String>,
+    #[serde(default, rename = "ChecksumCRC32C")]
+    crc32c: Option<String>,
+    #[serde(default, rename = "ChecksumCRC64NVME")]
+    crc64nvme: Option<String>,
+    #[serde(default, rename = "ChecksumSHA1")]
+    sha1: Option<String>,
+    #[serde(default, rename = "ChecksumSHA256")]
+    sha256: Option<String>,
+}
+
+impl CompleteMultipartUploadResult {
+    /// The object's `algorithm` checksum S3 answered, if it did.
+    fn checksum(&self, algorithm: ChecksumAlgorithm) -> Option<&str> {
+        match algorithm {
+            ChecksumAlgorithm::Crc32 => self.crc32.as_deref(),
+            ChecksumAlgorithm::Crc32c => self.crc32c.as_deref(),
+            ChecksumAlgorithm::Crc64Nvme => self.crc64nvme.as_deref(),
+            ChecksumAlgorithm::Sha1 => self.sha1.as_deref(),
+            ChecksumAlgorithm::Sha256 => self.sha256.as_deref(),
+        }
+    }
 }
 
 impl crate::wire::answer::XmlAnswer for CompleteMultipartUploadResult {
     const ROOT: &'static str = "CompleteMultipartUploadResult";
 }
 
-/// A part that was stored: its number, ETag and size.
-struct StoredPart {
-    number: u32,
-    etag: String,
-    size: u64,
+/// A part that was stored: its number, ETag, size and the checksum it was sent with.
+pub(crate) struct StoredPart {
+    pub(crate) number: u32,
+    pub(crate) etag: String,
+    pub(crate) size: u64,
+    pub(crate) checksum: Option<Digest>,
 }
 
-/// Runs a multipart upload of the parts `bodies` yields, `concurrency` at a time; aborts it
-/// when anything fails.
+/// The object checksum the `parts` (in part order) make as `kind`: the CRC of the whole object
+/// (their CRCs combined), or the composite checksum of their checksums. `None` when a part has
+/// none, or for a full-object SHA (SHAs do not combine).
+pub(crate) fn object_checksum(
+    algorithm: ChecksumAlgorithm,
+    kind: ChecksumType,
+    parts: &[StoredPart],
+) -> Option<Checksum> {
+    let digests: Option<Vec<Digest>> = parts.iter().map(|part| part.checksum).collect();
+    let digests = digests?;
+    match kind {
+        ChecksumType::Composite => Checksum::composite(algorithm, &digests),
+        ChecksumType::FullObject if algorithm.is_crc() => {
+            let (first, rest) = digests.split_first()?;
+            let whole = rest
+                .iter()
+                .try_fold(*first, |whole, next| whole.combine(next))?;
+            Some(Checksum::full_object(&whole))
+        }
+        ChecksumType::FullObject => None,
+    }
+}
+
+/// Why the object checksum S3 `answered` is not `ours`, if it is not (a value that cannot be
+/// read is only logged: it cannot be checked).
+fn checksum_mismatch(ours: &Checksum, answered: Option<&str>, key: &str) -> Option<String> {
+    let answered = answered?;
+    match Checksum::parse(ours.algorithm(), answered) {
+        Ok(theirs)
+            if theirs.as_bytes() != ours.as_bytes()
+                || theirs
+                    .parts()
+                    .zip(ours.parts())
+                    .is_some_and(|(a, b)| a != b) =>
+        {
+            Some(format!(
+                "S3 completed {key} with the {} checksum {theirs}, but the parts sent make \
+                 {ours}: the stored object may not be what was sent (it was not deleted)",
+                ours.algorithm()
+            ))
+        }
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(%err, "the object checksum S3 answered cannot be verified");
+            None
+        }
+    }
+}
+
+/// How one multipart upload sends its parts: each part's body form, and the object's checksum
+/// algorithm and type.
+#[derive(Debug, Clone, Copy)]
+struct MultipartPlan {
+    part_payload: Option<PayloadChecksum>,
+    checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+}
+
+impl MultipartPlan {
+    fn new(client: &S3Client, target: &PutTarget, source: BodySource) -> Self {
+        let settings = client.checksum_settings();
+        let checksum = settings
+            .algorithm_for(target.checksum_algorithm)
+            .map(|algorithm| (algorithm, settings.multipart_type(algorithm)));
+        MultipartPlan {
+            part_payload: client.upload_payload(target.checksum_algorithm, source),
+            checksum,
+        }
+    }
+}
+
+/// Runs a multipart upload of the parts `bodies` yields (from `source`), `concurrency` at a
+/// time; aborts it when anything fails.
 async fn multipart(
     client: &S3Client,
     target: &PutTarget,
     bodies: PartStream,
+    source: BodySource,
     concurrency: usize,
     progress: Option<&dyn Progress>,
 ) -> Result<Uploaded> {
-    let create = client
-        .request(Method::POST, Target::object(&target.bucket, &target.key))
-        .query("uploads", "")
-        .headers(target.headers_for(|what| !matches!(what, HeaderUse::Complete)));
-    let started: InitiateMultipartUploadResult = create.send().await?.xml().await?;
+    let plan = MultipartPlan::new(client, target, source);
+    let create = create_multipart_upload_request(target, plan.checksum);
+    let started: InitiateMultipartUploadResult = client.send(create).await?.xml().await?;
     let upload_id = started.upload_id;
     // If this future is dropped half-way (a timeout, Ctrl-C), the upload is aborted anyway.
     let mut guard = AbortOnDrop {
@@ -351,7 +595,16 @@ async fn multipart(
         key: target.key.clone(),
         upload_id: Some(upload_id.clone()),
     };
-    let result = upload_parts(client, target, &upload_id, bodies, concurrency, progress).await;
+    let result = upload_parts(
+        client,
+        target,
+        &upload_id,
+        plan,
+        bodies,
+        concurrency,
+        progress,
+    )
+    .await;
     match result {
         Ok((uploaded, None)) => {
             guard.upload_id = None;
@@ -415,6 +668,7 @@ async fn upload_parts<'a>(
     client: &'a S3Client,
     target: &'a PutTarget,
     upload_id: &'a str,
+    plan: MultipartPlan,
     bodies: PartStream,
     concurrency: usize,
     progress: Option<&'a dyn Progress>,
@@ -434,6 +688,7 @@ async fn upload_parts<'a>(
                     upload_id,
                     part_headers.clone(),
                     body,
+                    plan.part_payload,
                     progress,
                 )),
                 None => more = false,
@@ -447,20 +702,25 @@ async fn upload_parts<'a>(
     parts.sort_by_key(|part| part.number);
     let size = parts.iter().map(|part| part.size).sum();
     let expected_etag = multipart_etag(&parts);
-    let document = CompleteMultipartUpload {
-        xmlns: "http://s3.amazonaws.com/doc/2006-03-01/",
-        parts: parts
-            .iter()
-            .map(|part| CompletedPart {
-                etag: part.etag.clone(),
-                number: part.number,
-            })
-            .collect(),
+    let checksum = match plan.checksum {
+        Some((algorithm, kind)) => {
+            Some(object_checksum(algorithm, kind, &parts).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Server,
+                    format!("the parts' {algorithm} checksums do not make a {kind} checksum"),
+                )
+            })?)
+        }
+        None => None,
     };
-    let xml = crate::wire::xml::to_string("CompleteMultipartUpload", &document)?;
-    let completed = complete(client, target, upload_id, xml).await?;
+    let xml = complete_multipart_upload_xml(&parts)?;
+    let totals = checksum.as_ref().map(|checksum| (checksum, size));
+    let completed = complete(client, target, upload_id, xml, totals).await?;
     let etag = completed.0.etag.as_deref().map(unquote_etag);
-    let mismatch = match (&etag, expected_etag) {
+    let checksum_mismatch = checksum.as_ref().and_then(|ours| {
+        checksum_mismatch(ours, completed.0.checksum(ours.algorithm()), &target.key)
+    });
+    let etag_mismatch = match (&etag, expected_etag) {
         (Some(etag), Some(expected))
             if !completed.2 && looks_like_multipart_etag(etag) && *etag != expected =>
         {
@@ -478,24 +738,38 @@ async fn upload_parts<'a>(
             version_id: completed.1,
             size,
             parts: parts.len() as u32,
+            checksum,
         },
-        mismatch,
+        checksum_mismatch.or(etag_mismatch),
     ))
 }
 
-/// UploadPart: one part, with its own SHA-256 and Content-MD5.
+/// UploadPart: one part, with its flexible checksum (`payload`), else its SHA-256 and
+/// Content-MD5.
 async fn send_part(
     client: &S3Client,
     target: &PutTarget,
     upload_id: &str,
     part_headers: HeaderMap,
     body: PartFuture,
+    payload: Option<PayloadChecksum>,
     progress: Option<&dyn Progress>,
 ) -> Result<StoredPart> {
     let (number, body) = body.await?;
     let size = body.len();
-    let request = upload_part_request(target, upload_id, number, part_headers, body);
+    if payload.is_none() {
+        body.compute_digests().await?;
+    }
+    let request = upload_part_request(target, upload_id, number, part_headers, body, payload);
     let response = client.send(request).await?;
+    let checksum = match payload {
+        Some(payload) => Some(sent_digest(
+            &response,
+            payload.algorithm(),
+            &format!("part {number}"),
+        )?),
+        None => None,
+    };
     let etag = response.header("etag").map(str::to_owned).ok_or_else(|| {
         Error::new(
             ErrorKind::Server,
@@ -505,21 +779,37 @@ async fn send_part(
     if let Some(progress) = progress {
         progress.advance(size);
     }
-    Ok(StoredPart { number, etag, size })
+    Ok(StoredPart {
+        number,
+        etag,
+        size,
+        checksum,
+    })
 }
 
 /// The CompleteMultipartUpload request of upload `upload_id`: the `xml` listing the parts, and
 /// the target's headers S3 wants at completion (conditional writes: `If-None-Match`,
-/// `If-Match`).
+/// `If-Match`). With `totals` (the object's checksum and size, for an upload with checksums)
+/// S3 is told what to check: the checksum type, the object's size (`x-amz-mp-object-size`)
+/// and, for a full-object checksum, its value.
 pub fn complete_multipart_upload_request(
     target: &PutTarget,
     upload_id: &str,
     xml: String,
+    totals: Option<(&Checksum, u64)>,
 ) -> Request {
-    let request = Request::new(Method::POST, Target::object(&target.bucket, &target.key))
+    let mut request = Request::new(Method::POST, Target::object(&target.bucket, &target.key))
         .query("uploadId", upload_id)
         .header("content-type", "application/xml")
         .body(Body::from_bytes(xml));
+    if let Some((checksum, size)) = totals {
+        if checksum.kind() == ChecksumType::FullObject {
+            request = request.header(checksum.algorithm().header_name(), checksum.to_base64());
+        }
+        request = request
+            .header("x-amz-checksum-type", checksum.kind().as_str())
+            .header("x-amz-mp-object-size", size.to_string());
+    }
     request.headers(target.headers_for(|what| matches!(what, HeaderUse::Complete)))
 }
 
@@ -530,10 +820,11 @@ async fn complete(
     target: &PutTarget,
     upload_id: &str,
     xml: String,
+    totals: Option<(&Checksum, u64)>,
 ) -> Result<(CompleteMultipartUploadResult, Option<String>, bool)> {
     let mut attempt: u32 = 1;
     loop {
-        let request = complete_multipart_upload_request(target, upload_id, xml.clone());
+        let request = complete_multipart_upload_request(target, upload_id, xml.clone(), totals);
         let response = client.send(request).await?;
         let version_id = response.header("x-amz-version-id").map(str::to_owned);
         // With SSE-KMS (or DSSE) ETags are not digests of the content.
@@ -609,10 +900,11 @@ mod tests {
                 (CONTENT_TYPE, HeaderValue::from_static("text/plain")),
                 (IF_NONE_MATCH, HeaderValue::from_static("*")),
             ]),
+            checksum_algorithm: None,
         };
         let xml = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>\
                    <ETag>\"e1\"</ETag></Part></CompleteMultipartUpload>";
-        let request = complete_multipart_upload_request(&target, "u/1+", xml.to_owned());
+        let request = complete_multipart_upload_request(&target, "u/1+", xml.to_owned(), None);
         assert_eq!(request.method(), Method::POST);
         assert_eq!(
             crate::ops::testing::url(&request),
@@ -632,6 +924,7 @@ mod tests {
             number,
             etag: format!("\"{}\"", hex::encode(Md5::digest(bytes))),
             size: bytes.len() as u64,
+            checksum: None,
         };
         let etag = multipart_etag(&[part(b"a", 1), part(b"b", 2)]).unwrap();
         assert!(etag.ends_with("-2") && looks_like_multipart_etag(&etag));
@@ -639,11 +932,35 @@ mod tests {
             number: 1,
             etag: "opaque".into(),
             size: 1,
+            checksum: None,
         };
         assert_eq!(multipart_etag(&[kms]), None);
         assert!(!looks_like_multipart_etag(
             "9b2cf535f27731c974343645a3985328"
         ));
+    }
+
+    /// The object checksum S3 answers is compared with the one the parts make: another value
+    /// (or part count) is a mismatch; a value that cannot be read is not one.
+    #[test]
+    fn answered_object_checksums_are_checked() {
+        let digest = ChecksumAlgorithm::Crc32c.digest(b"part");
+        let composite = Checksum::composite(ChecksumAlgorithm::Crc32c, &[digest, digest]).unwrap();
+        let value = composite.to_string();
+        assert!(value.ends_with("-2"));
+        assert_eq!(checksum_mismatch(&composite, Some(&value), "k"), None);
+        assert_eq!(checksum_mismatch(&composite, None, "k"), None);
+        let three = value.replace("-2", "-3");
+        assert!(checksum_mismatch(&composite, Some(&three), "k").is_some());
+        let other = Checksum::full_object(&ChecksumAlgorithm::Crc32c.digest(b"other")).to_string();
+        let mismatch = checksum_mismatch(&composite, Some(&other), "k").unwrap();
+        assert!(
+            mismatch.contains("CRC32C") && mismatch.contains(&value),
+            "{mismatch}"
+        );
+        // moto without crc32c answers a 4-byte CRC for a CRC64NVME: not a mismatch.
+        let full = Checksum::full_object(&ChecksumAlgorithm::Crc64Nvme.digest(b"x"));
+        assert_eq!(checksum_mismatch(&full, Some("AAAAAA=="), "k"), None);
     }
 
     #[test]
@@ -672,12 +989,18 @@ mod send_probe {
             options,
             None,
         ));
-        assert_send(put_single(client, target, Body::empty()));
-        assert_send(complete(client, target, "id", String::new()));
+        assert_send(put_single(
+            client,
+            target,
+            Body::empty(),
+            BodySource::Memory,
+        ));
+        assert_send(complete(client, target, "id", String::new(), None));
         assert_send(multipart(
             client,
             target,
             futures_util::stream::empty().boxed(),
+            BodySource::File,
             1,
             None,
         ));
@@ -685,6 +1008,7 @@ mod send_probe {
             client,
             target,
             "id",
+            MultipartPlan::new(client, target, BodySource::File),
             futures_util::stream::empty().boxed(),
             1,
             None,
@@ -695,6 +1019,7 @@ mod send_probe {
             "id",
             HeaderMap::new(),
             ready_err(Error::new(ErrorKind::Server, "x")),
+            None,
             None,
         ));
     }

@@ -1,48 +1,103 @@
-//! Request bodies: empty, bytes in memory, or a file streamed from disk. Each knows its length,
-//! its SHA-256 (signed in `x-amz-content-sha256`) and its MD5 (sent as `Content-MD5`).
+//! Request bodies: empty, bytes in memory, or a file (or a range of one) streamed from disk.
+//! Each knows its length; its SHA-256 (signed in `x-amz-content-sha256`) and MD5 (sent as
+//! `Content-MD5`) are computed only when a request needs them, once. A body streamed
+//! aws-chunked with a flexible checksum never needs them: its file is read once, while it is
+//! sent.
+//!
+//! A file body remembers the file's size and modification time when it was made. Every read
+//! checks them at its start and again after its last byte, so a file changed while it was
+//! being read is an error (the upload is cut off and fails) rather than an object of torn
+//! content. (A body sent signed by its SHA-256 is also refused by S3 when its bytes no longer
+//! match the hash, which covers an HTTP client that stops reading at the declared length.)
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::wire::checksum::{self, ChecksumAlgorithm};
 use crate::wire::signer::EMPTY_SHA256;
 use base64::Engine as _;
 use bytes::Bytes;
+use futures_util::StreamExt;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// The size of the buffer files are read with.
 const READ_CHUNK: usize = 256 * 1024;
 
-/// A request body with its digests.
+/// A request body. Clones share the digests once computed.
 #[derive(Debug, Clone)]
 pub struct Body {
     content: Content,
     len: u64,
-    sha256_hex: String,
-    md5: [u8; 16],
+    digests: Arc<OnceLock<Digests>>,
 }
 
 #[derive(Debug, Clone)]
 enum Content {
     Bytes(Bytes),
-    /// `len` bytes of a file from `offset`.
+    /// `len` bytes of a file from `offset`, as the file was when the body was made.
     File {
         path: PathBuf,
         offset: u64,
+        version: FileVersion,
     },
+}
+
+/// The SHA-256 and MD5 of a body.
+#[derive(Debug, Clone)]
+struct Digests {
+    sha256_hex: String,
+    md5: [u8; 16],
+}
+
+impl Digests {
+    fn of(bytes: &[u8]) -> Self {
+        Digests {
+            sha256_hex: hex::encode(Sha256::digest(bytes)),
+            md5: Md5::digest(bytes).into(),
+        }
+    }
+}
+
+/// What says a file is still the one a body was made of: its size and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileVersion {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl FileVersion {
+    fn of(metadata: &std::fs::Metadata) -> Self {
+        FileVersion {
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        }
+    }
+
+    /// An `InvalidData` error (the send path's "body changed") when `now` is not this version.
+    fn check(&self, path: &Path, now: FileVersion) -> std::io::Result<()> {
+        if now == *self {
+            return Ok(());
+        }
+        let what = if now.len != self.len {
+            format!("its size went from {} to {} bytes", self.len, now.len)
+        } else {
+            "its modification time changed".to_owned()
+        };
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} changed while being read: {what}", path.display()),
+        ))
+    }
 }
 
 impl Body {
     /// No body.
     pub fn empty() -> Self {
-        Body {
-            content: Content::Bytes(Bytes::new()),
-            len: 0,
-            sha256_hex: EMPTY_SHA256.to_owned(),
-            md5: Md5::digest(b"").into(),
-        }
+        Self::from_bytes(Bytes::new())
     }
 
     /// A body held in memory.
@@ -50,70 +105,76 @@ impl Body {
         let bytes = bytes.into();
         Body {
             len: bytes.len() as u64,
-            sha256_hex: hex::encode(Sha256::digest(&bytes)),
-            md5: Md5::digest(&bytes).into(),
             content: Content::Bytes(bytes),
+            digests: Arc::default(),
         }
     }
 
-    /// A body streamed from a file. The file is read once here to compute its digests (in
-    /// bounded memory) and again when sent; if it changes in between, S3 refuses the upload
-    /// because the signed SHA-256 no longer matches.
+    /// A body streamed from a file, as it is now (its size and modification time are kept:
+    /// a read that finds them changed fails). Nothing is read here.
     pub async fn file(path: impl AsRef<Path>) -> Result<Self> {
         Self::file_range(path, 0, None).await
     }
 
     /// A body of `len` bytes of a file from `offset` (`None`: to the end), streamed like
-    /// [`Body::file`]. Multipart uploads send each part this way.
+    /// [`Body::file`]. A range past the file's end is refused.
     pub async fn file_range(path: impl AsRef<Path>, offset: u64, len: Option<u64>) -> Result<Self> {
         let path = path.as_ref().to_owned();
-        tokio::task::spawn_blocking(move || Self::hash_file_range(path, offset, len))
-            .await
-            .map_err(|err| {
-                Error::new(
-                    crate::ErrorKind::Server,
-                    format!("hashing task failed: {err}"),
-                )
-            })?
-    }
-
-    fn hash_file_range(path: PathBuf, offset: u64, len: Option<u64>) -> Result<Self> {
-        let mut file = std::fs::File::open(&path)?;
-        if !file.metadata()?.is_file() {
+        let metadata = tokio::fs::metadata(&path).await?;
+        if !metadata.is_file() {
             return Err(Error::new(
-                crate::ErrorKind::InvalidInput,
+                ErrorKind::InvalidInput,
                 format!("{} is not a regular file", path.display()),
             ));
         }
-        file.seek(SeekFrom::Start(offset))?;
-        let mut reader = file.take(len.unwrap_or(u64::MAX));
-        let mut sha = Sha256::new();
-        let mut md5 = Md5::new();
-        let mut read = 0u64;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            sha.update(&buf[..n]);
-            md5.update(&buf[..n]);
-            read += n as u64;
-        }
-        if let Some(len) = len.filter(|len| *len != read) {
+        let version = FileVersion::of(&metadata);
+        let whole = Body {
+            len: version.len,
+            content: Content::File {
+                path,
+                offset: 0,
+                version,
+            },
+            digests: Arc::default(),
+        };
+        let len = len.unwrap_or(version.len.saturating_sub(offset));
+        whole.slice(offset, len)
+    }
+
+    /// `len` bytes of this body from `offset`: for a file, a range of the same file as it was
+    /// when this body was made (the parts of one multipart upload share that). A range past
+    /// the end is an error saying the content changed.
+    pub fn slice(&self, offset: u64, len: u64) -> Result<Self> {
+        let end = offset.checked_add(len).filter(|end| *end <= self.len);
+        let Some(end) = end else {
+            let what = match &self.content {
+                Content::File { path, .. } => path.display().to_string(),
+                Content::Bytes(_) => "the body".to_owned(),
+            };
             return Err(Error::new(
-                crate::ErrorKind::InvalidInput,
+                ErrorKind::InvalidInput,
                 format!(
-                    "{} ended after {read} of {len} bytes: it changed while being read",
-                    path.display()
+                    "{what} ends after {} bytes, before {offset} + {len}: it changed while being read",
+                    self.len
                 ),
             ));
-        }
+        };
+        let content = match &self.content {
+            Content::Bytes(bytes) => Content::Bytes(bytes.slice(offset as usize..end as usize)),
+            Content::File {
+                path,
+                offset: start,
+                version,
+            } => Content::File {
+                path: path.clone(),
+                offset: start + offset,
+                version: *version,
+            },
+        };
         Ok(Body {
-            content: Content::File { path, offset },
-            len: read,
-            sha256_hex: hex::encode(sha.finalize()),
-            md5: md5.finalize().into(),
+            content,
+            len,
+            digests: Arc::default(),
         })
     }
 
@@ -127,19 +188,77 @@ impl Body {
         self.len == 0
     }
 
-    /// The hex SHA-256 of the content.
+    /// Computes the SHA-256 and MD5 now, if not yet known: a file is read once for both (off
+    /// the async threads). The send path does this before it signs a body by its SHA-256; do
+    /// it before [`Body::content_md5`] on a file body. Bytes in memory need nothing.
+    pub async fn compute_digests(&self) -> Result<()> {
+        if self.digests.get().is_some() {
+            return Ok(());
+        }
+        let Content::File {
+            path,
+            offset,
+            version,
+        } = &self.content
+        else {
+            self.digests();
+            return Ok(());
+        };
+        let (path, offset, version, len) = (path.clone(), *offset, *version, self.len);
+        let digests =
+            tokio::task::spawn_blocking(move || hash_file_range(&path, offset, len, version))
+                .await
+                .map_err(|err| {
+                    Error::new(ErrorKind::Server, format!("hashing task failed: {err}"))
+                })?
+                .map_err(read_error)?;
+        let _ = self.digests.set(digests);
+        Ok(())
+    }
+
+    /// The digests: computed now for bytes in memory; for a file, those
+    /// [`Body::compute_digests`] computed, else computed here, blocking the thread (a file
+    /// that cannot be read then gets digests of nothing, which S3 refuses).
+    fn digests(&self) -> &Digests {
+        if let Some(digests) = self.digests.get() {
+            return digests;
+        }
+        let digests = match &self.content {
+            Content::Bytes(bytes) => Digests::of(bytes),
+            Content::File {
+                path,
+                offset,
+                version,
+            } => hash_file_range(path, *offset, self.len, *version).unwrap_or_else(|err| {
+                tracing::warn!(path = %path.display(), error = %err, "a file body could not be hashed");
+                Digests::of(b"")
+            }),
+        };
+        self.digests.get_or_init(|| digests)
+    }
+
+    /// The hex SHA-256 of the content (see [`Body::compute_digests`] for a file).
     pub fn sha256_hex(&self) -> &str {
-        &self.sha256_hex
+        if self.is_empty() {
+            return EMPTY_SHA256;
+        }
+        &self.digests().sha256_hex
     }
 
-    /// The base64 MD5 of the content, as `Content-MD5` wants it.
+    /// The base64 MD5 of the content, as `Content-MD5` wants it (see
+    /// [`Body::compute_digests`] for a file).
     pub fn content_md5(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(self.md5)
+        base64::engine::general_purpose::STANDARD.encode(self.md5())
     }
 
-    /// The MD5 of the content.
+    /// The MD5 of the content (see [`Body::compute_digests`] for a file).
     pub fn md5(&self) -> [u8; 16] {
-        self.md5
+        self.digests().md5
+    }
+
+    /// Whether the SHA-256 and MD5 have been computed (bytes in memory: on first use).
+    pub fn digests_known(&self) -> bool {
+        self.digests.get().is_some()
     }
 
     /// The file the body streams from, if it is a file.
@@ -167,7 +286,9 @@ impl Body {
     }
 
     /// The content as a stream of pieces, read from the start (a file is opened anew: each
-    /// call reads it again).
+    /// call reads it again). A file whose size or modification time is not what it was when
+    /// the body was made ends the stream with an `InvalidData` error, checked at the start and
+    /// again after the last byte.
     pub(crate) async fn stream(&self) -> Result<BodyStream> {
         match &self.content {
             Content::Bytes(bytes) => {
@@ -176,20 +297,33 @@ impl Body {
                     (!bytes.is_empty()).then_some(Ok(bytes)),
                 )))
             }
-            Content::File { path, offset } => {
+            Content::File {
+                path,
+                offset,
+                version,
+            } => {
                 let mut file = tokio::fs::File::open(path).await?;
+                version
+                    .check(path, FileVersion::of(&file.metadata().await?))
+                    .map_err(read_error)?;
                 file.seek(SeekFrom::Start(*offset)).await?;
-                Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                    file.take(self.len),
-                    READ_CHUNK,
-                )))
+                let (path, version) = (path.clone(), *version);
+                let unchanged = futures_util::stream::once(async move {
+                    let now = tokio::fs::metadata(&path).await;
+                    now.and_then(|now| version.check(&path, FileVersion::of(&now)))
+                        .err()
+                        .map(Err)
+                })
+                .filter_map(std::future::ready);
+                let content =
+                    tokio_util::io::ReaderStream::with_capacity(file.take(self.len), READ_CHUNK);
+                Ok(Box::pin(content.chain(unchanged)))
             }
         }
     }
 
     /// The `algorithm` checksum of the content (a file is read for it).
     pub(crate) async fn checksum(&self, algorithm: ChecksumAlgorithm) -> Result<checksum::Digest> {
-        use futures_util::StreamExt;
         if let Content::Bytes(bytes) = &self.content {
             return Ok(algorithm.digest(bytes));
         }
@@ -202,6 +336,49 @@ impl Body {
     }
 }
 
+/// The digests of `len` bytes of the file at `path` from `offset`, which must still be
+/// `version` before and after the read.
+fn hash_file_range(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    version: FileVersion,
+) -> std::io::Result<Digests> {
+    let mut file = std::fs::File::open(path)?;
+    version.check(path, FileVersion::of(&file.metadata()?))?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut reader = file.take(len);
+    let mut sha = Sha256::new();
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        md5.update(&buf[..n]);
+    }
+    version.check(path, FileVersion::of(&std::fs::metadata(path)?))?;
+    Ok(Digests {
+        sha256_hex: hex::encode(sha.finalize()),
+        md5: md5.finalize().into(),
+    })
+}
+
+/// The error of a failed read of a file body: a file that changed is an `invalid_input` error
+/// (sending again cannot help), other failures as their kind says.
+fn read_error(err: std::io::Error) -> Error {
+    if err.kind() == std::io::ErrorKind::InvalidData {
+        return Error::new(
+            ErrorKind::InvalidInput,
+            format!("{err}; upload it again once it no longer changes"),
+        )
+        .with_retryable(false);
+    }
+    Error::from(err)
+}
+
 /// A body's content as a stream of pieces ([`Body::stream`]).
 pub(crate) type BodyStream =
     std::pin::Pin<Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send>>;
@@ -211,14 +388,13 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    async fn reqwest_body_bytes(body: reqwest::Body) -> Vec<u8> {
-        use futures_util::StreamExt;
+    async fn reqwest_body_bytes(body: reqwest::Body) -> std::io::Result<Vec<u8>> {
         let mut stream = http_body_util::BodyDataStream::new(body);
         let mut out = Vec::new();
         while let Some(chunk) = stream.next().await {
-            out.extend_from_slice(&chunk.unwrap());
+            out.extend_from_slice(&chunk.map_err(std::io::Error::other)?);
         }
-        out
+        Ok(out)
     }
 
     #[tokio::test]
@@ -229,6 +405,7 @@ mod tests {
         let from_file = Body::file(file.path()).await.unwrap();
         let from_bytes = Body::from_bytes(data.clone());
         assert_eq!(from_file.len(), data.len() as u64);
+        from_file.compute_digests().await.unwrap();
         assert_eq!(from_file.sha256_hex(), from_bytes.sha256_hex());
         assert_eq!(from_file.content_md5(), from_bytes.content_md5());
         assert_eq!(
@@ -242,13 +419,97 @@ mod tests {
             part.sha256_hex(),
             Body::from_bytes(data[1000..6000].to_vec()).sha256_hex()
         );
-        let bytes = reqwest_body_bytes(part.to_reqwest().await.unwrap()).await;
+        let bytes = reqwest_body_bytes(part.to_reqwest().await.unwrap())
+            .await
+            .unwrap();
         assert_eq!(bytes, &data[1000..6000]);
+        let sliced = from_file.slice(2000, 10).unwrap();
+        assert_eq!(sliced.md5(), from_bytes.slice(2000, 10).unwrap().md5());
+        assert!(from_file.slice(999_995, 10).is_err());
         assert!(
             Body::file_range(file.path(), 999_000, Some(5000))
                 .await
                 .is_err()
         );
         assert_eq!(Body::empty().content_md5(), "1B2M2Y8AsgTpgAmY7PhCfg==");
+    }
+
+    /// Making a file body reads nothing (a file that cannot be read still makes one), and the
+    /// digests are computed on demand, once, shared by clones.
+    #[tokio::test]
+    async fn a_file_body_is_hashed_only_when_asked() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"hello").unwrap();
+        let body = Body::file(file.path()).await.unwrap();
+        assert!(!body.digests_known());
+        let clone = body.clone();
+        clone.compute_digests().await.unwrap();
+        assert!(body.digests_known());
+        assert_eq!(body.content_md5(), "XUFAKrxLKna5cZ2REBfFkg==");
+        let bytes = Body::from_bytes("hello");
+        assert!(!bytes.digests_known());
+        assert_eq!(bytes.sha256_hex(), body.sha256_hex());
+    }
+
+    /// Drains `body`'s stream: its bytes, or the first error (also one at the start).
+    async fn read_all(body: &Body) -> Result<Vec<u8>> {
+        let mut stream = body.stream().await?;
+        let mut out = Vec::new();
+        while let Some(piece) = stream.next().await {
+            out.extend_from_slice(&piece.map_err(read_error)?);
+        }
+        Ok(out)
+    }
+
+    /// Sets the file's modification time `secs` seconds later than it is.
+    fn touch_later(path: &Path, secs: u64) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        let modified = file.metadata().unwrap().modified().unwrap();
+        file.set_modified(modified + std::time::Duration::from_secs(secs))
+            .unwrap();
+    }
+
+    /// A file changed after its body was made (same size and another modification time, or
+    /// another size) fails every read (the stream, the checksum, the digests) with an
+    /// `invalid_input` error that is not retried; one changed while it is streamed fails the
+    /// stream at its end.
+    #[tokio::test]
+    async fn a_changed_file_fails_its_reads() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"first version").unwrap();
+        let body = Body::file(file.path()).await.unwrap();
+        let part = body.slice(0, 5).unwrap();
+        assert_eq!(read_all(&part).await.unwrap(), b"first");
+
+        let mut stream = body.stream().await.unwrap();
+        std::fs::write(file.path(), b"other version").unwrap();
+        touch_later(file.path(), 5);
+        let mut failed = None;
+        while let Some(piece) = stream.next().await {
+            if let Err(err) = piece {
+                failed = Some(err);
+            }
+        }
+        let failed = failed.expect("a file changed while streamed ended well");
+        assert_eq!(failed.kind(), std::io::ErrorKind::InvalidData);
+
+        for body in [&body, &part] {
+            let err = read_all(body).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert!(!err.is_retryable());
+            assert!(
+                err.to_string().contains("changed while being read"),
+                "{err}"
+            );
+            assert!(body.checksum(ChecksumAlgorithm::Crc32c).await.is_err());
+            let err = body.compute_digests().await.unwrap_err();
+            assert!(
+                err.to_string().contains("modification time changed"),
+                "{err}"
+            );
+        }
+        std::fs::write(file.path(), b"short").unwrap();
+        let err = body.compute_digests().await.unwrap_err();
+        assert!(err.to_string().contains("size went from 13 to 5"), "{err}");
     }
 }

@@ -148,6 +148,14 @@ impl S3Client {
             }
             _ => None,
         };
+        // A body signed by its SHA-256 is hashed once (a file is read for it); an aws-chunked
+        // body never is.
+        if !matches!(
+            request.payload_checksum(),
+            Some(PayloadChecksum::Chunked { .. })
+        ) {
+            request.body_ref().compute_digests().await?;
+        }
         let mut attempt = 1;
         let mut clock_corrected = false;
         let mut retry_cost = None;

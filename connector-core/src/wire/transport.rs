@@ -108,16 +108,10 @@ async fn send_http(
             )?;
             headers.insert(http::header::CONTENT_LENGTH, encoder.encoded_len().into());
             let sent = SentPayloadChecksum::Streamed(encoder.sent_checksum());
-            let encoder = encoder.map(|piece| {
-                piece.map_err(|err| -> Box<dyn std::error::Error + Send + Sync> {
-                    match err.kind() {
-                        // The body gave more or fewer bytes than it declared.
-                        std::io::ErrorKind::InvalidData => Box::new(BodyChanged(err.to_string())),
-                        _ => Box::new(err),
-                    }
-                })
-            });
-            (reqwest::Body::wrap_stream(encoder), sent)
+            (
+                reqwest::Body::wrap_stream(encoder.map(body_changed_errors)),
+                sent,
+            )
         }
         plain => {
             if !request.body.is_empty() || matches!(request.method, Method::PUT | Method::POST) {
@@ -127,7 +121,14 @@ async fn send_http(
                 Payload::PlainWithChecksum(digest) => SentPayloadChecksum::Known(*digest),
                 _ => SentPayloadChecksum::None,
             };
-            (request.body.to_reqwest().await?, sent)
+            let body = match request.body.file_path() {
+                // A file that changes while it is read ends its stream with an error.
+                Some(_) => reqwest::Body::wrap_stream(
+                    request.body.stream().await?.map(body_changed_errors),
+                ),
+                None => request.body.to_reqwest().await?,
+            };
+            (body, sent)
         }
     };
     tracing::debug!(method = %request.method, path = request.url.path(), "sending");
@@ -148,6 +149,19 @@ async fn send_http(
         })?;
     tracing::debug!(status = response.status().as_u16(), "answered");
     Ok(Response::streaming(response, request.method == Method::HEAD).with_sent_checksum(sent))
+}
+
+/// A piece of a streamed body, its `InvalidData` error (the body gave more or fewer bytes than
+/// it declared, or its file changed while it was read) made a [`BodyChanged`].
+fn body_changed_errors(
+    piece: std::io::Result<bytes::Bytes>,
+) -> std::result::Result<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    piece.map_err(|err| -> Box<dyn std::error::Error + Send + Sync> {
+        match err.kind() {
+            std::io::ErrorKind::InvalidData => Box::new(BodyChanged(err.to_string())),
+            _ => Box::new(err),
+        }
+    })
 }
 
 /// A streamed body that gave more or fewer bytes than it declared: its file changed after it

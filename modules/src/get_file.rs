@@ -3,11 +3,12 @@
 use base64::Engine as _;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
-use connector_core::ops::download::{self, ObjectSource};
+use connector_core::ops::download::{self, ObjectSource, Verified};
 use connector_core::ops::part_file;
 use connector_core::ops::transfer::TransferSettings;
 use connector_core::wire::headers;
 use connector_core::wire::headers::ObjectInfo;
+use connector_core::wire::payload::ChecksumPolicy;
 use connector_core::wire::s3_error;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait,
@@ -91,7 +92,8 @@ pub struct GetFileOutput {
     pub key: String,
     /// Size in bytes of what was downloaded (of the range, for a range).
     pub size: u64,
-    /// The file's type, dates, storage class and metadata.
+    /// The file's type, dates, storage class, metadata and stored checksum (with `save_to`,
+    /// the checksum the saved bytes were checked against).
     #[serde(flatten)]
     pub info: ObjectInfo,
     /// For a range: which bytes these are, e.g. `bytes 0-99/5000`.
@@ -190,6 +192,11 @@ impl Module for GetFile {
             let fetched =
                 download::fetch_to_path(client, &source, dest, &options, ctx.progress()).await?;
             let mut output = describe(&input, &fetched.headers);
+            // The checksum the bytes were checked against (a HEAD's, for a download in
+            // ranges, whose answers carry none).
+            if let Verified::Checksum(checksum) = &fetched.verified {
+                output.info.checksum = Some(checksum.into());
+            }
             output.content_range = None;
             output.size = fetched.size;
             output.saved_to = Some(dest.display().to_string());
@@ -197,10 +204,13 @@ impl Module for GetFile {
         }
 
         let range = input.range.as_deref().map(normalize_range).transpose()?;
+        // The stored checksum, shown in the output (S3 sends none with a range).
+        let checksum_mode = client.checksum_settings().policy == ChecksumPolicy::WhenSupported;
         let response = client
             .request(Method::GET, Target::object(&input.bucket, &input.key))
             .query_opt("versionId", input.version_id.as_deref())
             .header_opt("range", range)
+            .header_opt("x-amz-checksum-mode", checksum_mode.then_some("ENABLED"))
             .send()
             .await
             .map_err(|err| s3_error::name_missing_object(err, &input.bucket, &input.key))?;

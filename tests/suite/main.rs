@@ -26,3 +26,4 @@ mod service;
 mod signing;
 mod store;
 mod transfers;
+mod verified_downloads;

@@ -6,6 +6,7 @@ use connector_core::framework::validate;
 use connector_core::ops::download::{self, ObjectSource, Verified};
 use connector_core::ops::part_file;
 use connector_core::ops::transfer::TransferSettings;
+use connector_core::wire::checksum::{Checksum, ChecksumType};
 use connector_core::wire::headers;
 use connector_core::wire::headers::ObjectInfo;
 use connector_core::wire::payload::ChecksumPolicy;
@@ -149,8 +150,8 @@ impl Module for GetFile {
     const NAME: &'static str = "get_file";
     const LABEL: &'static str = "Get File";
     const KIND: ModuleKind = ModuleKind::Action;
-    const DESCRIPTION: &'static str =
-        "Downloads a file from a bucket: its content and metadata, or saved to a local path.";
+    const DESCRIPTION: &'static str = "Downloads a file from a bucket: its content and metadata, or saved to a local path; \
+         the bytes are checked against the checksum stored with the file (or its MD5).";
 
     fn validate(&self, input: &GetFileInput) -> Result<()> {
         if let Some(range) = &input.range {
@@ -235,6 +236,16 @@ impl Module for GetFile {
                 ErrorKind::InvalidInput => too_large(cap + 1, cap),
                 _ => err,
             })?;
+        // The whole object's bytes are checked against its full-object checksum.
+        let stored = output.info.checksum.as_ref();
+        if let Some(stored) = stored
+            .filter(|_| input.range.is_none())
+            .and_then(|stored| stored.verifiable())
+            .filter(|stored| stored.kind() == ChecksumType::FullObject)
+        {
+            let received = Checksum::full_object(&stored.algorithm().digest(&bytes));
+            download::check_received(&input.key, &stored, &received)?;
+        }
         output.size = bytes.len() as u64;
         output.content_text = std::str::from_utf8(&bytes).ok().map(str::to_owned);
         output.content_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));

@@ -358,3 +358,73 @@ async fn head_refused_for_checksum_mode_is_retried_without_it() {
     assert_eq!(proxy.count(&Match::head()), 2);
     assert_eq!(proxy.pending(), 0);
 }
+
+/// A range that breaks off is resumed from the byte it reached, and its CRC continues over
+/// the resumed bytes: the download is still verified.
+#[tokio::test]
+async fn a_resumed_range_keeps_its_crc() {
+    let Some(moto) = Moto::start() else { return };
+    let upstream = moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream).await;
+    let ctx = Context::new(moto.connection().with_endpoint_url(proxy.endpoint())).unwrap();
+    let client = ctx.client();
+    create_bucket(client, "resume").await;
+    let data = data(13 * MIB, 8);
+    let algorithm = ChecksumAlgorithm::Crc64Nvme;
+    let kind = ChecksumType::FullObject;
+    multipart_upload(client, "resume", "r.bin", &parts_of(&data), algorithm, kind).await;
+    proxy.inject_once(
+        Match::get().path("r.bin"),
+        Fault::DropResponse {
+            after_bytes: 2_000_001,
+        },
+    );
+    let (fetched, dir) = download(client, "resume", "r.bin").await;
+    let fetched = fetched.unwrap_or_else(|err| panic!("{}", err.to_json()));
+    assert_eq!(proxy.pending(), 0, "the fault was not used");
+    let expected = Checksum::full_object(&algorithm.digest(&data));
+    assert_eq!(fetched.verified, Verified::Checksum(expected));
+    assert!(saved(&dir) == data);
+}
+
+/// get_file returning the content inline checks it against a full-object checksum too.
+#[tokio::test]
+async fn inline_content_is_checked_against_the_checksum() {
+    let Some(moto) = Moto::start() else { return };
+    let upstream = moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream).await;
+    let via_proxy = moto.connection().with_endpoint_url(proxy.endpoint());
+    let ctx = Context::new(via_proxy.clone()).unwrap();
+    let client = ctx.client();
+    create_bucket(client, "inline").await;
+    let small = data(3000, 9);
+    client
+        .request(Method::PUT, Target::object("inline", "i.bin"))
+        .body(Body::from_bytes(small.clone()))
+        .checksum(PayloadChecksum::Header(ChecksumAlgorithm::Crc32))
+        .send()
+        .await
+        .unwrap();
+    let input = json!({"bucket": "inline", "key": "i.bin"});
+    let ok = connector_core::Registry::global()
+        .invoke(&ctx, "get_file", input.clone())
+        .await
+        .unwrap();
+    assert_eq!(ok["checksum"]["algorithm"], "CRC32");
+    proxy.inject_once(Match::get(), Fault::FlipResponseByte { at: 10 });
+    let err = connector_core::Registry::global()
+        .invoke(&ctx, "get_file", input)
+        .await
+        .expect_err("damaged content must not be returned");
+    assert_eq!(err.kind(), ErrorKind::Network, "{}", err.to_json());
+    assert!(err.is_retryable());
+    assert_eq!(proxy.pending(), 0);
+}

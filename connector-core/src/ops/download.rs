@@ -171,19 +171,7 @@ async fn fetch_into(
                     "the ranges' checksums could not be put together; nothing was saved",
                 )
             })?;
-            if received != *stored {
-                return Err(Error::new(
-                    ErrorKind::Network,
-                    format!(
-                        "the downloaded bytes of {} do not match the object's {} checksum \
-                         (stored {stored}, received {received}): they were damaged on the way, \
-                         so nothing was saved; download it again",
-                        source.key,
-                        stored.algorithm()
-                    ),
-                )
-                .with_retryable(true));
-            }
+            check_received(&source.key, stored, &received)?;
             Verified::Checksum(stored.clone())
         }
         None => verify_md5(&headers, temp).await?,
@@ -193,6 +181,24 @@ async fn fetch_into(
         headers,
         verified,
     })
+}
+
+/// Checks the checksum of the bytes `received` of `key` against the one S3 `stored`: a
+/// mismatch is a retryable `network` error (the bytes were damaged on the way).
+pub fn check_received(key: &str, stored: &Checksum, received: &Checksum) -> Result<()> {
+    if received == stored {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Network,
+        format!(
+            "the downloaded bytes of {key} do not match the object's {} checksum (stored \
+             {stored}, received {received}): they were damaged on the way and were not kept; \
+             download it again",
+            stored.algorithm()
+        ),
+    )
+    .with_retryable(true))
 }
 
 /// Checks the saved file against the object's MD5 when its ETag is one.

@@ -59,21 +59,22 @@ fn element(xml: &str, name: &str) -> String {
 }
 
 /// A multipart upload of `parts` made with raw requests, created with `algorithm` and `kind`:
-/// the server computes the object's checksum itself (moto from its own CRC code).
+/// the server computes the object's checksum itself (moto from its own CRC code). Without a
+/// kind, the store's default (composite, full-object for CRC64NVME).
 async fn multipart_upload(
     client: &S3Client,
     bucket: &str,
     key: &str,
     parts: &[&[u8]],
     algorithm: ChecksumAlgorithm,
-    kind: ChecksumType,
+    kind: impl Into<Option<ChecksumType>>,
 ) {
     let target = || Target::object(bucket, key);
     let created = client
         .request(Method::POST, target())
         .query("uploads", "")
         .header("x-amz-checksum-algorithm", algorithm.as_str())
-        .header("x-amz-checksum-type", kind.as_str())
+        .header_opt("x-amz-checksum-type", kind.into().map(ChecksumType::as_str))
         .send()
         .await
         .expect("create the multipart upload")
@@ -427,4 +428,45 @@ async fn inline_content_is_checked_against_the_checksum() {
     assert_eq!(err.kind(), ErrorKind::Network, "{}", err.to_json());
     assert!(err.is_retryable());
     assert_eq!(proxy.pending(), 0);
+}
+
+/// A multipart object whose stored checksum's type the store does not say (moto's HEAD of an
+/// upload created without `x-amz-checksum-type`: the bare value, no type, no count) is fetched
+/// in ranges laid out like the parts and checked both ways: as the composite of the parts'
+/// digests, and (a CRC) as their combination.
+#[tokio::test]
+async fn a_checksum_of_unstated_type_is_checked_both_ways() {
+    let Some(moto) = Moto::start() else { return };
+    let ctx = Context::new(moto.connection()).unwrap();
+    let client = ctx.client();
+    create_bucket(client, "unstated").await;
+    let data = data(13 * MIB + 11, 10);
+    let digests = |algorithm: ChecksumAlgorithm| -> Vec<Digest> {
+        parts_of(&data)
+            .iter()
+            .map(|part| algorithm.digest(part))
+            .collect()
+    };
+    let cases = [
+        (
+            ChecksumAlgorithm::Crc32c,
+            Checksum::composite(
+                ChecksumAlgorithm::Crc32c,
+                &digests(ChecksumAlgorithm::Crc32c),
+            )
+            .unwrap(),
+        ),
+        (
+            ChecksumAlgorithm::Crc64Nvme,
+            Checksum::full_object(&ChecksumAlgorithm::Crc64Nvme.digest(&data)),
+        ),
+    ];
+    for (algorithm, expected) in cases {
+        let key = format!("unstated-{algorithm}");
+        multipart_upload(client, "unstated", &key, &parts_of(&data), algorithm, None).await;
+        let (fetched, dir) = download(client, "unstated", &key).await;
+        let fetched = fetched.unwrap_or_else(|err| panic!("{key}: {}", err.to_json()));
+        assert_eq!(fetched.verified, Verified::Checksum(expected), "{key}");
+        assert!(saved(&dir) == data, "{key}: the saved bytes differ");
+    }
 }

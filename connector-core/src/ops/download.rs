@@ -9,7 +9,9 @@
 //! - a composite one (`value-N`, the checksum of the N parts' checksums): the ranges are laid
 //!   out like the parts (the size of part 1 comes from a HEAD with `partNumber=1`, the others
 //!   are taken to be as large, as every SDK uploads them, the last smaller) and the composite
-//!   is recomputed from their digests.
+//!   is recomputed from their digests;
+//! - a multipart object's checksum whose type the store does not say: laid out like the parts,
+//!   checked as their composite and, for a CRC, as the combination of their CRCs.
 //!
 //! Only an object without a usable checksum is checked by reading the saved file once more for
 //! its MD5, when its ETag is one (a single-part object without SSE-KMS or SSE-C).
@@ -20,7 +22,7 @@ use crate::ops::transfer::{MAX_OBJECT_SIZE, Progress, TransferOptions};
 use crate::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, Digest};
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
-use crate::wire::headers::ObjectChecksum;
+use crate::wire::headers::{ObjectChecksum, etag_parts};
 use crate::wire::payload::ChecksumPolicy;
 use crate::wire::response::Response;
 use futures_util::{StreamExt, TryStreamExt};
@@ -163,17 +165,8 @@ async fn fetch_into(
             format!("the download ended at {written} of {total} bytes; nothing was saved"),
         ));
     }
-    let verified = match check.stored() {
-        Some(stored) => {
-            let received = check.received(&digests).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Server,
-                    "the ranges' checksums could not be put together; nothing was saved",
-                )
-            })?;
-            check_received(&source.key, stored, &received)?;
-            Verified::Checksum(stored.clone())
-        }
+    let verified = match check.verify(&source.key, &digests)? {
+        Some(checksum) => Verified::Checksum(checksum),
         None => verify_md5(&headers, temp).await?,
     };
     Ok(Fetched {
@@ -237,6 +230,8 @@ enum Check {
         stored: Checksum,
         /// The size of every part but the last.
         part_size: u64,
+        /// Whether the value may also be a full-object CRC (the store did not say which).
+        or_full_object: bool,
     },
 }
 
@@ -253,31 +248,53 @@ impl Check {
 
     /// The algorithm each range is hashed with.
     fn algorithm(&self) -> Option<ChecksumAlgorithm> {
-        self.stored().map(Checksum::algorithm)
-    }
-
-    /// The stored checksum checked against.
-    fn stored(&self) -> Option<&Checksum> {
         match self {
             Check::Unchecked => None,
-            Check::FullObject(stored) | Check::Composite { stored, .. } => Some(stored),
+            Check::FullObject(stored) | Check::Composite { stored, .. } => Some(stored.algorithm()),
         }
     }
 
-    /// The checksum of the bytes received, from the ranges' digests in order.
-    fn received(&self, digests: &[Digest]) -> Option<Checksum> {
-        match self {
-            Check::Unchecked => None,
-            Check::FullObject(_) => {
-                let (first, rest) = digests.split_first()?;
-                let whole = rest
-                    .iter()
-                    .try_fold(*first, |whole, next| whole.combine(next))?;
-                Some(Checksum::full_object(&whole))
+    /// Checks the ranges' digests (in order) against the stored checksum: the checksum the
+    /// bytes of `key` were found to have, `None` when there is none to check against, an
+    /// error when they differ.
+    fn verify(&self, key: &str, digests: &[Digest]) -> Result<Option<Checksum>> {
+        let (stored, received) = match self {
+            Check::Unchecked => return Ok(None),
+            Check::FullObject(stored) => (stored, combined(digests)),
+            Check::Composite {
+                stored,
+                or_full_object,
+                ..
+            } => {
+                let composite = Checksum::composite(stored.algorithm(), digests);
+                if *or_full_object
+                    && composite.as_ref() != Some(stored)
+                    && let Some(whole) = combined(digests)
+                    && whole.as_bytes() == stored.as_bytes()
+                {
+                    return Ok(Some(whole));
+                }
+                (stored, composite)
             }
-            Check::Composite { stored, .. } => Checksum::composite(stored.algorithm(), digests),
-        }
+        };
+        let received = received.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                "the ranges' checksums could not be put together; nothing was saved",
+            )
+        })?;
+        check_received(key, stored, &received)?;
+        Ok(Some(stored.clone()))
     }
+}
+
+/// The full-object CRC of consecutive ranges' digests; `None` for a SHA or no ranges.
+fn combined(digests: &[Digest]) -> Option<Checksum> {
+    let (first, rest) = digests.split_first()?;
+    let whole = rest
+        .iter()
+        .try_fold(*first, |whole, next| whole.combine(next))?;
+    Some(Checksum::full_object(&whole))
 }
 
 /// What the download is checked against: the checksum in the first answer when it holds the
@@ -296,14 +313,32 @@ async fn plan_check(
     if !asks_checksums(client) {
         return Ok(Check::Unchecked);
     }
-    let stored = if first_end == total {
-        ObjectChecksum::from_headers(first)
-    } else {
-        let head = head(client, source, etag, None).await?;
-        ObjectChecksum::from_headers(head.headers())
+    let headed = match first_end == total {
+        true => None,
+        false => Some(head(client, source, etag, None).await?),
     };
-    let Some(stored) = stored.as_ref().and_then(ObjectChecksum::verifiable) else {
+    let answer = headed.as_ref().map_or(first, Response::headers);
+    let Some(described) = ObjectChecksum::from_headers(answer) else {
         return Ok(Check::Unchecked);
+    };
+    let (stored, or_full_object) = match (described.kind, etag_parts(answer)) {
+        // A multipart object's checksum of a type the store does not say (moto's HEAD gives
+        // the bare value): checked as the composite of the parts, and for a CRC also as the
+        // whole object's.
+        (None, Some(parts)) => {
+            let value = format!("{}-{parts}", described.value);
+            match Checksum::parse(described.algorithm, &value) {
+                Ok(stored) => (stored, described.algorithm.is_crc()),
+                Err(err) => {
+                    tracing::warn!("the object's stored checksum cannot be checked: {err}");
+                    return Ok(Check::Unchecked);
+                }
+            }
+        }
+        _ => match described.verifiable() {
+            Some(stored) => (stored, false),
+            None => return Ok(Check::Unchecked),
+        },
     };
     let parts = match (stored.kind(), stored.parts()) {
         (ChecksumType::Composite, Some(parts)) => u64::from(parts),
@@ -338,7 +373,11 @@ async fn plan_check(
         );
         return Ok(Check::Unchecked);
     }
-    Ok(Check::Composite { stored, part_size })
+    Ok(Check::Composite {
+        stored,
+        part_size,
+        or_full_object,
+    })
 }
 
 /// Whether this client asks S3 for stored checksums (`x-amz-checksum-mode: ENABLED`): not with

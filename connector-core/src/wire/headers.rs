@@ -157,8 +157,8 @@ fn multipart_etag(h: &HeaderMap) -> bool {
     text(h, "etag").is_some_and(|etag| etag.trim_matches('"').contains('-'))
 }
 
-/// The number of parts a multipart upload's ETag (`"…-N"`) counts.
-fn etag_parts(h: &HeaderMap) -> Option<u32> {
+/// The number of parts a multipart upload's ETag (`"…-N"`) counts; `None` for another ETag.
+pub fn etag_parts(h: &HeaderMap) -> Option<u32> {
     let etag = text(h, "etag")?.trim_matches('"');
     etag.rsplit_once('-')?.1.parse().ok()
 }

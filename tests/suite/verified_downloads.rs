@@ -470,3 +470,58 @@ async fn a_checksum_of_unstated_type_is_checked_both_ways() {
         assert!(saved(&dir) == data, "{key}: the saved bytes differ");
     }
 }
+
+/// head_file and get_file ask for the stored checksum (`x-amz-checksum-mode: ENABLED`) unless
+/// the connection's checksum policy is `when_required` (stores that refuse the header).
+#[tokio::test]
+async fn checksum_mode_is_asked_for_unless_when_required() {
+    use connector_core::wire::client::ClientOptions;
+    use connector_core::wire::payload::{ChecksumPolicy, ChecksumSettings};
+    use integration_tests::hostile_server::{Answer, HostileServer};
+
+    let server = HostileServer::start(|_| {
+        Answer::status(200)
+            .header("etag", "\"5d41402abc4b2a76b9719d911017c592\"")
+            .body("hello")
+    })
+    .await;
+    let when_required = ClientOptions {
+        checksums: ChecksumSettings {
+            policy: ChecksumPolicy::WhenRequired,
+            ..ChecksumSettings::default()
+        },
+        ..ClientOptions::default()
+    };
+    let contexts = [
+        (Some("ENABLED"), server.context()),
+        (
+            None,
+            Context::with_client_options(server.connection(), when_required).unwrap(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let save_to = dir.path().join("k.txt");
+    for (expected, ctx) in contexts {
+        for (module, input) in [
+            ("head_file", json!({"bucket": "b", "key": "k.txt"})),
+            ("get_file", json!({"bucket": "b", "key": "k.txt"})),
+            (
+                "get_file",
+                json!({"bucket": "b", "key": "k.txt", "save_to": save_to}),
+            ),
+        ] {
+            let before = server.requests();
+            connector_core::Registry::global()
+                .invoke(&ctx, module, input)
+                .await
+                .unwrap_or_else(|err| panic!("{module}: {}", err.to_json()));
+            let seen = server.seen();
+            assert_eq!(seen.len(), before + 1, "{module}");
+            assert_eq!(
+                seen[before].header("x-amz-checksum-mode"),
+                expected,
+                "{module}"
+            );
+        }
+    }
+}

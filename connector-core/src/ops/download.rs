@@ -7,8 +7,8 @@
 //! - a full-object checksum (single-part objects, full-object multipart uploads): the CRC of
 //!   each range, combined in order into the CRC of the whole;
 //! - a composite one (`value-N`, the checksum of the N parts' checksums): the ranges are laid
-//!   out like the parts (the size of part 1 comes from a HEAD with `partNumber=1`, the others
-//!   are taken to be as large, as every SDK uploads them, the last smaller) and the composite
+//!   out like the parts (the size of part 1 comes from a HEAD or GET with `partNumber=1`, the
+//!   others are taken to be as large, as every SDK uploads them, the last smaller) and the composite
 //!   is recomputed from their digests;
 //! - a multipart object's checksum whose type the store does not say: laid out like the parts,
 //!   checked as their composite and, for a CRC, as the combination of their CRCs.
@@ -353,15 +353,10 @@ async fn plan_check(
             return Ok(Check::Unchecked);
         }
     };
-    // Without If-Match: moto compares it with the part's own ETag. The ranges carry it, so an
-    // object replaced meanwhile is still caught.
     let part_size = if parts == 1 {
         total
     } else {
-        head(client, source, None, Some(1))
-            .await?
-            .content_length()
-            .unwrap_or(0)
+        first_part_size(client, source, total).await?
     };
     if part_size == 0 || total.div_ceil(part_size) != parts {
         tracing::warn!(
@@ -377,6 +372,34 @@ async fn plan_check(
         stored,
         part_size,
         or_full_object,
+    })
+}
+
+/// The size of part 1 of a multipart object of `total` bytes, or 0 when the store does not
+/// tell: the `Content-Length` of a HEAD with `partNumber=1` (moto ignores `partNumber` on a
+/// GET), else the `Content-Range` of a GET with it (ministack ignores it on a HEAD), whose
+/// body is not read. Without If-Match (moto compares it with the part's own ETag): the ranges
+/// carry it, so an object replaced meanwhile is still caught.
+async fn first_part_size(client: &S3Client, source: &ObjectSource, total: u64) -> Result<u64> {
+    let by_head = head(client, source, None, Some(1)).await?.content_length();
+    if let Some(size) = by_head.filter(|size| (1..total).contains(size)) {
+        return Ok(size);
+    }
+    let answer = client
+        .request(Method::GET, Target::object(&source.bucket, &source.key))
+        .query_opt("versionId", source.version_id.as_deref())
+        .query("partNumber", "1")
+        .send()
+        .await
+        .map_err(|err| describe_get_error(err, source))?;
+    let range = answer.header("content-range").and_then(ContentRange::parse);
+    Ok(match range {
+        Some(range)
+            if answer.status().as_u16() == 206 && range.start == 0 && range.total == total =>
+        {
+            range.len()
+        }
+        _ => 0,
     })
 }
 
@@ -706,6 +729,58 @@ mod tests {
         ] {
             assert_eq!(ContentRange::parse(bad), None, "{bad}");
         }
+    }
+
+    fn digests(algorithm: ChecksumAlgorithm, pieces: &[&[u8]]) -> Vec<Digest> {
+        pieces.iter().map(|piece| algorithm.digest(piece)).collect()
+    }
+
+    #[test]
+    fn checks_of_range_digests() {
+        let whole = b"the quick brown fox jumps over the lazy dog";
+        let pieces: [&[u8]; 3] = [&whole[..10], &whole[10..20], &whole[20..]];
+        let crc = ChecksumAlgorithm::Crc32c;
+        let full = Checksum::full_object(&crc.digest(whole));
+        // Full object: the ranges' CRCs combined.
+        let check = Check::FullObject(full.clone());
+        assert_eq!(
+            check.verify("k", &digests(crc, &pieces)).unwrap(),
+            Some(full.clone())
+        );
+        let mut damaged = digests(crc, &pieces);
+        damaged[1] = crc.digest(b"the quick!");
+        let err = check.verify("k", &damaged).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network);
+        assert!(err.is_retryable());
+        // Composite: the parts' digests.
+        let composite = Checksum::composite(crc, &digests(crc, &pieces)).unwrap();
+        let check = Check::Composite {
+            stored: composite.clone(),
+            part_size: 10,
+            or_full_object: false,
+        };
+        assert_eq!(check.range_size(5, 43), 10);
+        assert_eq!(
+            check.verify("k", &digests(crc, &pieces)).unwrap(),
+            Some(composite)
+        );
+        assert!(check.verify("k", &damaged).is_err());
+        // Type unstated: the full-object value read with the count is found as such.
+        let unstated = Checksum::parse(crc, &format!("{}-3", full.to_base64())).unwrap();
+        let check = Check::Composite {
+            stored: unstated,
+            part_size: 10,
+            or_full_object: true,
+        };
+        assert_eq!(
+            check.verify("k", &digests(crc, &pieces)).unwrap(),
+            Some(full)
+        );
+        assert!(check.verify("k", &damaged).is_err());
+        // A SHA does not combine: one range.
+        let sha = Checksum::full_object(&ChecksumAlgorithm::Sha256.digest(whole));
+        assert_eq!(Check::FullObject(sha).range_size(5, 43), 43);
+        assert_eq!(Check::Unchecked.verify("k", &damaged).unwrap(), None);
     }
 
     #[test]

@@ -550,3 +550,38 @@ async fn ministack_objects_are_verified() {
     assert_eq!(fetched.verified, Verified::Checksum(expected));
     assert!(saved(&dir) == data);
 }
+
+/// A full-object SHA cannot be computed from parallel ranges (SHAs do not combine): an object
+/// larger than one range is checked by its MD5 instead; one that fits in a range by its SHA.
+#[tokio::test]
+async fn a_full_object_sha_is_checked_when_the_object_fits_one_range() {
+    let t = TestStore::start().await;
+    let client = t.ctx.client();
+    create_bucket(client, "sha").await;
+    let algorithm = ChecksumAlgorithm::Sha256;
+    for (key, len) in [("big", 11 * MIB), ("small", 1000)] {
+        let data = data(len, 12);
+        client
+            .request(Method::PUT, Target::object("sha", key))
+            .body(Body::from_bytes(data.clone()))
+            .checksum(PayloadChecksum::Header(algorithm))
+            .send()
+            .await
+            .unwrap();
+        let (fetched, dir) = download(client, "sha", key).await;
+        let fetched = fetched.unwrap_or_else(|err| panic!("{key}: {}", err.to_json()));
+        match key {
+            "big" => assert!(
+                matches!(fetched.verified, Verified::Md5(_)),
+                "{key}: {:?}",
+                fetched.verified
+            ),
+            _ => assert_eq!(
+                fetched.verified,
+                Verified::Checksum(Checksum::full_object(&algorithm.digest(&data))),
+                "{key}"
+            ),
+        }
+        assert!(saved(&dir) == data, "{key}");
+    }
+}

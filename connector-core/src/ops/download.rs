@@ -124,9 +124,9 @@ async fn fetch_into(
     )
     .await?;
     let step = check.range_size(part, total);
-    // The first answer's bytes are used when they are the first range; the ranges after it
-    // are made as they are needed, not all up front.
-    let (first, from) = if first_end == step.min(total) {
+    // The first answer's bytes are used unless the ranges must be laid out otherwise; the
+    // ranges after it are made as they are needed, not all up front.
+    let (first, from) = if !check.fixes_ranges() || first_end == step.min(total) {
         (Some((0, first_end, Some(first))), first_end)
     } else {
         drop(first);
@@ -243,6 +243,16 @@ impl Check {
             // A SHA does not combine: the whole object as one range.
             Check::FullObject(stored) if !stored.algorithm().is_crc() => total.max(1),
             _ => part,
+        }
+    }
+
+    /// Whether the ranges must be exactly those of [`Check::range_size`] (the parts of a
+    /// composite checksum, the one range of a SHA); a CRC combines over any ranges.
+    fn fixes_ranges(&self) -> bool {
+        match self {
+            Check::Unchecked => false,
+            Check::FullObject(stored) => !stored.algorithm().is_crc(),
+            Check::Composite { .. } => true,
         }
     }
 

@@ -9,7 +9,6 @@ use connector_core::ops::transfer::TransferSettings;
 use connector_core::wire::checksum::{Checksum, ChecksumType};
 use connector_core::wire::headers;
 use connector_core::wire::headers::ObjectInfo;
-use connector_core::wire::payload::ChecksumPolicy;
 use connector_core::wire::s3_error;
 use connector_core::{
     Context, Error, ErrorKind, Method, Module, ModuleKind, Result, Target, async_trait,
@@ -150,8 +149,9 @@ impl Module for GetFile {
     const NAME: &'static str = "get_file";
     const LABEL: &'static str = "Get File";
     const KIND: ModuleKind = ModuleKind::Action;
-    const DESCRIPTION: &'static str = "Downloads a file from a bucket: its content and metadata, or saved to a local path; \
-         the bytes are checked against the checksum stored with the file (or its MD5).";
+    const DESCRIPTION: &'static str = "Downloads a file from a bucket: its content and \
+        metadata, or saved to a local path; the bytes are checked against the checksum stored \
+        with the file (or its MD5).";
 
     fn validate(&self, input: &GetFileInput) -> Result<()> {
         if let Some(range) = &input.range {
@@ -205,8 +205,9 @@ impl Module for GetFile {
         }
 
         let range = input.range.as_deref().map(normalize_range).transpose()?;
-        // The stored checksum, shown in the output (S3 sends none with a range).
-        let checksum_mode = client.checksum_settings().policy == ChecksumPolicy::WhenSupported;
+        // The stored checksum, shown in the output and checked against the whole object's
+        // bytes (S3 sends none with a range).
+        let checksum_mode = download::asks_checksums(client);
         let response = client
             .request(Method::GET, Target::object(&input.bucket, &input.key))
             .query_opt("versionId", input.version_id.as_deref())

@@ -415,7 +415,7 @@ async fn first_part_size(client: &S3Client, source: &ObjectSource, total: u64) -
 
 /// Whether this client asks S3 for stored checksums (`x-amz-checksum-mode: ENABLED`): not with
 /// the `when_required` policy (stores that refuse the flexible-checksum headers).
-fn asks_checksums(client: &S3Client) -> bool {
+pub fn asks_checksums(client: &S3Client) -> bool {
     client.checksum_settings().policy == ChecksumPolicy::WhenSupported
 }
 

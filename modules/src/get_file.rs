@@ -3,9 +3,10 @@
 use base64::Engine as _;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
-use connector_core::ops::download::{self, ObjectSource};
+use connector_core::ops::download::{self, ObjectSource, Verified};
 use connector_core::ops::part_file;
 use connector_core::ops::transfer::TransferSettings;
+use connector_core::wire::checksum::{Checksum, ChecksumType};
 use connector_core::wire::headers;
 use connector_core::wire::headers::ObjectInfo;
 use connector_core::wire::s3_error;
@@ -91,7 +92,8 @@ pub struct GetFileOutput {
     pub key: String,
     /// Size in bytes of what was downloaded (of the range, for a range).
     pub size: u64,
-    /// The file's type, dates, storage class and metadata.
+    /// The file's type, dates, storage class, metadata and stored checksum (with `save_to`,
+    /// the checksum the saved bytes were checked against).
     #[serde(flatten)]
     pub info: ObjectInfo,
     /// For a range: which bytes these are, e.g. `bytes 0-99/5000`.
@@ -147,8 +149,9 @@ impl Module for GetFile {
     const NAME: &'static str = "get_file";
     const LABEL: &'static str = "Get File";
     const KIND: ModuleKind = ModuleKind::Action;
-    const DESCRIPTION: &'static str =
-        "Downloads a file from a bucket: its content and metadata, or saved to a local path.";
+    const DESCRIPTION: &'static str = "Downloads a file from a bucket: its content and \
+        metadata, or saved to a local path; the bytes are checked against the checksum stored \
+        with the file (or its MD5).";
 
     fn validate(&self, input: &GetFileInput) -> Result<()> {
         if let Some(range) = &input.range {
@@ -190,6 +193,11 @@ impl Module for GetFile {
             let fetched =
                 download::fetch_to_path(client, &source, dest, &options, ctx.progress()).await?;
             let mut output = describe(&input, &fetched.headers);
+            // The checksum the bytes were checked against (a HEAD's, for a download in
+            // ranges, whose answers carry none).
+            if let Verified::Checksum(checksum) = &fetched.verified {
+                output.info.checksum = Some(checksum.into());
+            }
             output.content_range = None;
             output.size = fetched.size;
             output.saved_to = Some(dest.display().to_string());
@@ -197,10 +205,14 @@ impl Module for GetFile {
         }
 
         let range = input.range.as_deref().map(normalize_range).transpose()?;
+        // The stored checksum, shown in the output and checked against the whole object's
+        // bytes (S3 sends none with a range).
+        let checksum_mode = download::asks_checksums(client);
         let response = client
             .request(Method::GET, Target::object(&input.bucket, &input.key))
             .query_opt("versionId", input.version_id.as_deref())
             .header_opt("range", range)
+            .header_opt("x-amz-checksum-mode", checksum_mode.then_some("ENABLED"))
             .send()
             .await
             .map_err(|err| s3_error::name_missing_object(err, &input.bucket, &input.key))?;
@@ -225,6 +237,16 @@ impl Module for GetFile {
                 ErrorKind::InvalidInput => too_large(cap + 1, cap),
                 _ => err,
             })?;
+        // The whole object's bytes are checked against its full-object checksum.
+        let stored = output.info.checksum.as_ref();
+        if let Some(stored) = stored
+            .filter(|_| input.range.is_none())
+            .and_then(|stored| stored.verifiable())
+            .filter(|stored| stored.kind() == ChecksumType::FullObject)
+        {
+            let received = Checksum::full_object(&stored.algorithm().digest(&bytes));
+            download::check_received(&input.key, &stored, &received)?;
+        }
         output.size = bytes.len() as u64;
         output.content_text = std::str::from_utf8(&bytes).ok().map(str::to_owned);
         output.content_base64 = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));

@@ -1,11 +1,9 @@
 //! Get File Metadata: a file's size, type, dates and metadata, without its content (HeadObject).
 
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
+use connector_core::ops::download::{self, ObjectSource};
 use connector_core::wire::headers::ObjectInfo;
-use connector_core::wire::s3_error;
-use connector_core::{
-    Context, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
-};
+use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +38,7 @@ pub struct HeadFileOutput {
     pub exists: bool,
     /// Size in bytes.
     pub size: u64,
-    /// The file's type, dates, storage class and metadata.
+    /// The file's type, dates, storage class, metadata and stored checksum.
     #[serde(flatten)]
     pub info: ObjectInfo,
 }
@@ -55,17 +53,19 @@ impl Module for HeadFile {
     const NAME: &'static str = "head_file";
     const LABEL: &'static str = "Get File Metadata";
     const KIND: ModuleKind = ModuleKind::Action;
-    const DESCRIPTION: &'static str = "Reads a file's size, content type, dates, storage class \
-        and metadata without downloading it; a file that does not exist is a not_found error.";
+    const DESCRIPTION: &'static str = "Reads a file's size, content type, dates, storage class, \
+        metadata and stored checksum without downloading it; a file that does not exist is a \
+        not_found error.";
 
     async fn run(&self, ctx: &Context, input: HeadFileInput) -> Result<HeadFileOutput> {
-        let response = ctx
-            .client()
-            .request(Method::HEAD, Target::object(&input.bucket, &input.key))
-            .query_opt("versionId", input.version_id.as_deref())
-            .send()
-            .await
-            .map_err(|err| s3_error::name_missing_object(err, &input.bucket, &input.key))?;
+        let source = ObjectSource {
+            bucket: input.bucket.to_string(),
+            key: input.key.to_string(),
+            version_id: input.version_id.clone().map(String::from),
+        };
+        // Asks for the stored checksum (unless the connection's checksum policy is
+        // when_required), and again without when that is refused.
+        let response = download::head(ctx.client(), &source, None, None).await?;
         Ok(HeadFileOutput {
             exists: true,
             size: response.content_length().unwrap_or(0),

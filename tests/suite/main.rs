@@ -28,3 +28,4 @@ mod signing;
 mod store;
 mod transfers;
 mod upload_checksums;
+mod verified_downloads;

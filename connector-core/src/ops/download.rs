@@ -1,18 +1,33 @@
 //! Downloads to a file, fast and never lossy. Large objects come as parallel ranged GETs
 //! written in place; every range after the first carries `If-Match` with the object's ETag, so
 //! an object replaced mid-download is detected; a range that breaks off resumes from the byte
-//! it reached. The size (and, for a single-part object whose ETag is its MD5, the MD5) is
-//! verified before the temporary file is renamed into place.
+//! it reached. Before the temporary file is renamed into place, its size is checked, and its
+//! bytes against the checksum S3 stored with the object (asked for with
+//! `x-amz-checksum-mode: ENABLED`), hashed while they are written:
+//! - a full-object checksum (single-part objects, full-object multipart uploads): the CRC of
+//!   each range, combined in order into the CRC of the whole;
+//! - a composite one (`value-N`, the checksum of the N parts' checksums): the ranges are laid
+//!   out like the parts (the size of part 1 comes from a HEAD or GET with `partNumber=1`, the
+//!   others are taken to be as large, as every SDK uploads them, the last smaller) and the composite
+//!   is recomputed from their digests;
+//! - a multipart object's checksum whose type the store does not say: laid out like the parts,
+//!   checked as their composite and, for a CRC, as the combination of their CRCs.
+//!
+//! Only an object without a usable checksum is checked by reading the saved file once more for
+//! its MD5, when its ETag is one (a single-part object without SSE-KMS or SSE-C).
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::part_file::{io_error, put_in_place, temp_file_beside};
 use crate::ops::transfer::{MAX_OBJECT_SIZE, Progress, TransferOptions};
+use crate::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, Digest};
 use crate::wire::client::S3Client;
 use crate::wire::endpoint::Target;
+use crate::wire::headers::{ObjectChecksum, etag_parts};
+use crate::wire::payload::ChecksumPolicy;
 use crate::wire::response::Response;
 use futures_util::{StreamExt, TryStreamExt};
 use http::{HeaderMap, Method};
-use md5::{Digest, Md5};
+use md5::{Digest as _, Md5};
 use std::io::{Read, SeekFrom};
 use std::path::Path;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
@@ -41,6 +56,21 @@ pub struct Fetched {
     pub size: u64,
     /// The headers of the first answer (content type, ETag, metadata, …).
     pub headers: HeaderMap,
+    /// How the saved bytes were checked against the object.
+    pub verified: Verified,
+}
+
+/// How a download was checked against the object S3 stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Against the checksum S3 stored with the object.
+    Checksum(Checksum),
+    /// Against the object's MD5 (its ETag), the saved file read once more: the object has no
+    /// checksum that could be used.
+    Md5(String),
+    /// Only its length: the object has neither a usable checksum nor an MD5 ETag (a multipart
+    /// or SSE-KMS object uploaded without a checksum).
+    Length,
 }
 
 /// Downloads `source` into `dest` atomically.
@@ -83,12 +113,31 @@ async fn fetch_into(
     if let Some(progress) = progress {
         progress.start(&source.key, Some(total));
     }
-    // The ranges after the first are made as they are needed, not all up front.
-    let rest = (first_end..total)
-        .step_by(part as usize)
-        .map(|start| (start, (start + part).min(total), None));
-    let ranges = std::iter::once((0, first_end, Some(first))).chain(rest);
-    futures_util::stream::iter(ranges)
+    let check = plan_check(
+        client,
+        source,
+        etag.as_deref(),
+        &headers,
+        total,
+        first_end,
+        part,
+    )
+    .await?;
+    let step = check.range_size(part, total);
+    // The first answer's bytes are used unless the ranges must be laid out otherwise; the
+    // ranges after it are made as they are needed, not all up front.
+    let (first, from) = if !check.fixes_ranges() || first_end == step.min(total) {
+        (Some((0, first_end, Some(first))), first_end)
+    } else {
+        drop(first);
+        (None, 0)
+    };
+    let rest = (from..total)
+        .step_by(step as usize)
+        .map(|start| (start, (start + step).min(total), None));
+    let ranges = first.into_iter().chain(rest);
+    let algorithm = check.algorithm();
+    let mut digests = futures_util::stream::iter(ranges)
         .map(|(start, end, response)| {
             fetch_range(
                 client,
@@ -97,12 +146,15 @@ async fn fetch_into(
                 temp,
                 Span { start, end, total },
                 response,
+                algorithm,
                 progress,
             )
         })
         .buffer_unordered(options.concurrency.max(1))
-        .try_collect::<Vec<()>>()
+        .try_collect::<Vec<(u64, Option<Digest>)>>()
         .await?;
+    digests.sort_by_key(|(start, _)| *start);
+    let digests: Vec<Digest> = digests.into_iter().filter_map(|(_, d)| d).collect();
 
     let file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
     file.sync_all().await?;
@@ -113,37 +165,311 @@ async fn fetch_into(
             format!("the download ended at {written} of {total} bytes; nothing was saved"),
         ));
     }
-    if let Some(expected) = plain_md5_etag(&headers) {
-        let path = temp.to_owned();
-        let actual = tokio::task::spawn_blocking(move || md5_of_file(&path))
-            .await
-            .map_err(|err| {
-                Error::new(ErrorKind::Server, format!("hashing task failed: {err}"))
-            })??;
-        if actual != expected {
-            return Err(Error::new(
-                ErrorKind::Network,
-                format!(
-                    "the downloaded bytes do not match the object's MD5 ({expected}); they were \
-                     damaged on the way, so nothing was saved"
-                ),
-            )
-            .with_retryable(true));
-        }
-    }
+    let verified = match check.verify(&source.key, &digests)? {
+        Some(checksum) => Verified::Checksum(checksum),
+        None => verify_md5(&headers, temp).await?,
+    };
     Ok(Fetched {
         size: total,
         headers,
+        verified,
     })
 }
 
-/// GET of the object, or of bytes `start..=end`, with `If-Match` when an ETag is known.
+/// Checks the checksum of the bytes `received` of `key` against the one S3 `stored`: a
+/// mismatch is a retryable `network` error (the bytes were damaged on the way).
+pub fn check_received(key: &str, stored: &Checksum, received: &Checksum) -> Result<()> {
+    if received == stored {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Network,
+        format!(
+            "the downloaded bytes of {key} do not match the object's {} checksum (stored \
+             {stored}, received {received}): they were damaged on the way and were not kept; \
+             download it again",
+            stored.algorithm()
+        ),
+    )
+    .with_retryable(true))
+}
+
+/// Checks the saved file against the object's MD5 when its ETag is one.
+async fn verify_md5(headers: &HeaderMap, temp: &Path) -> Result<Verified> {
+    let Some(expected) = plain_md5_etag(headers) else {
+        return Ok(Verified::Length);
+    };
+    let path = temp.to_owned();
+    let actual = tokio::task::spawn_blocking(move || md5_of_file(&path))
+        .await
+        .map_err(|err| Error::new(ErrorKind::Server, format!("hashing task failed: {err}")))??;
+    if actual != expected {
+        return Err(Error::new(
+            ErrorKind::Network,
+            format!(
+                "the downloaded bytes do not match the object's MD5 ({expected}); they were \
+                 damaged on the way, so nothing was saved"
+            ),
+        )
+        .with_retryable(true));
+    }
+    Ok(Verified::Md5(expected))
+}
+
+/// How a download's bytes are checked against the stored checksum.
+#[derive(Debug)]
+enum Check {
+    /// No usable checksum: the MD5 ETag, if any.
+    Unchecked,
+    /// A full-object checksum: the ranges' CRCs combined (any ranges for a CRC; one range for
+    /// a SHA, which does not combine).
+    FullObject(Checksum),
+    /// A composite checksum: ranges of `part_size` bytes, the parts'.
+    Composite {
+        /// The stored value.
+        stored: Checksum,
+        /// The size of every part but the last.
+        part_size: u64,
+        /// Whether the value may also be a full-object CRC (the store did not say which).
+        or_full_object: bool,
+    },
+}
+
+impl Check {
+    /// The size of the ranges the object is fetched in.
+    fn range_size(&self, part: u64, total: u64) -> u64 {
+        match self {
+            Check::Composite { part_size, .. } => *part_size,
+            // A SHA does not combine: the whole object as one range.
+            Check::FullObject(stored) if !stored.algorithm().is_crc() => total.max(1),
+            _ => part,
+        }
+    }
+
+    /// Whether the ranges must be exactly those of [`Check::range_size`] (the parts of a
+    /// composite checksum, the one range of a SHA); a CRC combines over any ranges.
+    fn fixes_ranges(&self) -> bool {
+        match self {
+            Check::Unchecked => false,
+            Check::FullObject(stored) => !stored.algorithm().is_crc(),
+            Check::Composite { .. } => true,
+        }
+    }
+
+    /// The algorithm each range is hashed with.
+    fn algorithm(&self) -> Option<ChecksumAlgorithm> {
+        match self {
+            Check::Unchecked => None,
+            Check::FullObject(stored) | Check::Composite { stored, .. } => Some(stored.algorithm()),
+        }
+    }
+
+    /// Checks the ranges' digests (in order) against the stored checksum: the checksum the
+    /// bytes of `key` were found to have, `None` when there is none to check against, an
+    /// error when they differ.
+    fn verify(&self, key: &str, digests: &[Digest]) -> Result<Option<Checksum>> {
+        let (stored, received) = match self {
+            Check::Unchecked => return Ok(None),
+            Check::FullObject(stored) => (stored, combined(digests)),
+            Check::Composite {
+                stored,
+                or_full_object,
+                ..
+            } => {
+                let composite = Checksum::composite(stored.algorithm(), digests);
+                if *or_full_object
+                    && composite.as_ref() != Some(stored)
+                    && let Some(whole) = combined(digests)
+                    && whole.as_bytes() == stored.as_bytes()
+                {
+                    return Ok(Some(whole));
+                }
+                (stored, composite)
+            }
+        };
+        let received = received.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Server,
+                "the ranges' checksums could not be put together; nothing was saved",
+            )
+        })?;
+        check_received(key, stored, &received)?;
+        Ok(Some(stored.clone()))
+    }
+}
+
+/// The full-object CRC of consecutive ranges' digests; `None` for a SHA or no ranges.
+fn combined(digests: &[Digest]) -> Option<Checksum> {
+    let (first, rest) = digests.split_first()?;
+    let whole = rest
+        .iter()
+        .try_fold(*first, |whole, next| whole.combine(next))?;
+    Some(Checksum::full_object(&whole))
+}
+
+/// What the download is checked against: the checksum in the first answer when it holds the
+/// whole object, else in a HEAD's (ranges carry none); for a composite checksum, the size of
+/// part 1 from a HEAD with `partNumber=1`. A checksum that cannot be used is logged and the
+/// download is checked as before (MD5 ETag, length).
+async fn plan_check(
+    client: &S3Client,
+    source: &ObjectSource,
+    etag: Option<&str>,
+    first: &HeaderMap,
+    total: u64,
+    first_end: u64,
+    part: u64,
+) -> Result<Check> {
+    if !asks_checksums(client) {
+        return Ok(Check::Unchecked);
+    }
+    let headed = match first_end == total {
+        true => None,
+        false => Some(head(client, source, etag, None).await?),
+    };
+    let answer = headed.as_ref().map_or(first, Response::headers);
+    let Some(described) = ObjectChecksum::from_headers(answer) else {
+        return Ok(Check::Unchecked);
+    };
+    let (stored, or_full_object) = match (described.kind, etag_parts(answer)) {
+        // A multipart object's checksum of a type the store does not say (moto's HEAD gives
+        // the bare value): checked as the composite of the parts, and for a CRC also as the
+        // whole object's.
+        (None, Some(parts)) => {
+            let value = format!("{}-{parts}", described.value);
+            match Checksum::parse(described.algorithm, &value) {
+                Ok(stored) => (stored, described.algorithm.is_crc()),
+                Err(err) => {
+                    tracing::warn!("the object's stored checksum cannot be checked: {err}");
+                    return Ok(Check::Unchecked);
+                }
+            }
+        }
+        _ => match described.verifiable() {
+            Some(stored) => (stored, false),
+            None => return Ok(Check::Unchecked),
+        },
+    };
+    let parts = match (stored.kind(), stored.parts()) {
+        (ChecksumType::Composite, Some(parts)) => u64::from(parts),
+        _ if stored.algorithm().is_crc() || total <= part => return Ok(Check::FullObject(stored)),
+        _ => {
+            // One range of the whole object would lose the parallel download.
+            tracing::info!(
+                algorithm = %stored.algorithm(),
+                "a full-object SHA cannot be computed from parallel ranges; the download is \
+                 checked by its MD5 where the ETag is one"
+            );
+            return Ok(Check::Unchecked);
+        }
+    };
+    let part_size = if parts == 1 {
+        total
+    } else {
+        first_part_size(client, source, total).await?
+    };
+    if part_size == 0 || total.div_ceil(part_size) != parts {
+        tracing::warn!(
+            parts,
+            part_size,
+            total,
+            "the object's parts are not laid out as equal parts; its composite checksum \
+             cannot be checked"
+        );
+        return Ok(Check::Unchecked);
+    }
+    Ok(Check::Composite {
+        stored,
+        part_size,
+        or_full_object,
+    })
+}
+
+/// The size of part 1 of a multipart object of `total` bytes, or 0 when the store does not
+/// tell: the `Content-Length` of a HEAD with `partNumber=1` (moto ignores `partNumber` on a
+/// GET), else the `Content-Range` of a GET with it (ministack ignores it on a HEAD), whose
+/// body is not read. Without If-Match (moto compares it with the part's own ETag): the ranges
+/// carry it, so an object replaced meanwhile is still caught.
+async fn first_part_size(client: &S3Client, source: &ObjectSource, total: u64) -> Result<u64> {
+    let by_head = head(client, source, None, Some(1)).await?.content_length();
+    if let Some(size) = by_head.filter(|size| (1..total).contains(size)) {
+        return Ok(size);
+    }
+    let answer = client
+        .request(Method::GET, Target::object(&source.bucket, &source.key))
+        .query_opt("versionId", source.version_id.as_deref())
+        .query("partNumber", "1")
+        .send()
+        .await
+        .map_err(|err| describe_get_error(err, source))?;
+    let range = answer.header("content-range").and_then(ContentRange::parse);
+    Ok(match range {
+        Some(range)
+            if answer.status().as_u16() == 206 && range.start == 0 && range.total == total =>
+        {
+            range.len()
+        }
+        _ => 0,
+    })
+}
+
+/// Whether this client asks S3 for stored checksums (`x-amz-checksum-mode: ENABLED`): not with
+/// the `when_required` policy (stores that refuse the flexible-checksum headers).
+pub fn asks_checksums(client: &S3Client) -> bool {
+    client.checksum_settings().policy == ChecksumPolicy::WhenSupported
+}
+
+/// HEAD of the object (of one part with `part_number`), with `If-Match` when an ETag is known,
+/// asking for its stored checksum unless the client's checksum policy is `when_required`. A
+/// HEAD with checksum mode refused with AccessDenied (an SSE-KMS object needs `kms:Decrypt`
+/// for it) is sent once more without it.
+pub async fn head(
+    client: &S3Client,
+    source: &ObjectSource,
+    etag: Option<&str>,
+    part_number: Option<u32>,
+) -> Result<Response> {
+    let asks = asks_checksums(client);
+    let answer = match head_once(client, source, etag, part_number, asks).await {
+        Err(err) if asks && err.kind() == ErrorKind::AccessDenied => {
+            tracing::info!(
+                key = %source.key,
+                "HEAD with checksum mode refused (AccessDenied): sent again without it"
+            );
+            head_once(client, source, etag, part_number, false).await
+        }
+        other => other,
+    };
+    answer.map_err(|err| describe_get_error(err, source))
+}
+
+async fn head_once(
+    client: &S3Client,
+    source: &ObjectSource,
+    etag: Option<&str>,
+    part_number: Option<u32>,
+    checksum_mode: bool,
+) -> Result<Response> {
+    client
+        .request(Method::HEAD, Target::object(&source.bucket, &source.key))
+        .query_opt("versionId", source.version_id.as_deref())
+        .query_opt("partNumber", part_number.map(|n| n.to_string()))
+        .header_opt("if-match", etag)
+        .header_opt("x-amz-checksum-mode", checksum_mode.then_some("ENABLED"))
+        .send()
+        .await
+}
+
+/// GET of the object, or of bytes `start..=end`, with `If-Match` when an ETag is known. The
+/// first GET (without an ETag) asks for the stored checksum unless the client's checksum
+/// policy is `when_required`.
 async fn get(
     client: &S3Client,
     source: &ObjectSource,
     range: Option<(u64, u64)>,
     etag: Option<&str>,
 ) -> Result<Response> {
+    let checksum_mode = etag.is_none() && asks_checksums(client);
     client
         .request(Method::GET, Target::object(&source.bucket, &source.key))
         .query_opt("versionId", source.version_id.as_deref())
@@ -152,15 +478,21 @@ async fn get(
             range.map(|(start, end)| format!("bytes={start}-{end}")),
         )
         .header_opt("if-match", etag)
+        .header_opt("x-amz-checksum-mode", checksum_mode.then_some("ENABLED"))
         .send()
         .await
-        .map_err(|err| match err.code() {
-            Some("PreconditionFailed") => err.context(format!(
-                "{} changed while it was being downloaded; nothing was saved",
-                source.key
-            )),
-            _ => crate::wire::s3_error::name_missing_object(err, &source.bucket, &source.key),
-        })
+        .map_err(|err| describe_get_error(err, source))
+}
+
+/// An error of a GET or HEAD of `source`, named for the person.
+fn describe_get_error(err: Error, source: &ObjectSource) -> Error {
+    match err.code() {
+        Some("PreconditionFailed") => err.context(format!(
+            "{} changed while it was being downloaded; nothing was saved",
+            source.key
+        )),
+        _ => crate::wire::s3_error::name_missing_object(err, &source.bucket, &source.key),
+    }
 }
 
 /// Bytes `start..end` of an object of `total` bytes.
@@ -172,7 +504,9 @@ struct Span {
 }
 
 /// Writes the bytes of `span` at their place in `temp`, from `response` if given, resuming
-/// from the byte reached when the transfer breaks off.
+/// from the byte reached when the transfer breaks off; hashes them with `algorithm` (a resumed
+/// range continues the same hash). Returns where the range starts and its digest.
+#[allow(clippy::too_many_arguments)]
 async fn fetch_range(
     client: &S3Client,
     source: &ObjectSource,
@@ -180,9 +514,11 @@ async fn fetch_range(
     temp: &Path,
     span: Span,
     response: Option<Response>,
+    algorithm: Option<ChecksumAlgorithm>,
     progress: Option<&dyn Progress>,
-) -> Result<()> {
+) -> Result<(u64, Option<Digest>)> {
     let Span { start, end, total } = span;
+    let mut hasher = algorithm.map(ChecksumAlgorithm::hasher);
     let mut file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
     let mut position = start;
     let mut response = response;
@@ -206,6 +542,9 @@ async fn fetch_range(
                 Ok(chunk) => {
                     let room = (end - position) as usize;
                     let chunk = &chunk[..chunk.len().min(room)];
+                    if let Some(hasher) = &mut hasher {
+                        hasher.update(chunk);
+                    }
                     writer
                         .write_all(chunk)
                         .await
@@ -246,7 +585,7 @@ async fn fetch_range(
         tracing::debug!(position, error = %err, "resuming the download");
     }
     file.flush().await?;
-    Ok(())
+    Ok((start, hasher.map(|hasher| hasher.finish())))
 }
 
 /// The object's size and where the first answer's bytes end: a `206` must state a range
@@ -400,6 +739,58 @@ mod tests {
         ] {
             assert_eq!(ContentRange::parse(bad), None, "{bad}");
         }
+    }
+
+    fn digests(algorithm: ChecksumAlgorithm, pieces: &[&[u8]]) -> Vec<Digest> {
+        pieces.iter().map(|piece| algorithm.digest(piece)).collect()
+    }
+
+    #[test]
+    fn checks_of_range_digests() {
+        let whole = b"the quick brown fox jumps over the lazy dog";
+        let pieces: [&[u8]; 3] = [&whole[..10], &whole[10..20], &whole[20..]];
+        let crc = ChecksumAlgorithm::Crc32c;
+        let full = Checksum::full_object(&crc.digest(whole));
+        // Full object: the ranges' CRCs combined.
+        let check = Check::FullObject(full.clone());
+        assert_eq!(
+            check.verify("k", &digests(crc, &pieces)).unwrap(),
+            Some(full.clone())
+        );
+        let mut damaged = digests(crc, &pieces);
+        damaged[1] = crc.digest(b"the quick!");
+        let err = check.verify("k", &damaged).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network);
+        assert!(err.is_retryable());
+        // Composite: the parts' digests.
+        let composite = Checksum::composite(crc, &digests(crc, &pieces)).unwrap();
+        let check = Check::Composite {
+            stored: composite.clone(),
+            part_size: 10,
+            or_full_object: false,
+        };
+        assert_eq!(check.range_size(5, 43), 10);
+        assert_eq!(
+            check.verify("k", &digests(crc, &pieces)).unwrap(),
+            Some(composite)
+        );
+        assert!(check.verify("k", &damaged).is_err());
+        // Type unstated: the full-object value read with the count is found as such.
+        let unstated = Checksum::parse(crc, &format!("{}-3", full.to_base64())).unwrap();
+        let check = Check::Composite {
+            stored: unstated,
+            part_size: 10,
+            or_full_object: true,
+        };
+        assert_eq!(
+            check.verify("k", &digests(crc, &pieces)).unwrap(),
+            Some(full)
+        );
+        assert!(check.verify("k", &damaged).is_err());
+        // A SHA does not combine: one range.
+        let sha = Checksum::full_object(&ChecksumAlgorithm::Sha256.digest(whole));
+        assert_eq!(Check::FullObject(sha).range_size(5, 43), 43);
+        assert_eq!(Check::Unchecked.verify("k", &damaged).unwrap(), None);
     }
 
     #[test]

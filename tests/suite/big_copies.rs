@@ -1,0 +1,324 @@
+//! Copies and moves in parts (issue 11, step 8): with the multipart threshold lowered to 5 MiB,
+//! a 12 MiB source is copied by parallel UploadPartCopy on s3s-fs, moto and ministack; the copy
+//! must be the source byte for byte, with its metadata kept or replaced. On moto (which computes
+//! CRC32C and CRC64NVME itself) a full-object checksum is carried and checked; on ministack
+//! (which honours `x-amz-copy-source-if-match` on parts) a source overwritten between two parts
+//! fails the copy as a conflict and leaves nothing behind.
+
+use connector_core::ops::copy::CopyObject;
+use connector_core::ops::multipart_copy::{self, CopyOptions};
+use connector_core::ops::transfer::{MIB, Progress};
+use connector_core::wire::checksum::ChecksumAlgorithm;
+use connector_core::wire::request::PayloadChecksum;
+use connector_core::{Body, Connection, Context, ErrorKind, Registry, Result, Target};
+use integration_tests::{Ministack, Moto, TestStore};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// 12 MiB + 3 bytes (three parts of 5 MiB, the last short), varying with `seed`.
+fn data(seed: u32) -> Vec<u8> {
+    (0..12 * MIB as u32 + 3)
+        .map(|i| (i.wrapping_mul(31).wrapping_add(seed) % 251) as u8)
+        .collect()
+}
+
+/// Copies in parts from 5 MiB, in parts of 5 MiB, two at a time.
+fn small_parts() -> Value {
+    json!({"multipart_threshold_mib": 5, "part_size_mib": 5, "concurrency": 2})
+}
+
+async fn run(connection: &Connection, name: &str, input: Value) -> Result<Value> {
+    let ctx = Context::new(connection.clone())?;
+    Registry::global().invoke(&ctx, name, input).await
+}
+
+async fn ok(connection: &Connection, name: &str, input: Value) -> Value {
+    match run(connection, name, input.clone()).await {
+        Ok(output) => output,
+        Err(err) => panic!("{name} {input} failed: {}", err.to_json()),
+    }
+}
+
+/// PUTs `content` with `headers` (and a checksum of `algorithm` when given).
+async fn put(
+    connection: &Connection,
+    bucket: &str,
+    key: &str,
+    content: &[u8],
+    headers: &[(&str, &str)],
+    algorithm: Option<ChecksumAlgorithm>,
+) {
+    let ctx = Context::new(connection.clone()).unwrap();
+    let mut request = ctx
+        .client()
+        .request(Method::PUT, Target::object(bucket, key))
+        .body(Body::from_bytes(content.to_vec()));
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    if let Some(algorithm) = algorithm {
+        request = request.checksum(PayloadChecksum::Header(algorithm));
+    }
+    request.send().await.expect("put the source");
+}
+
+/// The content of `key`, downloaded to a file and read back.
+async fn content(connection: &Connection, bucket: &str, key: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("got.bin");
+    ok(
+        connection,
+        "get_file",
+        json!({"bucket": bucket, "key": key, "save_to": path}),
+    )
+    .await;
+    std::fs::read(&path).unwrap()
+}
+
+async fn head(connection: &Connection, bucket: &str, key: &str) -> Result<Value> {
+    run(
+        connection,
+        "head_file",
+        json!({"bucket": bucket, "key": key}),
+    )
+    .await
+}
+
+/// The same copies on any store: in parts with the metadata kept, then replaced, a small file
+/// still by CopyObject, and a move in parts.
+async fn copies_in_parts(c: &Connection) {
+    ok(c, "create_bucket", json!({"bucket": "big-src"})).await;
+    ok(c, "create_bucket", json!({"bucket": "big-dst"})).await;
+    let bytes = data(1);
+    put(
+        c,
+        "big-src",
+        "in/big.bin",
+        &bytes,
+        &[
+            ("content-type", "application/x-test"),
+            ("cache-control", "no-cache"),
+            ("content-disposition", "attachment; filename=\"big.bin\""),
+            ("x-amz-meta-origin", "lab"),
+            ("x-amz-meta-n", "1"),
+        ],
+        None,
+    )
+    .await;
+
+    // Metadata kept (directive copy): the source's headers go on the new upload.
+    let copied = ok(
+        c,
+        "copy_file",
+        json!({"source_bucket": "big-src", "source_key": "in/big.bin",
+               "destination_bucket": "big-dst", "destination_key": "out/copy.bin",
+               "transfer": small_parts()}),
+    )
+    .await;
+    assert_eq!(copied["method"], "multipart_copy", "{copied}");
+    assert_eq!(copied["parts"], 3, "{copied}");
+    assert_eq!(copied["size"], bytes.len(), "{copied}");
+    assert!(copied["etag"].as_str().unwrap().ends_with("-3"), "{copied}");
+    assert!(
+        content(c, "big-dst", "out/copy.bin").await == bytes,
+        "the copy differs"
+    );
+    let head_copy = head(c, "big-dst", "out/copy.bin").await.unwrap();
+    assert_eq!(
+        head_copy["content_type"], "application/x-test",
+        "{head_copy}"
+    );
+    assert_eq!(head_copy["cache_control"], "no-cache", "{head_copy}");
+    assert_eq!(
+        head_copy["content_disposition"], "attachment; filename=\"big.bin\"",
+        "{head_copy}"
+    );
+    assert_eq!(head_copy["metadata"], json!({"origin": "lab", "n": "1"}));
+
+    // Metadata replaced: only the given ones; the content type kept when not given.
+    let replaced = ok(
+        c,
+        "copy_file",
+        json!({"source_bucket": "big-src", "source_key": "in/big.bin",
+               "destination_bucket": "big-dst", "destination_key": "out/replaced.bin",
+               "metadata_directive": "replace", "metadata": {"stage": "two"},
+               "content_language": "en-GB", "transfer": small_parts()}),
+    )
+    .await;
+    assert_eq!(replaced["method"], "multipart_copy", "{replaced}");
+    let head_replaced = head(c, "big-dst", "out/replaced.bin").await.unwrap();
+    assert_eq!(head_replaced["metadata"], json!({"stage": "two"}));
+    assert_eq!(head_replaced["content_type"], "application/x-test");
+    assert_eq!(head_replaced["content_language"], "en-GB");
+    assert!(
+        head_replaced.get("cache_control").is_none(),
+        "{head_replaced}"
+    );
+    assert!(content(c, "big-dst", "out/replaced.bin").await == bytes);
+
+    // At or under the threshold: one CopyObject, as before.
+    put(c, "big-src", "small.txt", b"small", &[], None).await;
+    let small = ok(
+        c,
+        "copy_file",
+        json!({"source_bucket": "big-src", "source_key": "small.txt",
+               "destination_key": "small.copy", "transfer": small_parts()}),
+    )
+    .await;
+    assert_eq!(small["method"], "copy_object", "{small}");
+    assert_eq!(small["parts"], 0, "{small}");
+
+    // A move in parts: the copy, then the source deleted.
+    let moved = ok(
+        c,
+        "move_file",
+        json!({"source_bucket": "big-src", "source_key": "in/big.bin",
+               "destination_bucket": "big-dst", "destination_key": "moved/big.bin",
+               "transfer": small_parts()}),
+    )
+    .await;
+    assert_eq!(moved["method"], "multipart_copy", "{moved}");
+    assert_eq!(moved["source_deleted"], true);
+    let gone = head(c, "big-src", "in/big.bin").await.unwrap_err();
+    assert_eq!(gone.kind(), ErrorKind::NotFound, "{}", gone.to_json());
+    assert!(content(c, "big-dst", "moved/big.bin").await == bytes);
+    let head_moved = head(c, "big-dst", "moved/big.bin").await.unwrap();
+    assert_eq!(head_moved["metadata"], json!({"origin": "lab", "n": "1"}));
+}
+
+#[tokio::test]
+async fn copies_in_parts_on_s3s_fs() {
+    let t = TestStore::start().await;
+    copies_in_parts(&t.connection()).await;
+}
+
+#[tokio::test]
+async fn copies_in_parts_on_moto() {
+    let Some(moto) = Moto::start() else { return };
+    copies_in_parts(&moto.connection()).await;
+}
+
+#[tokio::test]
+async fn copies_in_parts_on_ministack() {
+    let Some(ministack) = Ministack::start() else {
+        return;
+    };
+    copies_in_parts(&ministack.connection("us-east-1")).await;
+}
+
+/// moto computes a multipart object's full-object CRC itself (with `crc32c` and `awscrt`): the
+/// copy asks for the source's algorithm and type, and the copy's checksum is the source's.
+#[tokio::test]
+async fn a_full_object_checksum_is_carried_on_moto() {
+    let Some(moto) = Moto::start() else { return };
+    let c = moto.connection();
+    ok(&c, "create_bucket", json!({"bucket": "sums"})).await;
+    for algorithm in [ChecksumAlgorithm::Crc64Nvme, ChecksumAlgorithm::Crc32c] {
+        let bytes = data(7);
+        let expected = algorithm.digest(&bytes).to_base64();
+        let key = format!("{algorithm}.bin");
+        put(&c, "sums", &key, &bytes, &[], Some(algorithm)).await;
+        let copied = ok(
+            &c,
+            "copy_file",
+            json!({"source_bucket": "sums", "source_key": key,
+                   "destination_key": format!("{key}.copy"), "transfer": small_parts()}),
+        )
+        .await;
+        assert_eq!(copied["method"], "multipart_copy", "{copied}");
+        assert_eq!(
+            copied["checksum"],
+            json!({"algorithm": algorithm.as_str(), "type": "FULL_OBJECT",
+                   "value": expected, "verified": true}),
+            "{algorithm}: {copied}"
+        );
+        assert!(content(&c, "sums", &format!("{key}.copy")).await == bytes);
+    }
+}
+
+/// A progress sink that overwrites the source (from another thread, with its own runtime)
+/// when the first part has been copied, before the next part is asked for.
+struct OverwriteAfterFirstPart {
+    connection: Connection,
+    done: AtomicBool,
+}
+
+impl Progress for OverwriteAfterFirstPart {
+    fn start(&self, _what: &str, _total: Option<u64>) {}
+
+    fn advance(&self, _bytes: u64) {
+        if self.done.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let connection = self.connection.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(put(&connection, "racy", "src.bin", &data(2), &[], None));
+        })
+        .join()
+        .unwrap();
+    }
+
+    fn finish(&self) {}
+}
+
+/// ministack judges `x-amz-copy-source-if-match` on every part (s3s-fs and moto ignore it):
+/// a source overwritten after the first part fails the second one with 412, which is a
+/// `conflict`, and the upload is aborted: no copy, no upload left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_changed_between_parts_is_a_conflict_on_ministack() {
+    let Some(ministack) = Ministack::start() else {
+        return;
+    };
+    let c = ministack.connection("us-east-1");
+    ok(&c, "create_bucket", json!({"bucket": "racy"})).await;
+    put(&c, "racy", "src.bin", &data(1), &[], None).await;
+    let ctx = Context::new(c.clone()).unwrap();
+    let copy = CopyObject {
+        source_bucket: "racy",
+        source_key: "src.bin",
+        bucket: "racy",
+        key: "dst.bin",
+        ..CopyObject::default()
+    };
+    let source = copy.head_source(ctx.client()).await.unwrap();
+    let options = CopyOptions {
+        multipart_threshold: 5 * MIB,
+        part_size: 5 * MIB,
+        concurrency: 1,
+    };
+    let progress = OverwriteAfterFirstPart {
+        connection: c.clone(),
+        done: AtomicBool::new(false),
+    };
+    let err = multipart_copy::copy(ctx.client(), &copy, &source, &options, Some(&progress))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{}", err.to_json());
+    assert!(
+        err.message().contains("the source changed during the copy"),
+        "{}",
+        err.message()
+    );
+    assert!(err.message().contains("aborted"), "{}", err.message());
+    let absent = head(&c, "racy", "dst.bin").await.unwrap_err();
+    assert_eq!(absent.kind(), ErrorKind::NotFound, "{}", absent.to_json());
+    let uploads = ctx
+        .client()
+        .request(Method::GET, Target::bucket("racy"))
+        .query("uploads", "")
+        .send()
+        .await
+        .unwrap()
+        .bytes_capped(1 << 20, "the upload listing")
+        .await
+        .unwrap();
+    let uploads = String::from_utf8_lossy(&uploads);
+    assert!(!uploads.contains("<UploadId>"), "{uploads}");
+    // The source is the new one, untouched by the failed copy.
+    assert!(content(&c, "racy", "src.bin").await == data(2));
+}

@@ -3,7 +3,8 @@
 //! must be the source byte for byte, with its metadata kept or replaced. On moto (which computes
 //! CRC32C and CRC64NVME itself) a full-object checksum is carried and checked; on ministack
 //! (which honours `x-amz-copy-source-if-match` on parts) a source overwritten between two parts
-//! fails the copy as a conflict and leaves nothing behind.
+//! fails the copy as a conflict and leaves nothing behind. A scripted store answers part
+//! checksums as Amazon S3 does (no local server does), for the combined full-object check.
 
 use connector_core::ops::copy::CopyObject;
 use connector_core::ops::multipart_copy::{self, CopyOptions};
@@ -11,9 +12,11 @@ use connector_core::ops::transfer::{MIB, Progress};
 use connector_core::wire::checksum::ChecksumAlgorithm;
 use connector_core::wire::request::PayloadChecksum;
 use connector_core::{Body, Connection, Context, ErrorKind, Registry, Result, Target};
+use integration_tests::hostile_server::{Answer, HostileServer, Seen};
 use integration_tests::{Ministack, Moto, TestStore};
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// 12 MiB + 3 bytes (three parts of 5 MiB, the last short), varying with `seed`.
@@ -321,4 +324,160 @@ async fn a_source_changed_between_parts_is_a_conflict_on_ministack() {
     assert!(!uploads.contains("<UploadId>"), "{uploads}");
     // The source is the new one, untouched by the failed copy.
     assert!(content(&c, "racy", "src.bin").await == data(2));
+}
+
+/// How the scripted store below misbehaves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quirk {
+    /// None: it answers as Amazon S3 does.
+    Honest,
+    /// Part 2's answer names a CRC that is not its bytes'.
+    WrongPartChecksum,
+    /// Part 2 is first answered `200 OK` with an `<Error>` (S3 does so when a copy fails after
+    /// it started answering).
+    ErrorInside200,
+}
+
+/// A stand-in for Amazon S3 where no local server does what it does: UploadPartCopy answers
+/// carry the part's CRC32C (of the upload's algorithm), and Complete answers the object's
+/// checksum. The source is [`data`]`(1)` with a full-object CRC32C.
+async fn store_with_part_checksums(quirk: Quirk) -> HostileServer {
+    let bytes = Arc::new(data(1));
+    let whole = ChecksumAlgorithm::Crc32c.digest(&bytes).to_base64();
+    let error_sent = AtomicBool::new(false);
+    HostileServer::start(move |request: &Seen| {
+        let part = request.query_value("partNumber");
+        match (request.method.as_str(), request.has_query("uploadId")) {
+            ("HEAD", _) => Answer::status(200)
+                .header("content-length", bytes.len().to_string())
+                .header("etag", "\"source-etag\"")
+                .header("x-amz-checksum-crc32c", whole.clone())
+                .header("x-amz-checksum-type", "FULL_OBJECT"),
+            ("POST", false) => Answer::xml(
+                "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>copy</Key>\
+                 <UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+            ),
+            ("PUT", true) => {
+                if quirk == Quirk::ErrorInside200
+                    && part == Some("2")
+                    && !error_sent.swap(true, Ordering::SeqCst)
+                {
+                    return Answer::xml(
+                        "<Error><Code>InternalError</Code><Message>We encountered an \
+                         internal error. Please try again.</Message></Error>",
+                    );
+                }
+                let range = request.header("x-amz-copy-source-range").unwrap();
+                let (first, last) = range
+                    .strip_prefix("bytes=")
+                    .and_then(|range| range.split_once('-'))
+                    .unwrap();
+                let (first, last): (usize, usize) = (first.parse().unwrap(), last.parse().unwrap());
+                let mut crc = ChecksumAlgorithm::Crc32c
+                    .digest(&bytes[first..=last])
+                    .to_base64();
+                if quirk == Quirk::WrongPartChecksum && part == Some("2") {
+                    crc = ChecksumAlgorithm::Crc32c.digest(b"other").to_base64();
+                }
+                Answer::xml(format!(
+                    "<CopyPartResult><ETag>\"p{}\"</ETag><ChecksumCRC32C>{crc}</ChecksumCRC32C>\
+                     </CopyPartResult>",
+                    part.unwrap()
+                ))
+            }
+            ("POST", true) => Answer::xml(format!(
+                "<CompleteMultipartUploadResult><ETag>\"c-3\"</ETag>\
+                 <ChecksumCRC32C>{}</ChecksumCRC32C><ChecksumType>FULL_OBJECT</ChecksumType>\
+                 </CompleteMultipartUploadResult>",
+                request.header("x-amz-checksum-crc32c").unwrap_or("none")
+            )),
+            ("DELETE", true) => Answer::status(204),
+            _ => Answer::status(400),
+        }
+    })
+    .await
+}
+
+fn scripted_copy() -> Value {
+    json!({"source_bucket": "b", "source_key": "big.bin", "destination_key": "copy",
+           "transfer": small_parts()})
+}
+
+/// The parts' CRCs combine into the source's: sent on Complete for S3 to check, and the copy
+/// is reported verified.
+#[tokio::test]
+async fn part_checksums_are_combined_and_checked() {
+    let server = store_with_part_checksums(Quirk::Honest).await;
+    let expected = ChecksumAlgorithm::Crc32c.digest(&data(1)).to_base64();
+    let copied = ok(&server.connection(), "copy_file", scripted_copy()).await;
+    assert_eq!(
+        copied["checksum"],
+        json!({"algorithm": "CRC32C", "type": "FULL_OBJECT", "value": expected,
+               "verified": true}),
+        "{copied}"
+    );
+    let seen = server.seen();
+    let create = seen.iter().find(|r| r.has_query("uploads")).unwrap();
+    assert_eq!(create.header("x-amz-checksum-algorithm"), Some("CRC32C"));
+    assert_eq!(create.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    let parts: Vec<_> = seen.iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!(parts.len(), 3);
+    for part in &parts {
+        assert_eq!(
+            part.header("x-amz-copy-source-if-match"),
+            Some("\"source-etag\"")
+        );
+    }
+    let complete = seen
+        .iter()
+        .find(|r| r.method == "POST" && r.has_query("uploadId"))
+        .unwrap();
+    assert_eq!(
+        complete.header("x-amz-checksum-crc32c"),
+        Some(expected.as_str())
+    );
+    assert_eq!(complete.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    let xml = String::from_utf8_lossy(&complete.body);
+    assert_eq!(xml.matches("<ChecksumCRC32C>").count(), 3, "{xml}");
+}
+
+/// Parts whose CRCs do not make the source's: the upload is aborted before it is completed.
+#[tokio::test]
+async fn parts_that_do_not_make_the_source_are_not_completed() {
+    let server = store_with_part_checksums(Quirk::WrongPartChecksum).await;
+    let err = run(&server.connection(), "copy_file", scripted_copy())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server, "{}", err.to_json());
+    assert!(
+        err.message().contains("the copy is not the source"),
+        "{}",
+        err.message()
+    );
+    assert!(err.message().contains("aborted"), "{}", err.message());
+    let seen = server.seen();
+    assert!(
+        !seen
+            .iter()
+            .any(|r| r.method == "POST" && r.has_query("uploadId"))
+    );
+    assert!(
+        seen.iter()
+            .any(|r| r.method == "DELETE" && r.has_query("uploadId"))
+    );
+}
+
+/// A part answered `200 OK` with a transient `<Error>` is copied again.
+#[tokio::test]
+async fn a_part_answered_with_an_error_inside_a_200_is_copied_again() {
+    let server = store_with_part_checksums(Quirk::ErrorInside200).await;
+    let copied = ok(&server.connection(), "copy_file", scripted_copy()).await;
+    assert_eq!(copied["parts"], 3, "{copied}");
+    let seen = server.seen();
+    let second: Vec<_> = seen
+        .iter()
+        .filter(|r| r.method == "PUT" && r.query_value("partNumber") == Some("2"))
+        .collect();
+    assert_eq!(second.len(), 2);
+    assert!(!seen.iter().any(|r| r.method == "DELETE"));
 }

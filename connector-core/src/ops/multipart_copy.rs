@@ -24,7 +24,7 @@ use crate::wire::payload::ChecksumPolicy;
 use crate::wire::request::Request;
 use crate::wire::xml;
 use futures_util::StreamExt;
-use http::Method;
+use http::{HeaderMap, Method};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -230,12 +230,12 @@ fn same_full_object(source: &SourceObject, answered: Option<&Checksum>) -> bool 
 }
 
 /// The checksum algorithm and type a multipart copy of `source` asks for: the source's, unless
-/// it has none or the client's policy is `when_required`.
+/// it has none or the `policy` is `when_required` (stores that refuse `x-amz-checksum-*`).
 pub fn carried_checksum(
-    client: &S3Client,
+    policy: ChecksumPolicy,
     source: &SourceObject,
 ) -> Option<(ChecksumAlgorithm, ChecksumType)> {
-    if client.checksum_settings().policy == ChecksumPolicy::WhenRequired {
+    if policy == ChecksumPolicy::WhenRequired {
         return None;
     }
     let checksum = source.checksum.as_ref()?;
@@ -462,7 +462,7 @@ async fn multipart_copy(
         )
         .with_retryable(false));
     };
-    let checksum = carried_checksum(client, source);
+    let checksum = carried_checksum(client.checksum_settings().policy, source);
     let started: InitiateMultipartUploadResult = client
         .send(create_request(copy, source, checksum))
         .await?
@@ -603,15 +603,18 @@ impl Run<'_> {
         range: PartRange,
         progress: Option<&dyn Progress>,
     ) -> Result<(CopiedPart, Option<String>)> {
-        let request = upload_part_copy_request(self.copy, self.upload_id, &range, self.source_etag);
-        let explain = |err| explain_part_error(err, self.source_etag);
-        let response = self.client.send(request).await.map_err(explain)?;
-        let (status, answer_headers) = (response.status(), response.headers().clone());
-        let body = response
-            .bytes_capped(MAX_ANSWER_BYTES, "the UploadPartCopy answer")
-            .await?;
-        let result = read_copy_result(status, &answer_headers, &body, "CopyPartResult")
-            .map_err(explain)
+        let request = || {
+            Ok(upload_part_copy_request(
+                self.copy,
+                self.upload_id,
+                &range,
+                self.source_etag,
+            ))
+        };
+        let (result, answer_headers) = self
+            .send_copy_request(request, "CopyPartResult", "the UploadPartCopy answer")
+            .await
+            .map_err(|err| explain_part_error(err, self.source_etag))
             .map_err(|err| err.context(format!("copying part {}", range.number)))?;
         let Some(etag) = result.etag.clone() else {
             return Err(Error::new(
@@ -637,35 +640,53 @@ impl Run<'_> {
         ))
     }
 
-    /// CompleteMultipartUpload, which may answer `200 OK` with an `<Error>` body: that is an
-    /// error, tried again (up to 3 times) when it is transient.
+    /// CompleteMultipartUpload; the result and the copy's version ID.
     async fn complete(
         &self,
         parts: &[CopiedPart],
         full_object: Option<&Checksum>,
     ) -> Result<(CopyResult, Option<String>)> {
+        let request = || complete_request(self.copy, self.upload_id, parts, full_object);
+        let (result, answer_headers) = self
+            .send_copy_request(
+                request,
+                "CompleteMultipartUploadResult",
+                "the CompleteMultipartUpload answer",
+            )
+            .await
+            .map_err(|err| err.context("completing the multipart copy"))?;
+        let version_id = headers::text(&answer_headers, "x-amz-version-id").map(str::to_owned);
+        Ok((result, version_id))
+    }
+
+    /// Sends the request `request` builds and reads the answer document, whose root must be
+    /// `root`. UploadPartCopy and CompleteMultipartUpload may answer `200 OK` with an `<Error>`
+    /// (S3 starts answering before it is done): a transient one is tried again, up to 3 times
+    /// in all (transient HTTP statuses are already tried again by the send path).
+    async fn send_copy_request(
+        &self,
+        request: impl Fn() -> Result<Request>,
+        root: &str,
+        what: &str,
+    ) -> Result<(CopyResult, HeaderMap)> {
         let mut attempt: u32 = 1;
         loop {
-            let request = complete_request(self.copy, self.upload_id, parts, full_object)?;
-            let response = self.client.send(request).await?;
-            let version_id = response.header("x-amz-version-id").map(str::to_owned);
+            let response = self.client.send(request()?).await?;
             let (status, answer_headers) = (response.status(), response.headers().clone());
-            let body = response
-                .bytes_capped(MAX_ANSWER_BYTES, "the CompleteMultipartUpload answer")
-                .await?;
-            match read_copy_result(
-                status,
-                &answer_headers,
-                &body,
-                "CompleteMultipartUploadResult",
-            ) {
-                Err(err) if err.code().is_some() && err.is_retryable() && attempt < 3 => {
+            let body = response.bytes_capped(MAX_ANSWER_BYTES, what).await?;
+            match read_copy_result(status, &answer_headers, &body, root) {
+                Err(err)
+                    if status.is_success()
+                        && err.code().is_some()
+                        && err.is_retryable()
+                        && attempt < 3 =>
+                {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
                         .await;
                 }
-                Err(err) => return Err(err.context("completing the multipart copy")),
-                Ok(result) => return Ok((result, version_id)),
+                Err(err) => return Err(err),
+                Ok(result) => return Ok((result, answer_headers)),
             }
         }
     }
@@ -951,6 +972,27 @@ mod tests {
         ] {
             assert_eq!(create.header_value(absent), None, "{absent}");
         }
+    }
+
+    #[test]
+    fn the_source_checksum_is_carried_unless_the_policy_says_when_required() {
+        let source = source();
+        assert_eq!(
+            carried_checksum(ChecksumPolicy::WhenSupported, &source),
+            Some((ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject))
+        );
+        assert_eq!(
+            carried_checksum(ChecksumPolicy::WhenRequired, &source),
+            None
+        );
+        let plain = SourceObject {
+            checksum: None,
+            ..source
+        };
+        assert_eq!(
+            carried_checksum(ChecksumPolicy::WhenSupported, &plain),
+            None
+        );
     }
 
     #[test]

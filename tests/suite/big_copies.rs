@@ -3,7 +3,8 @@
 //! must be the source byte for byte, with its metadata kept or replaced. On moto (which computes
 //! CRC32C and CRC64NVME itself) a full-object checksum is carried and checked; on ministack
 //! (which honours `x-amz-copy-source-if-match` on parts) a source overwritten between two parts
-//! fails the copy as a conflict and leaves nothing behind. A scripted store answers part
+//! fails the copy as a conflict and leaves nothing behind. Tags are carried where the store
+//! keeps them. A scripted store answers part
 //! checksums as Amazon S3 does (no local server does), for the combined full-object check.
 
 use connector_core::ops::copy::CopyObject;
@@ -11,6 +12,7 @@ use connector_core::ops::multipart_copy::{self, CopyOptions};
 use connector_core::ops::transfer::{MIB, Progress};
 use connector_core::wire::checksum::ChecksumAlgorithm;
 use connector_core::wire::request::PayloadChecksum;
+use connector_core::wire::xml;
 use connector_core::{Body, Connection, Context, ErrorKind, Registry, Result, Target};
 use integration_tests::hostile_server::{Answer, HostileServer, Seen};
 use integration_tests::{Ministack, Moto, TestStore};
@@ -88,9 +90,39 @@ async fn head(connection: &Connection, bucket: &str, key: &str) -> Result<Value>
     .await
 }
 
-/// The same copies on any store: in parts with the metadata kept, then replaced, a small file
-/// still by CopyObject, and a move in parts.
-async fn copies_in_parts(c: &Connection) {
+/// The tags of `key` (GetObjectTagging) as JSON, `None` when the store keeps no tags.
+async fn tags(connection: &Connection, bucket: &str, key: &str) -> Option<Value> {
+    let ctx = Context::new(connection.clone()).unwrap();
+    let answer = ctx
+        .client()
+        .request(Method::GET, Target::object(bucket, key))
+        .query("tagging", "")
+        .send()
+        .await;
+    let body = match answer {
+        Ok(response) => response.bytes_capped(1 << 20, "tags").await.unwrap(),
+        Err(err) if err.code() == Some("NotImplemented") => return None,
+        Err(err) => panic!("tags of {key}: {}", err.to_json()),
+    };
+    let tags = xml::to_json(&String::from_utf8_lossy(&body)).unwrap();
+    Some(tags["Tagging"]["TagSet"].clone())
+}
+
+/// What a store does with object tags.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tags {
+    /// It keeps none (s3s-fs: GetObjectTagging is `NotImplemented`).
+    None,
+    /// It keeps them, also those given on CreateMultipartUpload (moto, Amazon S3).
+    Kept,
+    /// It keeps those of a PutObject but ignores `x-amz-tagging` on CreateMultipartUpload
+    /// (ministack 1.5.33).
+    NotOnCreate,
+}
+
+/// The same copies on any store: in parts with the metadata (and tags, where the store keeps
+/// them) kept, then replaced, a small file still by CopyObject, and a move in parts.
+async fn copies_in_parts(c: &Connection, store_tags: Tags) {
     ok(c, "create_bucket", json!({"bucket": "big-src"})).await;
     ok(c, "create_bucket", json!({"bucket": "big-dst"})).await;
     let bytes = data(1);
@@ -105,10 +137,18 @@ async fn copies_in_parts(c: &Connection) {
             ("content-disposition", "attachment; filename=\"big.bin\""),
             ("x-amz-meta-origin", "lab"),
             ("x-amz-meta-n", "1"),
+            ("x-amz-tagging", "team=lab&note=a%20b"),
         ],
         None,
     )
     .await;
+    let source_tags = tags(c, "big-src", "in/big.bin").await;
+    if store_tags == Tags::None {
+        assert_eq!(source_tags, None);
+    } else {
+        let tag_set = source_tags.as_ref().unwrap();
+        assert_eq!(tag_set["Tag"].as_array().unwrap().len(), 2, "{tag_set}");
+    }
 
     // Metadata kept (directive copy): the source's headers go on the new upload.
     let copied = ok(
@@ -138,6 +178,13 @@ async fn copies_in_parts(c: &Connection) {
         "{head_copy}"
     );
     assert_eq!(head_copy["metadata"], json!({"origin": "lab", "n": "1"}));
+    // Tags are carried as CopyObject carries them (`x-amz-tagging` on the upload's creation).
+    let copy_tags = tags(c, "big-dst", "out/copy.bin").await;
+    if store_tags == Tags::NotOnCreate {
+        assert_eq!(copy_tags, Some(json!("")));
+    } else {
+        assert_eq!(copy_tags, source_tags);
+    }
 
     // Metadata replaced: only the given ones; the content type kept when not given.
     let replaced = ok(
@@ -193,13 +240,13 @@ async fn copies_in_parts(c: &Connection) {
 #[tokio::test]
 async fn copies_in_parts_on_s3s_fs() {
     let t = TestStore::start().await;
-    copies_in_parts(&t.connection()).await;
+    copies_in_parts(&t.connection(), Tags::None).await;
 }
 
 #[tokio::test]
 async fn copies_in_parts_on_moto() {
     let Some(moto) = Moto::start() else { return };
-    copies_in_parts(&moto.connection()).await;
+    copies_in_parts(&moto.connection(), Tags::Kept).await;
 }
 
 #[tokio::test]
@@ -207,7 +254,7 @@ async fn copies_in_parts_on_ministack() {
     let Some(ministack) = Ministack::start() else {
         return;
     };
-    copies_in_parts(&ministack.connection("us-east-1")).await;
+    copies_in_parts(&ministack.connection("us-east-1"), Tags::NotOnCreate).await;
 }
 
 /// moto computes a multipart object's full-object CRC itself (with `crc32c` and `awscrt`): the
@@ -391,6 +438,9 @@ async fn store_with_part_checksums(quirk: Quirk) -> HostileServer {
                  </CompleteMultipartUploadResult>",
                 request.header("x-amz-checksum-crc32c").unwrap_or("none")
             )),
+            ("GET", false) if request.has_query("tagging") => Answer::xml(
+                "<Tagging><TagSet><Tag><Key>k</Key><Value>v w</Value></Tag></TagSet></Tagging>",
+            ),
             ("DELETE", true) => Answer::status(204),
             _ => Answer::status(400),
         }
@@ -420,6 +470,7 @@ async fn part_checksums_are_combined_and_checked() {
     let create = seen.iter().find(|r| r.has_query("uploads")).unwrap();
     assert_eq!(create.header("x-amz-checksum-algorithm"), Some("CRC32C"));
     assert_eq!(create.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    assert_eq!(create.header("x-amz-tagging"), Some("k=v%20w"));
     let parts: Vec<_> = seen.iter().filter(|r| r.method == "PUT").collect();
     assert_eq!(parts.len(), 3);
     for part in &parts {

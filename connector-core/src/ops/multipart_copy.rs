@@ -18,6 +18,7 @@ use crate::ops::transfer::{MAX_PART_SIZE, MIB, MIN_PART_SIZE, Progress, Transfer
 use crate::wire::body::Body;
 use crate::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, Digest};
 use crate::wire::client::S3Client;
+use crate::wire::encode;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::{self, unquote_etag};
 use crate::wire::payload::ChecksumPolicy;
@@ -243,17 +244,21 @@ pub fn carried_checksum(
 }
 
 /// The CreateMultipartUpload request of a multipart copy: the replaced headers of `copy`, else
-/// the source's content headers and metadata; `copy`'s storage class and ACL; and the
-/// `checksum` algorithm and type to carry.
+/// the source's content headers and metadata; `copy`'s storage class and ACL; the source's
+/// `tagging` (`x-amz-tagging`, as [`tagging_header`] writes it: CopyObject copies tags, a
+/// multipart upload only gets those it is given); and the `checksum` algorithm and type to
+/// carry.
 pub fn create_request(
     copy: &CopyObject<'_>,
     source: &SourceObject,
+    tagging: Option<&str>,
     checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
 ) -> Request {
     let mut request = Request::new(Method::POST, Target::object(copy.bucket, copy.key))
         .query("uploads", "")
         .header_opt("x-amz-storage-class", copy.storage_class)
-        .header_opt("x-amz-acl", copy.acl);
+        .header_opt("x-amz-acl", copy.acl)
+        .header_opt("x-amz-tagging", tagging);
     let kept = copy.replace_metadata.as_ref().unwrap_or(&source.headers);
     for (name, value) in kept {
         request = request.header(name, value.as_str());
@@ -264,6 +269,78 @@ pub fn create_request(
             .header("x-amz-checksum-type", kind.as_str());
     }
     request
+}
+
+/// The GetObjectTagging request for the source's tags.
+pub fn source_tagging_request(copy: &CopyObject<'_>) -> Request {
+    Request::new(
+        Method::GET,
+        Target::object(copy.source_bucket, copy.source_key),
+    )
+    .query("tagging", "")
+    .query_opt("versionId", copy.source_version_id)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tagging {
+    #[serde(default)]
+    tag_set: TagSet,
+}
+
+impl crate::wire::answer::XmlAnswer for Tagging {
+    const ROOT: &'static str = "Tagging";
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TagSet {
+    #[serde(rename = "Tag", default)]
+    tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Tag {
+    key: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// The `x-amz-tagging` value for `tags`: `key=value` pairs joined by `&`, each part
+/// percent-encoded as a query is; `None` for no tags.
+pub fn tagging_header<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let pairs: Vec<String> = tags
+        .into_iter()
+        .map(|(key, value)| {
+            format!(
+                "{}={}",
+                encode::encode_query(key),
+                encode::encode_query(value)
+            )
+        })
+        .collect();
+    (!pairs.is_empty()).then(|| pairs.join("&"))
+}
+
+/// The source's tags as an `x-amz-tagging` value (GetObjectTagging); `None` when it has none
+/// or the store does not keep tags (`NotImplemented`).
+async fn source_tagging(client: &S3Client, copy: &CopyObject<'_>) -> Result<Option<String>> {
+    let answer = client.send(source_tagging_request(copy)).await;
+    let tagging: Tagging = match answer {
+        Ok(response) => response.xml().await?,
+        Err(err) if err.code() == Some("NotImplemented") => return Ok(None),
+        Err(err) => {
+            return Err(err.context(
+                "reading the source's tags, which a copy in parts carries over as CopyObject \
+                 does (it needs the s3:GetObjectTagging permission)",
+            ));
+        }
+    };
+    let tags = tagging.tag_set.tags;
+    Ok(tagging_header(
+        tags.iter()
+            .map(|tag| (tag.key.as_str(), tag.value.as_str())),
+    ))
 }
 
 /// The UploadPartCopy request of part `range` of upload `upload_id`: the source, its byte
@@ -463,8 +540,9 @@ async fn multipart_copy(
         .with_retryable(false));
     };
     let checksum = carried_checksum(client.checksum_settings().policy, source);
+    let tagging = source_tagging(client, copy).await?;
     let started: InitiateMultipartUploadResult = client
-        .send(create_request(copy, source, checksum))
+        .send(create_request(copy, source, tagging.as_deref(), checksum))
         .await?
         .xml()
         .await?;
@@ -915,7 +993,7 @@ mod tests {
         let copy = copy();
         let source = source();
         let checksum = Some((ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject));
-        let create = create_request(&copy, &source, checksum);
+        let create = create_request(&copy, &source, Some("a=1&b=x%20y"), checksum);
         assert_eq!(create.method(), Method::POST);
         assert_eq!(
             crate::ops::testing::url(&create),
@@ -948,6 +1026,7 @@ mod tests {
             create.header_value("x-amz-checksum-type"),
             Some("FULL_OBJECT")
         );
+        assert_eq!(create.header_value("x-amz-tagging"), Some("a=1&b=x%20y"));
         assert_eq!(create.header_value("x-amz-metadata-directive"), None);
         assert_eq!(create.header_value("x-amz-copy-source"), None);
 
@@ -959,7 +1038,7 @@ mod tests {
             storage_class: None,
             ..copy
         };
-        let create = create_request(&replaced, &source, None);
+        let create = create_request(&replaced, &source, None, None);
         assert_eq!(create.header_value("content-type"), Some("text/plain"));
         assert_eq!(create.header_value("x-amz-meta-stage"), Some("two"));
         for absent in [
@@ -969,9 +1048,36 @@ mod tests {
             "x-amz-storage-class",
             "x-amz-checksum-algorithm",
             "x-amz-checksum-type",
+            "x-amz-tagging",
         ] {
             assert_eq!(create.header_value(absent), None, "{absent}");
         }
+    }
+
+    #[test]
+    fn tags_are_read_from_the_source_and_written_as_a_query() {
+        let request = source_tagging_request(&copy());
+        assert_eq!(request.method(), Method::GET);
+        assert_eq!(
+            crate::ops::testing::url(&request),
+            "http://127.0.0.1:9000/src/big%20file.bin?tagging&versionId=v1"
+        );
+        let tagging: Tagging = crate::wire::answer::parse(
+            "<Tagging><TagSet><Tag><Key>team</Key><Value>a&amp;b c</Value></Tag>\
+             <Tag><Key>empty</Key><Value></Value></Tag></TagSet></Tagging>",
+        )
+        .unwrap();
+        let tags = &tagging.tag_set.tags;
+        assert_eq!(
+            tagging_header(
+                tags.iter()
+                    .map(|tag| (tag.key.as_str(), tag.value.as_str()))
+            ),
+            Some("team=a%26b%20c&empty=".to_owned())
+        );
+        let none: Tagging = crate::wire::answer::parse("<Tagging><TagSet/></Tagging>").unwrap();
+        assert!(none.tag_set.tags.is_empty());
+        assert_eq!(tagging_header([]), None);
     }
 
     #[test]

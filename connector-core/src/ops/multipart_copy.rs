@@ -21,7 +21,7 @@ use crate::wire::client::S3Client;
 use crate::wire::encode;
 use crate::wire::endpoint::Target;
 use crate::wire::headers::{self, unquote_etag};
-use crate::wire::payload::ChecksumPolicy;
+use crate::wire::payload::{ChecksumPolicy, ChecksumSettings};
 use crate::wire::request::Request;
 use crate::wire::xml;
 use futures_util::StreamExt;
@@ -230,17 +230,29 @@ fn same_full_object(source: &SourceObject, answered: Option<&Checksum>) -> bool 
         if expected.kind() == ChecksumType::FullObject && expected == answered)
 }
 
-/// The checksum algorithm and type a multipart copy of `source` asks for: the source's, unless
-/// it has none or the `policy` is `when_required` (stores that refuse `x-amz-checksum-*`).
+/// The checksum algorithm and type a multipart copy of `source` asks for: the source's
+/// algorithm, and its type where a multipart upload may have it (a single-part SHA-256 object
+/// is full-object, a multipart SHA-256 upload only composite; a full-object CRC32C source gets
+/// a composite copy on a store whose `settings` say it takes only those). `None` when the
+/// source has no checksum or the policy is `when_required` (stores that refuse
+/// `x-amz-checksum-*`).
 pub fn carried_checksum(
-    policy: ChecksumPolicy,
+    settings: &ChecksumSettings,
     source: &SourceObject,
 ) -> Option<(ChecksumAlgorithm, ChecksumType)> {
-    if policy == ChecksumPolicy::WhenRequired {
+    if settings.policy == ChecksumPolicy::WhenRequired {
         return None;
     }
     let checksum = source.checksum.as_ref()?;
-    Some((checksum.algorithm, checksum.kind))
+    let algorithm = checksum.algorithm;
+    let kind = match checksum.kind {
+        ChecksumType::FullObject => settings.multipart_type(algorithm),
+        ChecksumType::Composite if algorithm.allows(ChecksumType::Composite) => {
+            ChecksumType::Composite
+        }
+        ChecksumType::Composite => algorithm.default_type(),
+    };
+    Some((algorithm, kind))
 }
 
 /// The CreateMultipartUpload request of a multipart copy: the replaced headers of `copy`, else
@@ -539,7 +551,7 @@ async fn multipart_copy(
         )
         .with_retryable(false));
     };
-    let checksum = carried_checksum(client.checksum_settings().policy, source);
+    let checksum = carried_checksum(client.checksum_settings(), source);
     let tagging = source_tagging(client, copy).await?;
     let started: InitiateMultipartUploadResult = client
         .send(create_request(copy, source, tagging.as_deref(), checksum))
@@ -559,6 +571,7 @@ async fn multipart_copy(
         source_etag,
         upload_id: &started.upload_id,
         algorithm: checksum.map(|(algorithm, _)| algorithm),
+        full_object: checksum.is_some_and(|(_, kind)| kind == ChecksumType::FullObject),
     };
     match run.parts_and_complete(options, progress).await {
         Ok(outcome) => {
@@ -587,7 +600,10 @@ struct Run<'a> {
     source: &'a SourceObject,
     source_etag: &'a str,
     upload_id: &'a str,
+    /// The upload's checksum algorithm, if it has one.
     algorithm: Option<ChecksumAlgorithm>,
+    /// Whether the upload's checksum is full-object (then comparable with the source's).
+    full_object: bool,
 }
 
 impl Run<'_> {
@@ -611,9 +627,13 @@ impl Run<'_> {
         drop(copying);
         parts.sort_by_key(|part| part.range.number);
 
+        // The source's full-object value, when the copy gets one of the same algorithm.
         let expected = self.source.checksum.as_ref().and_then(|checksum| {
             let value = checksum.value.as_ref()?;
-            (value.kind() == ChecksumType::FullObject && Some(value.algorithm()) == self.algorithm)
+            (self.full_object
+                && checksum.kind == ChecksumType::FullObject
+                && value.kind() == ChecksumType::FullObject
+                && Some(value.algorithm()) == self.algorithm)
                 .then_some(value)
         });
         let combined = expected.and(combined_checksum(&parts));
@@ -791,6 +811,7 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::copy::SourceChecksum;
     use crate::ops::transfer::{MAX_OBJECT_SIZE, MAX_PARTS};
 
     const GIB: u64 = 1024 * MIB;
@@ -1082,22 +1103,53 @@ mod tests {
 
     #[test]
     fn the_source_checksum_is_carried_unless_the_policy_says_when_required() {
+        let settings = ChecksumSettings::default();
         let source = source();
         assert_eq!(
-            carried_checksum(ChecksumPolicy::WhenSupported, &source),
+            carried_checksum(&settings, &source),
             Some((ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject))
         );
-        assert_eq!(
-            carried_checksum(ChecksumPolicy::WhenRequired, &source),
-            None
-        );
+        let when_required = ChecksumSettings {
+            policy: ChecksumPolicy::WhenRequired,
+            ..settings
+        };
+        assert_eq!(carried_checksum(&when_required, &source), None);
         let plain = SourceObject {
             checksum: None,
-            ..source
+            ..source.clone()
+        };
+        assert_eq!(carried_checksum(&settings, &plain), None);
+        let with = |algorithm, kind| SourceObject {
+            checksum: Some(SourceChecksum {
+                algorithm,
+                kind,
+                value: None,
+            }),
+            ..source.clone()
+        };
+        // A single-part SHA-256 object is full-object; a multipart upload of it only composite.
+        let sha = with(ChecksumAlgorithm::Sha256, ChecksumType::FullObject);
+        assert_eq!(
+            carried_checksum(&settings, &sha),
+            Some((ChecksumAlgorithm::Sha256, ChecksumType::Composite))
+        );
+        let crc = with(ChecksumAlgorithm::Crc32c, ChecksumType::FullObject);
+        assert_eq!(
+            carried_checksum(&settings, &crc),
+            Some((ChecksumAlgorithm::Crc32c, ChecksumType::FullObject))
+        );
+        let composite_only = ChecksumSettings {
+            full_object_multipart: false,
+            ..settings
         };
         assert_eq!(
-            carried_checksum(ChecksumPolicy::WhenSupported, &plain),
-            None
+            carried_checksum(&composite_only, &crc),
+            Some((ChecksumAlgorithm::Crc32c, ChecksumType::Composite))
+        );
+        let composite = with(ChecksumAlgorithm::Crc32, ChecksumType::Composite);
+        assert_eq!(
+            carried_checksum(&settings, &composite),
+            Some((ChecksumAlgorithm::Crc32, ChecksumType::Composite))
         );
     }
 

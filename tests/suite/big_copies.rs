@@ -383,6 +383,9 @@ enum Quirk {
     /// Part 2 is first answered `200 OK` with an `<Error>` (S3 does so when a copy fails after
     /// it started answering).
     ErrorInside200,
+    /// Parts answer no checksum, and Complete answers a full-object CRC that is not the
+    /// source's.
+    CopyChecksumDiffers,
 }
 
 /// A stand-in for Amazon S3 where no local server does what it does: UploadPartCopy answers
@@ -426,18 +429,26 @@ async fn store_with_part_checksums(quirk: Quirk) -> HostileServer {
                 if quirk == Quirk::WrongPartChecksum && part == Some("2") {
                     crc = ChecksumAlgorithm::Crc32c.digest(b"other").to_base64();
                 }
+                let mut element = format!("<ChecksumCRC32C>{crc}</ChecksumCRC32C>");
+                if quirk == Quirk::CopyChecksumDiffers {
+                    element.clear();
+                }
                 Answer::xml(format!(
-                    "<CopyPartResult><ETag>\"p{}\"</ETag><ChecksumCRC32C>{crc}</ChecksumCRC32C>\
-                     </CopyPartResult>",
+                    "<CopyPartResult><ETag>\"p{}\"</ETag>{element}</CopyPartResult>",
                     part.unwrap()
                 ))
             }
-            ("POST", true) => Answer::xml(format!(
-                "<CompleteMultipartUploadResult><ETag>\"c-3\"</ETag>\
-                 <ChecksumCRC32C>{}</ChecksumCRC32C><ChecksumType>FULL_OBJECT</ChecksumType>\
-                 </CompleteMultipartUploadResult>",
-                request.header("x-amz-checksum-crc32c").unwrap_or("none")
-            )),
+            ("POST", true) => {
+                let mut crc = request.header("x-amz-checksum-crc32c").unwrap_or("none");
+                if quirk == Quirk::CopyChecksumDiffers {
+                    crc = "AAAAAA==";
+                }
+                Answer::xml(format!(
+                    "<CompleteMultipartUploadResult><ETag>\"c-3\"</ETag>\
+                     <ChecksumCRC32C>{crc}</ChecksumCRC32C><ChecksumType>FULL_OBJECT</ChecksumType>\
+                     </CompleteMultipartUploadResult>"
+                ))
+            }
             ("GET", false) if request.has_query("tagging") => Answer::xml(
                 "<Tagging><TagSet><Tag><Key>k</Key><Value>v w</Value></Tag></TagSet></Tagging>",
             ),
@@ -531,4 +542,28 @@ async fn a_part_answered_with_an_error_inside_a_200_is_copied_again() {
         .collect();
     assert_eq!(second.len(), 2);
     assert!(!seen.iter().any(|r| r.method == "DELETE"));
+}
+
+/// Without part checksums, the copy's checksum is the one S3 answers for the finished copy: one
+/// that is not the source's is an error (the copy is not deleted: it was completed).
+#[tokio::test]
+async fn a_copy_whose_checksum_is_not_the_sources_is_an_error() {
+    let server = store_with_part_checksums(Quirk::CopyChecksumDiffers).await;
+    let err = run(&server.connection(), "copy_file", scripted_copy())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Server, "{}", err.to_json());
+    assert!(!err.is_retryable());
+    assert!(
+        err.message().contains("the copy is not the source"),
+        "{}",
+        err.message()
+    );
+    let seen = server.seen();
+    let complete = seen
+        .iter()
+        .find(|r| r.method == "POST" && r.has_query("uploadId"))
+        .unwrap();
+    assert_eq!(complete.header("x-amz-checksum-crc32c"), None);
+    assert!(!String::from_utf8_lossy(&complete.body).contains("Checksum"));
 }

@@ -1,10 +1,11 @@
-//! Copy File: copy an object within a bucket or to another one (CopyObject), keeping or
-//! replacing its metadata.
+//! Copy File: copy an object within a bucket or to another one, keeping or replacing its
+//! metadata: one CopyObject up to 5 GiB, else a multipart copy (parts S3 copies itself).
 
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
-use connector_core::ops::copy::{Copied, CopyObject};
+use connector_core::ops::copy::CopyObject;
+use connector_core::ops::multipart_copy::{self, CopyMethod, CopyOutcome, CopySettings};
 use connector_core::wire::headers;
 use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -142,6 +143,12 @@ pub struct CopyFileInput {
     #[serde(default)]
     #[schemars(title = "ACL")]
     pub acl: Option<CannedAcl>,
+
+    /// When and how a large file is copied in parts (all optional: by default files over
+    /// 5 GiB, the most S3 copies in one request, are copied in parts of 256 MiB, 8 at a time).
+    #[serde(default)]
+    #[schemars(title = "Copy in parts")]
+    pub transfer: Option<CopySettings>,
 }
 
 /// The fields only `replace` uses.
@@ -211,6 +218,32 @@ pub struct CopyFileOutput {
     /// The version of the source that was copied (versioned source bucket).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_version_id: Option<String>,
+    /// How the copy was made: `copy_object` (one request) or `multipart_copy` (in parts, for
+    /// files over the multipart threshold).
+    pub method: CopyMethod,
+    /// The number of parts of a multipart copy; 0 for one request.
+    pub parts: u32,
+    /// The size of the file in bytes.
+    pub size: u64,
+    /// The copy's checksum, when the store answered one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<CopyChecksum>,
+}
+
+/// A copy's checksum as the store answered it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CopyChecksum {
+    /// The algorithm, e.g. `CRC64NVME` or `CRC32C`.
+    pub algorithm: String,
+    /// `FULL_OBJECT` (the checksum of the whole file) or `COMPOSITE` (of its parts' checksums;
+    /// the value ends with `-` and the part count).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The value, base64 (as S3 shows it).
+    pub value: String,
+    /// True when the value was found equal to the source's own full-object checksum: the copy
+    /// holds the source's bytes.
+    pub verified: bool,
 }
 
 /// Copies a file.
@@ -218,7 +251,8 @@ pub struct CopyFile;
 
 impl CopyFileOutput {
     /// The output for a copy S3 made to `key` in `bucket`.
-    pub(crate) fn new(bucket: &str, key: &str, copied: Copied) -> Self {
+    pub(crate) fn new(bucket: &str, key: &str, outcome: CopyOutcome) -> Self {
+        let copied = outcome.copied;
         CopyFileOutput {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -226,6 +260,15 @@ impl CopyFileOutput {
             last_modified: copied.last_modified,
             version_id: copied.version_id,
             source_version_id: copied.source_version_id,
+            method: outcome.method,
+            parts: outcome.parts,
+            size: outcome.size,
+            checksum: copied.checksum.map(|checksum| CopyChecksum {
+                algorithm: checksum.algorithm().as_str().to_owned(),
+                kind: checksum.kind().as_str().to_owned(),
+                value: checksum.to_string(),
+                verified: outcome.checksum_verified,
+            }),
         }
     }
 }
@@ -297,8 +340,8 @@ impl Module for CopyFile {
     const NAME: &'static str = "copy_file";
     const LABEL: &'static str = "Copy File";
     const KIND: ModuleKind = ModuleKind::Action;
-    const DESCRIPTION: &'static str = "Copies a file (up to 5 GiB) within a bucket or to another \
-        bucket, keeping its metadata or replacing it.";
+    const DESCRIPTION: &'static str = "Copies a file of any size within a bucket or to another \
+        bucket, keeping its metadata or replacing it; files over 5 GiB are copied in parts.";
 
     fn validate(&self, input: &CopyFileInput) -> Result<()> {
         let replace = input.metadata_directive == MetadataDirective::Replace;
@@ -346,12 +389,17 @@ impl Module for CopyFile {
     }
 
     async fn run(&self, ctx: &Context, input: CopyFileInput) -> Result<CopyFileOutput> {
+        let client = ctx.client();
         let mut copy = input.copy();
+        let source = copy.head_source(client).await?;
         if input.metadata_directive == MetadataDirective::Replace {
-            let content_type = match &input.content_type {
-                Some(content_type) => Some(content_type.clone()),
-                None => copy.source_content_type(ctx.client()).await?,
-            };
+            let content_type = input.content_type.clone().or_else(|| {
+                source
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name == "content-type")
+                    .map(|(_, value)| value.clone())
+            });
             let headers = input.replaced_headers().into_iter().skip(1);
             let headers = headers.filter_map(|(_, name, value)| Some((name, value?.to_owned())));
             let metadata = input
@@ -367,8 +415,10 @@ impl Module for CopyFile {
                     .collect(),
             );
         }
-        let copied = copy.send(ctx.client()).await?;
-        Ok(CopyFileOutput::new(copy.bucket, copy.key, copied))
+        let options = input.transfer.unwrap_or_default().options();
+        let outcome =
+            multipart_copy::copy(client, &copy, &source, &options, ctx.progress()).await?;
+        Ok(CopyFileOutput::new(copy.bucket, copy.key, outcome))
     }
 }
 

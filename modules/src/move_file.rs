@@ -4,6 +4,7 @@ use crate::copy_file::{CopyFileOutput, StorageClass};
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey};
 use connector_core::ops::copy::CopyObject;
+use connector_core::ops::multipart_copy::{self, CopySettings};
 use connector_core::{
     Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
@@ -41,12 +42,18 @@ pub struct MoveFileInput {
     #[serde(default)]
     #[schemars(title = "ACL")]
     pub acl: Option<CannedAcl>,
+
+    /// When and how a large file is copied in parts (all optional: by default files over
+    /// 5 GiB, the most S3 copies in one request, are copied in parts of 256 MiB, 8 at a time).
+    #[serde(default)]
+    #[schemars(title = "Copy in parts")]
+    pub transfer: Option<CopySettings>,
 }
 
 /// The moved file.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct MoveFileOutput {
-    /// Where the file is now: its bucket, key, ETag, time and version.
+    /// Where the file is now: its bucket, key, ETag, time and version, and how it was copied.
     #[serde(flatten)]
     pub moved: CopyFileOutput,
     /// The bucket the file was moved from.
@@ -76,8 +83,8 @@ impl Module for MoveFile {
     const NAME: &'static str = "move_file";
     const LABEL: &'static str = "Move File";
     const KIND: ModuleKind = ModuleKind::Action;
-    const DESCRIPTION: &'static str = "Moves (or renames) a file of up to 5 GiB: copies it with its \
-        metadata, then deletes the original only once the copy is made.";
+    const DESCRIPTION: &'static str = "Moves (or renames) a file of any size: copies it with its \
+        metadata (in parts over 5 GiB), then deletes the original only once the copy is made.";
 
     fn validate(&self, input: &MoveFileInput) -> Result<()> {
         if input.destination_bucket() == input.source_bucket.as_str()
@@ -102,12 +109,15 @@ impl Module for MoveFile {
             acl: input.acl.map(CannedAcl::as_str),
             ..CopyObject::default()
         };
+        let options = input.transfer.unwrap_or_default().options();
         // An error here returns before the source is touched.
-        let copied = copy
-            .send(ctx.client())
-            .await
-            .map(|copied| CopyFileOutput::new(copy.bucket, copy.key, copied))
-            .map_err(|err| err.context("the file was not moved (nothing was deleted)"))?;
+        let copied = async {
+            let source = copy.head_source(ctx.client()).await?;
+            multipart_copy::copy(ctx.client(), &copy, &source, &options, ctx.progress()).await
+        }
+        .await
+        .map(|outcome| CopyFileOutput::new(copy.bucket, copy.key, outcome))
+        .map_err(|err| err.context("the file was not moved (nothing was deleted)"))?;
         ctx.client()
             .request(
                 Method::DELETE,

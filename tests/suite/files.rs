@@ -709,11 +709,20 @@ const COPY_RESULT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 const ERROR_IN_200: &str = "  \n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>\
     <Message>We encountered an internal error. Please try again.</Message><RequestId>R200</RequestId></Error>";
 
+/// The answer to the HEAD of a copy's source (a small file: copied by CopyObject).
+const SOURCE_HEAD: (u16, &str) = (200, "");
+
 /// A copy answered 200 with an `<Error>` body fails (retryably), and Move File then deletes
-/// nothing: its only request is the copy.
+/// nothing: its only requests are the source's HEAD and the copy.
 #[tokio::test]
 async fn an_error_inside_a_200_answer_fails_the_copy_and_the_move() {
-    let s = Scripted::start(vec![(200, ERROR_IN_200), (200, ERROR_IN_200)]).await;
+    let s = Scripted::start(vec![
+        SOURCE_HEAD,
+        (200, ERROR_IN_200),
+        SOURCE_HEAD,
+        (200, ERROR_IN_200),
+    ])
+    .await;
     let input = json!({"source_bucket": "src", "source_key": "a b+c.txt",
                        "destination_bucket": "dst", "destination_key": "d.txt"});
     let err = run_on(&s.connection, "copy_file", input.clone())
@@ -731,8 +740,14 @@ async fn an_error_inside_a_200_answer_fails_the_copy_and_the_move() {
         err.message()
     );
     let seen = s.seen();
-    assert_eq!(seen.len(), 2, "{seen:?}");
-    for request in &seen {
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    for pair in seen.chunks(2) {
+        assert!(
+            pair[0].starts_with("HEAD /src/a%20b%2Bc.txt "),
+            "{}",
+            pair[0]
+        );
+        let request = &pair[1];
         assert!(request.starts_with("PUT /dst/d.txt "), "{request}");
         assert!(
             request
@@ -748,7 +763,7 @@ async fn an_error_inside_a_200_answer_fails_the_copy_and_the_move() {
 #[tokio::test]
 async fn move_file_says_when_the_file_is_in_both_places() {
     let denied = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
-    let s = Scripted::start(vec![(200, COPY_RESULT), (403, denied)]).await;
+    let s = Scripted::start(vec![SOURCE_HEAD, (200, COPY_RESULT), (403, denied)]).await;
     let err = run_on(
         &s.connection,
         "move_file",
@@ -764,10 +779,10 @@ async fn move_file_says_when_the_file_is_in_both_places() {
         assert!(message.contains(name), "{name} not in {message}");
     }
     let seen = s.seen();
-    assert!(seen[1].starts_with("DELETE /src/in/a.txt "), "{seen:?}");
+    assert!(seen[2].starts_with("DELETE /src/in/a.txt "), "{seen:?}");
 
     // The copy's own answer when all goes well.
-    let s = Scripted::start(vec![(200, COPY_RESULT)]).await;
+    let s = Scripted::start(vec![SOURCE_HEAD, (200, COPY_RESULT)]).await;
     let copied = ok_on(
         &s.connection,
         "copy_file",
@@ -778,9 +793,10 @@ async fn move_file_says_when_the_file_is_in_both_places() {
     assert_eq!(
         copied,
         json!({"bucket": "src", "key": "k2", "etag": "0123abcd",
-               "last_modified": "2026-03-04T05:06:07.000Z"})
+               "last_modified": "2026-03-04T05:06:07.000Z",
+               "method": "copy_object", "parts": 0, "size": 0})
     );
-    let request = s.seen()[0].to_ascii_lowercase();
+    let request = s.seen()[1].to_ascii_lowercase();
     assert!(
         request.contains("x-amz-copy-source: /src/k?versionid=v%2f1%2b\r\n"),
         "{request}"
@@ -800,7 +816,7 @@ async fn move_file_says_when_the_file_is_in_both_places() {
 async fn copying_more_than_5_gib_is_explained() {
     let too_large = "<Error><Code>InvalidRequest</Code><Message>The specified copy source is larger \
         than the maximum allowable size for a copy source: 5368709120</Message></Error>";
-    let s = Scripted::start(vec![(400, too_large)]).await;
+    let s = Scripted::start(vec![SOURCE_HEAD, (400, too_large)]).await;
     let err = run_on(
         &s.connection,
         "move_file",
@@ -810,7 +826,7 @@ async fn copying_more_than_5_gib_is_explained() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.to_json());
     assert!(err.message().contains("5 GiB"), "{}", err.message());
-    assert_eq!(s.seen().len(), 1, "nothing is deleted after a failed copy");
+    assert_eq!(s.seen().len(), 2, "nothing is deleted after a failed copy");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 //! starts this binary again to run one of its tests in child processes.
 
 mod admin;
+mod big_copies;
 mod browser;
 mod bucket_config;
 mod checksum_policy;

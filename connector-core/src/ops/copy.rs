@@ -1,13 +1,16 @@
 //! CopyObject: S3 copies one object to another key (or bucket) itself, up to 5 GiB, without the
 //! bytes passing through here. The request is built by [`CopyObject::request`], its answer read
 //! by [`read_copy_answer`]; S3 may answer `200 OK` and still fail, with an `<Error>` document
-//! (recognised by [`s3_error::answer_error`], as everywhere).
+//! (recognised by [`s3_error::answer_error`], as everywhere). The source is described first by
+//! [`CopyObject::head_source`] (its size decides whether one CopyObject can copy it).
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::wire::client::S3Client;
 use crate::wire::encode;
 use crate::wire::endpoint::Target;
-use crate::wire::headers::{self, unquote_etag};
+use crate::wire::headers::{self, META_PREFIX, unquote_etag};
+use crate::wire::payload::ChecksumPolicy;
 use crate::wire::request::Request;
 use crate::wire::s3_error;
 use crate::wire::xml;
@@ -53,15 +56,131 @@ pub struct Copied {
     pub version_id: Option<String>,
     /// The version of the source that was copied (versioned source bucket).
     pub source_version_id: Option<String>,
+    /// The copy's checksum, when S3 answered one.
+    pub checksum: Option<Checksum>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The document S3 answers a copy with: `<CopyObjectResult>` for CopyObject, `<CopyPartResult>`
+/// for UploadPartCopy (the same elements).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct CopyObjectResult {
+pub struct CopyResult {
+    /// The ETag of the copy (or of the part), quoted as S3 sends it.
     #[serde(rename = "ETag", default)]
-    etag: Option<String>,
+    pub etag: Option<String>,
+    /// When the copy was written.
     #[serde(default)]
-    last_modified: Option<String>,
+    pub last_modified: Option<String>,
+    #[serde(rename = "ChecksumCRC32", default)]
+    crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C", default)]
+    crc32c: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME", default)]
+    crc64nvme: Option<String>,
+    #[serde(rename = "ChecksumSHA1", default)]
+    sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256", default)]
+    sha256: Option<String>,
+}
+
+impl CopyResult {
+    /// The checksum S3 answered for `algorithm`, if it answered a readable one.
+    pub fn checksum_for(&self, algorithm: ChecksumAlgorithm) -> Option<Checksum> {
+        let value = match algorithm {
+            ChecksumAlgorithm::Crc32 => &self.crc32,
+            ChecksumAlgorithm::Crc32c => &self.crc32c,
+            ChecksumAlgorithm::Crc64Nvme => &self.crc64nvme,
+            ChecksumAlgorithm::Sha1 => &self.sha1,
+            ChecksumAlgorithm::Sha256 => &self.sha256,
+        };
+        Checksum::parse(algorithm, value.as_deref()?).ok()
+    }
+
+    /// The first readable checksum S3 answered, of any algorithm.
+    pub fn checksum(&self) -> Option<Checksum> {
+        ChecksumAlgorithm::ALL
+            .into_iter()
+            .find_map(|algorithm| self.checksum_for(algorithm))
+    }
+}
+
+/// The source of a copy as its HEAD describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceObject {
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its ETag, without quotes (what `x-amz-copy-source-if-match` compares).
+    pub etag: Option<String>,
+    /// The headers a copy that keeps the metadata carries over, lower-case names:
+    /// `content-type`, `cache-control`, `content-disposition`, `content-encoding`,
+    /// `content-language`, `expires` (as stored) and every `x-amz-meta-*`.
+    pub headers: Vec<(String, String)>,
+    /// Its storage class as S3 named it (S3 leaves it out for `STANDARD`).
+    pub storage_class: Option<String>,
+    /// Its checksum: the algorithm and type, and the value when S3 answered a readable one.
+    pub checksum: Option<SourceChecksum>,
+}
+
+/// What S3 says of a source's checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceChecksum {
+    /// The algorithm.
+    pub algorithm: ChecksumAlgorithm,
+    /// Full-object or composite (`x-amz-checksum-type`; else told by a `-N` in the value).
+    pub kind: ChecksumType,
+    /// The value; `None` when S3 answered one that cannot be read (a value of the wrong
+    /// length, as moto answers without the optional CRC packages).
+    pub value: Option<Checksum>,
+}
+
+/// The content headers a copy that keeps the metadata carries over (with `x-amz-meta-*`).
+const CONTENT_HEADERS: [&str; 6] = [
+    "content-type",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
+
+impl SourceObject {
+    /// Reads a HEAD answer's headers.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let kept = headers
+            .iter()
+            .filter(|(name, _)| {
+                CONTENT_HEADERS.contains(&name.as_str()) || name.as_str().starts_with(META_PREFIX)
+            })
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            });
+        SourceObject {
+            size: headers::text(headers, "content-length")
+                .and_then(|length| length.trim().parse().ok())
+                .unwrap_or(0),
+            etag: headers::text(headers, "etag").map(unquote_etag),
+            headers: kept.collect(),
+            storage_class: headers::text(headers, "x-amz-storage-class").map(str::to_owned),
+            checksum: source_checksum(headers),
+        }
+    }
+}
+
+/// The checksum a HEAD answer names (`x-amz-checksum-<alg>`, `x-amz-checksum-type`).
+fn source_checksum(headers: &HeaderMap) -> Option<SourceChecksum> {
+    let (algorithm, value) = ChecksumAlgorithm::ALL.into_iter().find_map(|algorithm| {
+        Some((algorithm, headers::text(headers, algorithm.header_name())?))
+    })?;
+    let value = Checksum::parse(algorithm, value).ok();
+    let kind = headers::text(headers, "x-amz-checksum-type")
+        .and_then(ChecksumType::from_name)
+        .or(value.as_ref().map(Checksum::kind))
+        .unwrap_or(ChecksumType::FullObject);
+    Some(SourceChecksum {
+        algorithm,
+        kind,
+        value,
+    })
 }
 
 /// The `x-amz-copy-source` header: `/bucket/key` with the key encoded as in a URL path, and
@@ -108,18 +227,34 @@ impl CopyObject<'_> {
         read_copy_answer(status, &headers, &body).map_err(|err| self.explain(err))
     }
 
-    /// The content type of the source (HeadObject), for a copy that replaces the metadata but
-    /// should keep it.
-    pub async fn source_content_type(&self, client: &S3Client) -> Result<Option<String>> {
-        let head = Request::new(
+    /// The HeadObject request for the source; `checksum_mode` asks for its checksum
+    /// (`x-amz-checksum-mode: ENABLED`).
+    pub fn head_source_request(&self, checksum_mode: bool) -> Request {
+        Request::new(
             Method::HEAD,
             Target::object(self.source_bucket, self.source_key),
         )
-        .query_opt("versionId", self.source_version_id);
-        let response = client.send(head).await.map_err(|err| {
+        .query_opt("versionId", self.source_version_id)
+        .header_opt("x-amz-checksum-mode", checksum_mode.then_some("ENABLED"))
+    }
+
+    /// Describes the source (HeadObject): size, ETag, content headers, metadata, storage class,
+    /// and its checksum unless the client's checksum policy is `when_required` (stores that
+    /// refuse `x-amz-checksum-mode`). A source encrypted with a KMS key the caller may not
+    /// decrypt refuses the checksum mode: it is asked again without.
+    pub async fn head_source(&self, client: &S3Client) -> Result<SourceObject> {
+        let checksum_mode = client.checksum_settings().policy != ChecksumPolicy::WhenRequired;
+        let mut answer = client.send(self.head_source_request(checksum_mode)).await;
+        if checksum_mode
+            && let Err(err) = &answer
+            && err.kind() == ErrorKind::AccessDenied
+        {
+            answer = client.send(self.head_source_request(false)).await;
+        }
+        let response = answer.map_err(|err| {
             s3_error::name_missing_object(err, self.source_bucket, self.source_key)
         })?;
-        Ok(response.header("content-type").map(str::to_owned))
+        Ok(SourceObject::from_headers(response.headers()))
     }
 
     /// Names the source when it is missing, and the 5 GiB limit when it is too large.
@@ -132,8 +267,9 @@ impl CopyObject<'_> {
         };
         if too_large {
             return err.context(
-                "the file is larger than 5 GiB, the most S3 copies in one request (a multipart \
-                 copy is needed, which this module does not do yet)",
+                "the file is too large for the store to copy in one request (Amazon S3 copies \
+                 up to 5 GiB so): lower the multipart threshold (transfer.multipart_threshold_mib) \
+                 so that it is copied in parts",
             );
         }
         match err.code() {
@@ -149,28 +285,40 @@ impl CopyObject<'_> {
 /// document is the error it describes even in a `200 OK`; anything else (an empty body, not
 /// XML, another document) is a `server` error saying the copy may not have been made.
 pub fn read_copy_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<Copied> {
+    let result = read_copy_result(status, headers, body, "CopyObjectResult")?;
+    Ok(Copied {
+        etag: result.etag.as_deref().map(unquote_etag),
+        last_modified: result.last_modified.clone(),
+        version_id: headers::text(headers, "x-amz-version-id").map(str::to_owned),
+        source_version_id: headers::text(headers, "x-amz-copy-source-version-id")
+            .map(str::to_owned),
+        checksum: result.checksum(),
+    })
+}
+
+/// Reads a copy's answer document, whose root must be `root` (`CopyObjectResult` or
+/// `CopyPartResult`), as [`read_copy_answer`] does.
+pub fn read_copy_result(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    root: &str,
+) -> Result<CopyResult> {
     if let Some(err) = s3_error::answer_error(status, headers, body) {
         return Err(err);
     }
     let text = String::from_utf8_lossy(body);
-    let result = match xml::document_root(&text) {
-        Ok(root) if root == "CopyObjectResult" => xml::deserialize::<CopyObjectResult>(&text).ok(),
+    match xml::document_root(&text) {
+        Ok(found) if found == root => xml::deserialize::<CopyResult>(&text).ok(),
         _ => None,
-    };
-    let Some(result) = result else {
-        return Err(Error::new(
+    }
+    .ok_or_else(|| {
+        Error::new(
             ErrorKind::Server,
             "the store answered the copy without a result, so the copy may not have been \
              made; try again",
         )
-        .with_status(status.as_u16()));
-    };
-    Ok(Copied {
-        etag: result.etag.as_deref().map(unquote_etag),
-        last_modified: result.last_modified,
-        version_id: headers::text(headers, "x-amz-version-id").map(str::to_owned),
-        source_version_id: headers::text(headers, "x-amz-copy-source-version-id")
-            .map(str::to_owned),
+        .with_status(status.as_u16())
     })
 }
 
@@ -246,6 +394,7 @@ mod tests {
                 last_modified: Some("2026-01-02T03:04:05.000Z".into()),
                 version_id: Some("v2".into()),
                 source_version_id: None,
+                checksum: None,
             }
         );
         // S3 sends whitespace while it copies, then the result or an error.
@@ -286,6 +435,11 @@ mod tests {
              source: 5368709120",
         ));
         assert!(err.message().contains("5 GiB"), "{}", err.message());
+        assert!(
+            err.message().contains("multipart_threshold_mib"),
+            "{}",
+            err.message()
+        );
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         let err = copy.explain(s3_error(
             ErrorKind::NotFound,

@@ -2,8 +2,8 @@
 //! ([`sts`]), listing ([`listing`], [`buckets`]), deleting ([`delete_objects`], [`emptying`]),
 //! uploading ([`upload`]) and downloading ([`download`], [`part_file`]) with the part sizes and
 //! progress of [`transfer`], presigning ([`presign`]), and the folder conventions of keys
-//! ([`keys`]), copying ([`copy`]), creating buckets ([`buckets`]) and their configuration
-//! ([`policy`], [`cors`], through [`bucket_config`]).
+//! ([`keys`]), copying ([`copy`]; any size: [`multipart_copy`]), creating buckets
+//! ([`buckets`]) and their configuration ([`policy`], [`cors`], through [`bucket_config`]).
 //!
 //! This layer uses the wire, never the `framework` above it.
 
@@ -16,6 +16,7 @@ pub mod download;
 pub mod emptying;
 pub mod keys;
 pub mod listing;
+pub mod multipart_copy;
 pub mod part_file;
 pub mod policy;
 pub mod presign;

@@ -5,6 +5,7 @@
 //! upload leaves no incomplete upload behind.
 
 use connector_core::wire::client::ClientOptions;
+use connector_core::wire::payload::ChecksumPolicy;
 use connector_core::{Context, ErrorKind, Registry, S3Client};
 use integration_tests::fault_proxy::{Fault, FaultProxy, FaultRule, Match};
 use integration_tests::{Moto, TestStore};
@@ -211,7 +212,8 @@ async fn damaged_bytes_are_caught_both_ways() {
     let bytes = data(2 * MIB);
     f.put("damage", "plain.bin", &bytes, dir.path()).await;
 
-    // A byte flipped in a download: the MD5 (the ETag of a single-part object) catches it.
+    // A byte flipped in a download: the object's stored checksum (CRC32C, sent with the upload)
+    // catches it.
     f.proxy
         .inject_once(Match::get(), Fault::FlipResponseByte { at: 1_000_000 });
     let dest = dir.path().join("plain.copy");
@@ -219,6 +221,38 @@ async fn damaged_bytes_are_caught_both_ways() {
         .run(
             "get_file",
             json!({"bucket": "damage", "key": "plain.bin", "save_to": dest}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("CRC32C checksum"),
+        "{}",
+        err.to_json()
+    );
+    assert!(err.is_retryable(), "{}", err.to_json());
+    assert!(!dest.exists());
+
+    // An object stored without a checksum (uploaded the when_required way): the MD5 (the ETag
+    // of a single-part object) catches it.
+    let mut plain = f.t.connection();
+    plain.checksum_policy = Some(ChecksumPolicy::WhenRequired);
+    let source = dir.path().join("md5-source");
+    std::fs::write(&source, &bytes).unwrap();
+    let up = Registry::global()
+        .invoke(
+            &Context::new(plain).unwrap(),
+            "upload_file",
+            json!({"bucket": "damage", "file_name": "md5.bin", "source": {"path": source}}),
+        )
+        .await
+        .unwrap();
+    assert!(up.get("checksum").is_none_or(Value::is_null), "{up}");
+    f.proxy
+        .inject_once(Match::get(), Fault::FlipResponseByte { at: 1_000_000 });
+    let err = f
+        .run(
+            "get_file",
+            json!({"bucket": "damage", "key": "md5.bin", "save_to": dest}),
         )
         .await
         .unwrap_err();

@@ -475,8 +475,7 @@ async fn a_checksum_of_unstated_type_is_checked_both_ways() {
 /// the connection's checksum policy is `when_required` (stores that refuse the header).
 #[tokio::test]
 async fn checksum_mode_is_asked_for_unless_when_required() {
-    use connector_core::wire::client::ClientOptions;
-    use connector_core::wire::payload::{ChecksumPolicy, ChecksumSettings};
+    use connector_core::wire::payload::ChecksumPolicy;
     use integration_tests::hostile_server::{Answer, HostileServer};
 
     let server = HostileServer::start(|_| {
@@ -485,19 +484,11 @@ async fn checksum_mode_is_asked_for_unless_when_required() {
             .body("hello")
     })
     .await;
-    let when_required = ClientOptions {
-        checksums: ChecksumSettings {
-            policy: ChecksumPolicy::WhenRequired,
-            ..ChecksumSettings::default()
-        },
-        ..ClientOptions::default()
-    };
+    let mut when_required = server.connection();
+    when_required.checksum_policy = Some(ChecksumPolicy::WhenRequired);
     let contexts = [
         (Some("ENABLED"), server.context()),
-        (
-            None,
-            Context::with_client_options(server.connection(), when_required).unwrap(),
-        ),
+        (None, Context::new(when_required).unwrap()),
     ];
     let dir = tempfile::tempdir().unwrap();
     let save_to = dir.path().join("k.txt");

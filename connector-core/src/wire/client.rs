@@ -34,7 +34,9 @@ pub struct ClientOptions {
     /// before it is sent and when its host name is resolved. Presigning sends nothing and is
     /// not restricted.
     pub egress: EgressPolicy,
-    /// How uploads are checksummed and framed (default: CRC32C, computed while streaming).
+    /// How uploads are checksummed and framed (default: CRC32C, computed while streaming). A
+    /// connection's client takes them from the connection (its provider and checksum fields),
+    /// whatever is given here.
     pub checksums: ChecksumSettings,
 }
 

@@ -9,6 +9,7 @@
 //! starts this binary again to run one of its tests in child processes.
 
 mod admin;
+mod api_call_streaming;
 mod browser;
 mod bucket_config;
 mod checksums;

@@ -237,12 +237,18 @@ fn payload_checksum(input: &MakeApiCallInput) -> Result<Option<PayloadChecksum>>
         let Some(algorithm) = input.checksum_algorithm else {
             return Ok(None);
         };
-        refuse_checksum_headers(input, "checksum_algorithm")?;
+        if !input.sends_body() {
+            return Err(Error::invalid_input(
+                "checksum_algorithm",
+                "a checksum goes with a request body: use PUT or POST, or remove checksum_algorithm",
+            ));
+        }
+        refuse_checksum_headers(input)?;
         return Ok(Some(PayloadChecksum::Header(algorithm)));
     };
     let content_sha256_field = format!("headers.{CONTENT_SHA256}");
     let mode = validate::streaming_content_sha256(&content_sha256_field, streaming)?;
-    if !matches!(input.method, HttpMethod::Put | HttpMethod::Post) {
+    if !input.sends_body() {
         return Err(Error::invalid_input(
             content_sha256_field,
             format!("{streaming} streams a request body: use PUT or POST, or remove the header"),
@@ -297,15 +303,14 @@ fn payload_checksum(input: &MakeApiCallInput) -> Result<Option<PayloadChecksum>>
             ));
         }
     } else {
-        refuse_checksum_headers(input, "checksum_algorithm")?;
+        refuse_checksum_headers(input)?;
     }
     let algorithm = algorithm.unwrap_or(ChecksumAlgorithm::Crc32c);
     Ok(Some(PayloadChecksum::chunked(algorithm, mode)))
 }
 
-/// Refuses an `x-amz-checksum-<algorithm>` header given with a checksum the connector computes
-/// (named by `chosen_by`).
-fn refuse_checksum_headers(input: &MakeApiCallInput, chosen_by: &str) -> Result<()> {
+/// Refuses an `x-amz-checksum-<algorithm>` header given with a checksum the connector computes.
+fn refuse_checksum_headers(input: &MakeApiCallInput) -> Result<()> {
     let given = input
         .headers
         .as_map()
@@ -315,7 +320,7 @@ fn refuse_checksum_headers(input: &MakeApiCallInput, chosen_by: &str) -> Result<
         Some(name) => Err(Error::invalid_input(
             format!("headers.{name}"),
             format!(
-                "remove {name}: the checksum is computed for you while the body is sent                  (choose its algorithm with {chosen_by})"
+                "remove {name}: the checksum is computed for you while the body is sent                  (choose its algorithm with checksum_algorithm)"
             ),
         )),
         None => Ok(()),
@@ -358,6 +363,11 @@ fn build_request(mut input: MakeApiCallInput) -> Result<Request> {
 }
 
 impl MakeApiCallInput {
+    /// Whether the method carries a request body (PUT, POST).
+    fn sends_body(&self) -> bool {
+        matches!(self.method, HttpMethod::Put | HttpMethod::Post)
+    }
+
     /// Refuses a body given both as text and as base64 (the schema does too).
     fn check_one_body(&self) -> Result<()> {
         if self.body.is_some() && self.body_base64.is_some() {
@@ -626,6 +636,11 @@ mod tests {
         let allowed = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, \
                        STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER";
         let cases = [
+            (
+                serde_json::json!({"method": "DELETE", "url": "b/k", "checksum_algorithm": "CRC32"}),
+                "checksum_algorithm",
+                "a checksum goes with a request body: use PUT or POST",
+            ),
             (
                 put_with(
                     serde_json::json!({"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}),

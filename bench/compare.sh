@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Compares s3-connector with `aws s3` (AWS CLI v1, from PyPI) and rclone on the same local S3
-# server (`s3-connector local`: s3s-fs on 127.0.0.1), and prints a Markdown report for
-# docs/BENCHMARKS.md on stdout (progress goes to stderr).
+# server (`s3-connector local`: s3s-fs on 127.0.0.1), with one signed curl request per transfer
+# as the single-stream reference, and prints a Markdown report for docs/BENCHMARKS.md on stdout
+# (progress goes to stderr).
 #
-# Measured for each tool, over RUNS runs (median wall time; peak RSS from `/usr/bin/time -v`):
-#   upload    one SIZE_MIB file of random bytes (s3-connector: run upload_file; aws s3 cp; rclone copyto)
-#   download  the same file back, checked byte for byte with cmp (run get_file; aws s3 cp; rclone copyto)
+# Measured for each tool, over RUNS runs (median wall time; median user+sys CPU seconds and
+# peak RSS of the tool's process, from `/usr/bin/time -v`):
+#   upload    one SIZE_MIB file of random bytes (s3-connector: run upload_file; aws s3 cp; rclone
+#             copyto; curl --aws-sigv4 -T with x-amz-content-sha256: UNSIGNED-PAYLOAD)
+#   download  the same file back, checked byte for byte with cmp (run get_file; aws s3 cp; rclone
+#             copyto; curl --aws-sigv4 -o)
 #   list      KEYS keys under one prefix, recursively (run list_files; aws s3 ls --recursive; rclone ls)
 # and the end-to-end time, process start included, of one small listing (10 keys:
-# run list_files; aws s3 ls; rclone lsf), median of SMALL_RUNS runs.
+# run list_files; aws s3 ls; rclone lsf), median of SMALL_RUNS runs. curl only transfers.
 #
 # Run by hand from a checkout (not in CI):
 #   bench/compare.sh                                  # 1 GiB, 10,000 keys, 5 runs
@@ -16,13 +20,14 @@
 # Env: RUNS (5), SIZE_MIB (1024), KEYS (10000), SMALL_RUNS (20), BENCH_TMP (where the temp dir
 # goes; default $TMPDIR or /tmp; needs about 3 × SIZE_MIB free).
 # Needs: cargo, python3 (with venv), GNU time, and network access the first time: awscli is
-# installed into target/bench-venv; rclone and time are installed with apt-get when run as root
-# (otherwise rclone is skipped, with how to install it). No AWS or rclone config file is read
+# installed into target/bench-venv; rclone, curl and time are installed with apt-get when run as
+# root (otherwise rclone or curl is skipped, with how to install it). No AWS or rclone config file is read
 # or written: every tool is configured by flags and environment variables.
 set -euo pipefail
 export LC_ALL=C
 
 RUNS=${RUNS:-5} SIZE_MIB=${SIZE_MIB:-1024} KEYS=${KEYS:-10000} SMALL_RUNS=${SMALL_RUNS:-20}
+REGION=us-east-1
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/target/release/s3-connector
 VENV=$ROOT/target/bench-venv
@@ -45,9 +50,11 @@ ensure() {
   return 1
 }
 
-ensure time /usr/bin/time || die "GNU time (/usr/bin/time) is needed to measure peak RSS"
+ensure time /usr/bin/time || die "GNU time (/usr/bin/time) is needed to measure CPU time and peak RSS"
 HAVE_RCLONE=1
 ensure rclone rclone || { HAVE_RCLONE=0; log "skipping rclone"; }
+HAVE_CURL=1
+ensure curl curl || { HAVE_CURL=0; log "skipping curl"; }
 if [[ ! -x $VENV/bin/aws ]]; then
   log "installing awscli into $VENV"
   python3 -m venv "$VENV"
@@ -88,13 +95,19 @@ log "store at $ENDPOINT"
 # delimiter (so `--disable ListR`: rclone walks the folders, one listing per folder).
 : >"$WORK/aws-empty"
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_ENDPOINT_URL=$ENDPOINT
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=$WORK/aws-empty AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-empty
 RCLONE=(env -u AWS_CA_BUNDLE RCLONE_CONFIG="$WORK/rclone.conf" RCLONE_S3_PROVIDER=Other
   RCLONE_S3_ENDPOINT="$ENDPOINT" RCLONE_S3_ACCESS_KEY_ID="$AK" RCLONE_S3_SECRET_ACCESS_KEY="$SK"
-  RCLONE_S3_REGION=us-east-1 RCLONE_S3_FORCE_PATH_STYLE=true rclone)
+  RCLONE_S3_REGION=$REGION RCLONE_S3_FORCE_PATH_STYLE=true rclone)
 S3C_RUN=("$BIN" run)
 AWS_CLI=("$AWS" --endpoint-url "$ENDPOINT")
+# The reference: one SigV4-signed request per transfer, in one stream, the body neither hashed
+# nor checksummed (UNSIGNED-PAYLOAD; s3s-fs wants the header on the GET too). Paths are
+# path-style: $ENDPOINT/BUCKET/KEY. (`-H 'Expect:'` is not used: curl 7.88 signs the removed
+# header, and the signature then fails.)
+CURL=(curl -sS --fail --aws-sigv4 "aws:amz:$REGION:s3" --user "$AK:$SK"
+  -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD')
 
 "${S3C_RUN[@]}" create_bucket --json "{\"bucket\":\"$BUCKET\"}" >/dev/null
 
@@ -120,14 +133,17 @@ start=$EPOCHREALTIME
 PRELOAD_S=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 log "uploaded $((KEYS + 10)) small keys in $PRELOAD_S s"
 
-declare -A TIMES=() RSS=()
-# measure TOOL OP CMD...: one timed run; wall time from bash's clock, peak RSS from GNU time.
+declare -A TIMES=() CPU=() RSS=()
+# measure TOOL OP CMD...: one timed run; wall time from bash's clock, CPU time (user + sys, the
+# tool's process and its children) and peak RSS from GNU time.
 measure() {
   local key="$1|$2"; shift 2
   local start=$EPOCHREALTIME
   /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
-    { cat "$WORK/err.txt" >&2; die "failed: $*"; }
+    { cat "$WORK/err.txt" >&2; die "failed: ${*//"$SK"/SECRET}"; }
   TIMES[$key]+="$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.4f", b - a }') "
+  CPU[$key]+="$(awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 }
+    END { printf "%.4f", s }' "$WORK/time.txt") "
   local rss; rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
   if (( rss > ${RSS[$key]:-0} )); then RSS[$key]=$rss; fi
 }
@@ -152,7 +168,9 @@ small() {
   done
 }
 
-TOOLS=(s3c aws)
+TOOLS=(s3c)
+if [[ $HAVE_CURL == 1 ]]; then TOOLS+=(curl); fi
+TOOLS+=(aws)
 if [[ $HAVE_RCLONE == 1 ]]; then TOOLS+=(rclone); fi
 for run in $(seq "$RUNS"); do
   for tool in "${TOOLS[@]}"; do
@@ -178,6 +196,11 @@ for run in $(seq "$RUNS"); do
         measure rclone download "${RCLONE[@]}" copyto --ignore-times ":s3:$BUCKET/$obj" "$DL"
         verify rclone
         measure rclone list "${RCLONE[@]}" ls --disable ListR ":s3:$BUCKET/keys/" ;;
+      curl)
+        measure curl upload "${CURL[@]}" -o /dev/null -T "$BIG" "$ENDPOINT/$BUCKET/$obj"
+        measure curl download "${CURL[@]}" -o "$DL" "$ENDPOINT/$BUCKET/$obj"
+        verify curl
+        continue ;;
     esac
     check_count "$tool" "$KEYS"
   done
@@ -189,11 +212,12 @@ if [[ $HAVE_RCLONE == 1 ]]; then small rclone "${RCLONE[@]}" lsf ":s3:$BUCKET/sm
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 }
   END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-declare -A NAME=([s3c]=s3-connector [aws]="aws s3" [rclone]=rclone)
+declare -A NAME=([s3c]=s3-connector [aws]="aws s3" [rclone]=rclone [curl]="curl (1 stream)")
 declare -A OPNAME=([upload]="upload $SIZE_MIB MiB" [download]="download $SIZE_MIB MiB"
   [list]="list $KEYS keys" [small]="one small listing (end to end)")
-declare -A MED=()
+declare -A MED=() MED_CPU=()
 for key in "${!TIMES[@]}"; do MED[$key]=$(median "${TIMES[$key]}"); done
+for key in "${!CPU[@]}"; do MED_CPU[$key]=$(median "${CPU[$key]}"); done
 
 # The report (stdout).
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
@@ -206,36 +230,50 @@ echo "- Machine: $(nproc) CPUs ($cpu), $mem RAM, $(uname -sr), load average at t
 echo "- s3-connector $("$BIN" --version | awk '{ print $2 }') ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ', with local changes')), release build"
 echo "- $("$AWS" --version 2>&1 | cut -d' ' -f1,2,4), default settings (multipart above 8 MiB, 10 threads)"
 if [[ $HAVE_RCLONE == 1 ]]; then
-  echo "- $("${RCLONE[@]}" version 2>/dev/null | head -1), default settings; lists with \`--disable ListR\` (folder by folder; see the script)"
+  echo "- $("${RCLONE[@]}" version 2>/dev/null | head -1), default settings and \`--ignore-times\`; lists with \`--disable ListR\` (folder by folder; see the script)"
 else
   echo "- rclone: not installed, skipped"
 fi
+if [[ $HAVE_CURL == 1 ]]; then
+  echo "- $(curl --version | head -1 | cut -d' ' -f1,2), the single-stream reference: one \`--aws-sigv4 \"aws:amz:$REGION:s3\"\` PUT (\`-T\`) or GET with \`x-amz-content-sha256: UNSIGNED-PAYLOAD\` (no hashing, no checksum, no multipart)"
+else
+  echo "- curl: not installed, skipped"
+fi
 echo "- Server: \`s3-connector local\` (s3s-fs) on 127.0.0.1, its directory on $(df -T "$WORK" | awk 'NR == 2 { print $2 }'); the $KEYS keys were uploaded once with \`aws s3 sync\` ($PRELOAD_S s, untimed)"
-echo "- Wall time: median of $RUNS runs ($SMALL_RUNS for the small listing), process start included; peak RSS: the largest of the runs"
+echo "- Wall time: median of $RUNS runs ($SMALL_RUNS for the small listing), process start included; CPU: user + sys seconds of the tool's process (the server's not counted), median of the runs, and per GiB moved for transfers; peak RSS: the largest of the runs"
 echo
-echo "| tool | operation | median s | MiB/s | peak RSS MiB |"
-echo "|---|---|---:|---:|---:|"
+echo "| tool | operation | median s | MiB/s | CPU s | CPU s/GiB | peak RSS MiB |"
+echo "|---|---|---:|---:|---:|---:|---:|"
 for op in upload download list small; do
   for tool in "${TOOLS[@]}"; do
     key="$tool|$op"; [[ -n ${MED[$key]:-} ]] || continue
-    rate=—; [[ $op == upload || $op == download ]] && rate=$(awk -v s="$SIZE_MIB" -v t="${MED[$key]}" 'BEGIN { printf "%.0f", s / t }')
+    rate=— per_gib=—
+    cpu=—; [[ -n ${MED_CPU[$key]:-} ]] && cpu=$(awk -v c="${MED_CPU[$key]}" 'BEGIN { printf "%.3f", c }')
+    if [[ $op == upload || $op == download ]]; then
+      rate=$(awk -v s="$SIZE_MIB" -v t="${MED[$key]}" 'BEGIN { printf "%.0f", s / t }')
+      per_gib=$(awk -v s="$SIZE_MIB" -v c="${MED_CPU[$key]}" 'BEGIN { printf "%.3f", c * 1024 / s }')
+    fi
     rss=—; [[ -n ${RSS[$key]:-} ]] && rss=$(awk -v k="${RSS[$key]}" 'BEGIN { printf "%.1f", k / 1024 }')
-    printf '| %s | %s | %.3f | %s | %s |\n' "${NAME[$tool]}" "${OPNAME[$op]}" "${MED[$key]}" "$rate" "$rss"
+    printf '| %s | %s | %.3f | %s | %s | %s | %s |\n' "${NAME[$tool]}" "${OPNAME[$op]}" "${MED[$key]}" "$rate" "$cpu" "$per_gib" "$rss"
   done
 done
 echo
-echo "s3-connector compared (time: the other tool's median ÷ s3-connector's, above 1 = s3-connector faster; RSS: s3-connector's peak ÷ the other's):"
+echo "s3-connector compared (time: the other tool's median ÷ s3-connector's, above 1 = s3-connector faster; CPU and RSS: s3-connector's ÷ the other's, below 1 = s3-connector uses less; — where the other tool did not run the operation):"
 echo
+# ratio A B: A ÷ B as " 1.23× |", or " — |" when either is missing.
+ratio() {
+  if [[ -n $1 && -n $2 ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf " %.2f× |", (b > 0 ? a / b : 0) }'
+  else printf ' — |'; fi
+}
 others=("${TOOLS[@]:1}")
-printf '| operation |'; for t in "${others[@]}"; do printf ' vs %s: speed | vs %s: RSS |' "${NAME[$t]}" "${NAME[$t]}"; done; echo
-printf '|---|'; for _ in "${others[@]}"; do printf -- '---:|---:|'; done; echo
+printf '| operation |'; for t in "${others[@]}"; do printf ' vs %s: speed | vs %s: CPU | vs %s: RSS |' "${NAME[$t]}" "${NAME[$t]}" "${NAME[$t]}"; done; echo
+printf '|---|'; for _ in "${others[@]}"; do printf -- '---:|---:|---:|'; done; echo
 for op in upload download list small; do
   printf '| %s |' "${OPNAME[$op]}"
   for t in "${others[@]}"; do
-    awk -v a="${MED[$t|$op]}" -v b="${MED[s3c|$op]}" 'BEGIN { printf " %.2f× |", a / b }'
-    if [[ -n ${RSS[s3c|$op]:-} && -n ${RSS[$t|$op]:-} ]]; then
-      awk -v a="${RSS[s3c|$op]}" -v b="${RSS[$t|$op]}" 'BEGIN { printf " %.2f× |", a / b }'
-    else printf ' — |'; fi
+    ratio "${MED[$t|$op]:-}" "${MED[s3c|$op]:-}"
+    ratio "${MED_CPU[s3c|$op]:-}" "${MED_CPU[$t|$op]:-}"
+    ratio "${RSS[s3c|$op]:-}" "${RSS[$t|$op]:-}"
   done
   echo
 done

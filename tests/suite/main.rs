@@ -10,6 +10,7 @@
 
 mod admin;
 mod big_copies;
+mod api_call_streaming;
 mod browser;
 mod bucket_config;
 mod checksum_policy;

@@ -2,7 +2,11 @@
 //! with another meaning. Each check names the field and says how to fix it.
 
 use crate::error::{Error, Result};
+use crate::wire::chunked::ChunkedMode;
 use crate::wire::endpoint::is_region_code;
+
+/// The header naming the payload hash a request is signed with.
+const CONTENT_SHA256: &str = "x-amz-content-sha256";
 
 /// The longest object key S3 accepts, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -197,13 +201,53 @@ pub fn header_value(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The `x-amz-content-sha256` values a caller may give, each selecting a streamed
+/// (aws-chunked) body: every frame signed; every frame signed and the checksum in a signed
+/// trailer; plain frames and the checksum in a trailer.
+pub const STREAMING_CONTENT_SHA256: [ChunkedMode; 3] = [
+    ChunkedMode::Signed,
+    ChunkedMode::SignedWithTrailer,
+    ChunkedMode::UnsignedWithTrailer,
+];
+
+/// The aws-chunked form an `x-amz-content-sha256` header `value` selects (one of
+/// [`STREAMING_CONTENT_SHA256`], as S3 spells it). Any other value is refused: the connector computes
+/// and signs the body's SHA-256 itself, and does not send a body unsigned without a checksum
+/// (`UNSIGNED-PAYLOAD`).
+pub fn streaming_content_sha256(field: &str, value: &str) -> Result<ChunkedMode> {
+    if let Some(mode) = STREAMING_CONTENT_SHA256
+        .into_iter()
+        .find(|mode| mode.content_sha256() == value)
+    {
+        return Ok(mode);
+    }
+    let allowed = STREAMING_CONTENT_SHA256
+        .map(ChunkedMode::content_sha256)
+        .join(", ");
+    let message = if value == "UNSIGNED-PAYLOAD" {
+        format!(
+            "UNSIGNED-PAYLOAD is not supported: the connector signs the body's SHA-256 or streams              it; for an unsigned body give STREAMING-UNSIGNED-PAYLOAD-TRAILER (its checksum              trailer still guards the bytes), or remove the header. Allowed values: {allowed}"
+        )
+    } else {
+        format!(
+            "x-amz-content-sha256 {value:?} is not allowed: remove the header (the body's              SHA-256 is computed and signed for you), or give one of {allowed} to stream the              body aws-chunked"
+        )
+    };
+    Err(Error::invalid_input(field, message))
+}
+
 /// A header a caller adds to a request: a valid name and value, and not one the signer or the
-/// HTTP client writes (`Authorization`, `Host`, `X-Amz-Date`, `X-Amz-Content-Sha256`,
-/// `X-Amz-Security-Token`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`).
+/// HTTP client writes (`Authorization`, `Host`, `X-Amz-Date`, `X-Amz-Security-Token`,
+/// `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`). `X-Amz-Content-Sha256` is
+/// taken only with a streaming value ([`streaming_content_sha256`]), which selects how the
+/// body is sent.
 pub fn request_header(field: &str, name: &str, value: &str) -> Result<()> {
     header_name(field, name)?;
     header_value(field, value)?;
     let lower = name.to_ascii_lowercase();
+    if lower == CONTENT_SHA256 {
+        return streaming_content_sha256(field, value).map(|_| ());
+    }
     let why = if crate::wire::signer::SIGNER_HEADERS.contains(&lower.as_str()) {
         "it is added by the connector when it signs the request"
     } else {
@@ -266,10 +310,18 @@ pub const PUT_OBJECT_HEADERS: [&str; 8] = [
 
 /// A header for PutObject: a [`request_header`], and one S3 understands on an upload (the
 /// standard ones in [`PUT_OBJECT_HEADERS`] or `x-amz-*`). `Content-MD5` is refused: the
-/// connector computes it.
+/// connector computes it; so is `X-Amz-Content-Sha256`, even with a streaming value.
 pub fn put_object_header(field: &str, name: &str, value: &str) -> Result<()> {
     request_header(field, name, value)?;
     let lower = name.to_ascii_lowercase();
+    if lower == CONTENT_SHA256 {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "remove {name}: an upload's body form follows the connection's checksum                  settings (use Make an API Call to choose it)"
+            ),
+        ));
+    }
     if lower == "content-md5" {
         return Err(Error::invalid_input(
             field,
@@ -480,11 +532,23 @@ pub mod schema {
     }
 
     /// Headers of a request the connector signs ([`request_header`](super::request_header)).
+    /// `X-Amz-Content-Sha256` (any case) only with a streaming value
+    /// ([`streaming_content_sha256`](super::streaming_content_sha256)).
     pub fn request_headers(schema: &mut Schema) {
         headers(schema);
+        let owned: Vec<&str> = OWNED_HEADERS
+            .into_iter()
+            .filter(|name| *name != super::CONTENT_SHA256)
+            .collect();
+        let streaming = super::STREAMING_CONTENT_SHA256.map(|mode| mode.content_sha256());
         add(
             schema,
-            json!({"propertyNames": {"pattern": TOKEN, "not": {"pattern": one_of_words(&OWNED_HEADERS)}}}),
+            json!({
+                "propertyNames": {"pattern": TOKEN, "not": {"pattern": one_of_words(&owned)}},
+                "patternProperties": {
+                    format!("^{}$", any_case(super::CONTENT_SHA256)): {"enum": streaming},
+                },
+            }),
         );
     }
 
@@ -670,4 +734,59 @@ mod tests {
         }
         request_header("headers.h", "x-amz-acl", "private").unwrap();
     }
+
+    #[test]
+    fn content_sha256_is_taken_only_with_a_streaming_value() {
+        for (value, mode) in [
+            ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", ChunkedMode::Signed),
+            (
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                ChunkedMode::SignedWithTrailer,
+            ),
+            (
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                ChunkedMode::UnsignedWithTrailer,
+            ),
+        ] {
+            assert_eq!(streaming_content_sha256("h", value).unwrap(), mode);
+            request_header(
+                "headers.X-Amz-Content-Sha256",
+                "X-Amz-Content-Sha256",
+                value,
+            )
+            .unwrap();
+            // An upload chooses its body's form from the connection's settings.
+            let err = put_object_header("headers.x", "x-amz-content-sha256", value).unwrap_err();
+            assert!(err.message().starts_with("remove x-amz-content-sha256"));
+        }
+        let allowed = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, \
+                       STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+        let field = "headers.x-amz-content-sha256";
+        for value in [
+            EMPTY_SHA256_FOR_TEST,
+            "x",
+            "streaming-unsigned-payload-trailer",
+            "",
+        ] {
+            let err = request_header(field, "x-amz-content-sha256", value).unwrap_err();
+            assert_eq!(err.field(), Some(field));
+            assert!(
+                err.message().contains("remove the header"),
+                "{}",
+                err.message()
+            );
+            assert!(err.message().contains(allowed), "{}", err.message());
+        }
+        let err = request_header(field, "x-amz-content-sha256", "UNSIGNED-PAYLOAD").unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("UNSIGNED-PAYLOAD is not supported")
+                && err.message().contains(allowed),
+            "{}",
+            err.message()
+        );
+    }
+
+    /// The SHA-256 of nothing, a value a caller might copy from a request log.
+    const EMPTY_SHA256_FOR_TEST: &str = crate::wire::signer::EMPTY_SHA256;
 }

@@ -9,8 +9,8 @@
 //! starts this binary again to run one of its tests in child processes.
 
 mod admin;
-mod big_copies;
 mod api_call_streaming;
+mod big_copies;
 mod browser;
 mod bucket_config;
 mod checksum_policy;

@@ -321,16 +321,18 @@ fn payload_headers<'r>(
                 HeaderName::from_static("x-amz-decoded-content-length"),
                 body.len().into(),
             );
+            // Without a trailer the checksum is only computed, never sent: nothing announces it
+            // (a store would otherwise expect one, or make up its own).
             if mode.has_trailer() {
                 headers.insert(
                     HeaderName::from_static("x-amz-trailer"),
                     HeaderValue::from_static(algorithm.header_name()),
                 );
+                headers.insert(
+                    HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+                    HeaderValue::from_static(algorithm.as_str()),
+                );
             }
-            headers.insert(
-                HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
-                HeaderValue::from_static(algorithm.as_str()),
-            );
             let layout = ChunkedLayout {
                 mode,
                 checksum: algorithm,
@@ -608,20 +610,22 @@ mod tests {
                 Some(mode.content_sha256())
             );
             assert_eq!(request.header("x-amz-trailer"), trailer, "{mode:?}");
+            // The algorithm is announced only when the checksum is sent (in the trailer).
             assert_eq!(
                 request.header("x-amz-sdk-checksum-algorithm"),
-                Some("CRC32C")
+                trailer.map(|_| "CRC32C"),
+                "{mode:?}"
             );
             assert_eq!(request.header("x-amz-checksum-crc32c"), None);
             let signed = signed_headers(&request);
-            for name in [
-                "content-encoding",
-                "x-amz-decoded-content-length",
-                "x-amz-sdk-checksum-algorithm",
-            ] {
+            for name in ["content-encoding", "x-amz-decoded-content-length"] {
                 assert!(signed.contains(name), "{mode:?}: {signed}");
             }
             assert_eq!(signed.contains("x-amz-trailer"), trailer.is_some());
+            assert_eq!(
+                signed.contains("x-amz-sdk-checksum-algorithm"),
+                trailer.is_some()
+            );
             let json = request.to_json();
             assert_eq!(json["payload"]["encoding"], "aws-chunked");
             assert_eq!(json["payload"]["mode"], mode.content_sha256());

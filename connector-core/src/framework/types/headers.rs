@@ -24,7 +24,8 @@ pub struct Headers<R> {
 }
 
 /// Headers a caller adds to any request: valid names and values, none the signer or the
-/// HTTP client writes ([`validate::request_header`]).
+/// HTTP client writes but `x-amz-content-sha256` with a streaming value, which chooses how the
+/// body is sent ([`validate::request_header`]).
 pub type RequestHeaders = Headers<AnyRequest>;
 
 /// Headers of a new object: those of [`RequestHeaders`] that S3's PutObject takes

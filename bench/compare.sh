@@ -101,6 +101,16 @@ RCLONE=(env -u AWS_CA_BUNDLE RCLONE_CONFIG="$WORK/rclone.conf" RCLONE_S3_PROVIDE
   RCLONE_S3_ENDPOINT="$ENDPOINT" RCLONE_S3_ACCESS_KEY_ID="$AK" RCLONE_S3_SECRET_ACCESS_KEY="$SK"
   RCLONE_S3_REGION=$REGION RCLONE_S3_FORCE_PATH_STYLE=true rclone)
 S3C_RUN=("$BIN" run)
+# The same with `payload_signing: unsigned`: over this plain-HTTP endpoint the default (`auto`)
+# signs every aws-chunked frame (a SHA-256 of every byte); unsigned frames carry only the CRC32C
+# trailer, as the AWS SDKs send over HTTPS.
+python3 - "$WORK/unsigned.json" "$ENDPOINT" "$AK" "$SK" "$REGION" <<'PY'
+import json, sys
+path, endpoint, ak, sk, region = sys.argv[1:]
+json.dump({"access_key_id": ak, "secret_access_key": sk, "region": region,
+           "endpoint_url": endpoint, "payload_signing": "unsigned"}, open(path, "w"))
+PY
+S3CU_RUN=("$BIN" run --connection "$WORK/unsigned.json")
 AWS_CLI=("$AWS" --endpoint-url "$ENDPOINT")
 # The reference: one SigV4-signed request per transfer, in one stream, the body neither hashed
 # nor checksummed (UNSIGNED-PAYLOAD; s3s-fs wants the header on the GET too). Paths are
@@ -168,7 +178,7 @@ small() {
   done
 }
 
-TOOLS=(s3c)
+TOOLS=(s3c s3cu)
 if [[ $HAVE_CURL == 1 ]]; then TOOLS+=(curl); fi
 TOOLS+=(aws)
 if [[ $HAVE_RCLONE == 1 ]]; then TOOLS+=(rclone); fi
@@ -185,6 +195,13 @@ for run in $(seq "$RUNS"); do
         verify s3c
         measure s3c list "${S3C_RUN[@]}" list_files --json \
           "{\"bucket\":\"$BUCKET\",\"prefix\":\"keys\",\"recursive\":true}" ;;
+      s3cu)
+        measure s3cu upload "${S3CU_RUN[@]}" upload_file --json \
+          "{\"bucket\":\"$BUCKET\",\"file_name\":\"$obj\",\"source\":{\"path\":\"$BIG\"}}"
+        measure s3cu download "${S3CU_RUN[@]}" get_file --json \
+          "{\"bucket\":\"$BUCKET\",\"key\":\"$obj\",\"save_to\":\"$DL\"}"
+        verify s3cu
+        continue ;;
       aws)
         measure aws upload "${AWS_CLI[@]}" s3 cp "$BIG" "s3://$BUCKET/$obj" --only-show-errors
         measure aws download "${AWS_CLI[@]}" s3 cp "s3://$BUCKET/$obj" "$DL" --only-show-errors
@@ -212,7 +229,7 @@ if [[ $HAVE_RCLONE == 1 ]]; then small rclone "${RCLONE[@]}" lsf ":s3:$BUCKET/sm
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 }
   END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-declare -A NAME=([s3c]=s3-connector [aws]="aws s3" [rclone]=rclone [curl]="curl (1 stream)")
+declare -A NAME=([s3c]=s3-connector [s3cu]="s3-connector (unsigned chunks)" [aws]="aws s3" [rclone]=rclone [curl]="curl (1 stream)")
 declare -A OPNAME=([upload]="upload $SIZE_MIB MiB" [download]="download $SIZE_MIB MiB"
   [list]="list $KEYS keys" [small]="one small listing (end to end)")
 declare -A MED=() MED_CPU=()

@@ -1,6 +1,7 @@
 //! Make an API Call: any S3 REST request, signed like every other, to the connection's endpoint.
 
 use base64::Engine as _;
+use connector_core::Effects;
 use connector_core::framework::types::{Base64Bytes, RequestHeaders};
 use connector_core::framework::validate;
 use connector_core::wire::checksum::ChecksumAlgorithm;
@@ -399,7 +400,19 @@ impl Module for MakeApiCall {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Performs any S3 REST API call against the connection's \
         endpoint, signed for you (see the Amazon S3 API Reference).";
+    const EFFECTS: Effects = Effects::UNKNOWN;
     const TAKES_CONTENT: bool = true;
+
+    /// The bucket is the first segment of the path (`/my-bucket/key?acl`); `/` names none.
+    fn named_buckets(&self, input: &MakeApiCallInput) -> Vec<(&'static str, String)> {
+        let Ok((path, _)) = split_url(&input.url) else {
+            return Vec::new();
+        };
+        match path.split('/').next() {
+            Some(bucket) if !bucket.is_empty() => vec![("url", bucket.to_owned())],
+            _ => Vec::new(),
+        }
+    }
 
     fn validate(&self, input: &MakeApiCallInput) -> Result<()> {
         split_url(&input.url)?;

@@ -92,7 +92,7 @@ pub struct MakeApiCallInput {
 
     /// A checksum computed over the body and sent with it, for S3 to check: in the trailer of
     /// a streamed body (`X-Amz-Content-Sha256: STREAMING-…-TRAILER`), else in the
-    /// `x-amz-checksum-<algorithm>` header, computed before sending.
+    /// `x-amz-checksum-<algorithm>` header, computed before sending. PUT and POST only (the methods with a body).
     #[serde(default)]
     #[schemars(title = "Checksum algorithm")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
@@ -134,9 +134,17 @@ fn query_schema(schema: &mut schemars::Schema) {
     );
 }
 
-/// The body as text or as base64, not both.
+/// The body as text or as base64, not both; a checksum only with a body (PUT, POST).
 fn one_body(schema: &mut schemars::Schema) {
-    validate::schema::add(schema, validate::schema::not_with("body", "body_base64"));
+    let sends_body = serde_json::json!({"properties": {"method": {"enum": ["PUT", "POST"]}}});
+    validate::schema::add(
+        schema,
+        serde_json::json!({"allOf": [
+            validate::schema::not_with("body", "body_base64"),
+            // A checksum goes with a body (PUT, POST), as `payload_checksum` says.
+            {"if": {"not": sends_body}, "then": {"properties": {"checksum_algorithm": {"type": "null"}}}},
+        ]}),
+    );
 }
 
 /// S3's answer.

@@ -425,6 +425,13 @@ fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error 
         Kind::Not { .. } => {
             "has a value this field does not allow (see its description)".to_owned()
         }
+        // Only `null` allowed: a rule across fields (`not_with`, a field that applies to some
+        // methods only) leaves this one no place here.
+        Kind::Type {
+            kind: jsonschema::error::TypeKind::Single(jsonschema::JsonType::Null),
+        } => {
+            "does not apply with the other fields given; remove it (see its description)".to_owned()
+        }
         Kind::AdditionalProperties { unexpected } => {
             let first = unexpected.first().cloned().unwrap_or_default();
             field.push(first.clone());

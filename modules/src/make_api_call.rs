@@ -92,7 +92,8 @@ pub struct MakeApiCallInput {
 
     /// A checksum computed over the body and sent with it, for S3 to check: in the trailer of
     /// a streamed body (`X-Amz-Content-Sha256: STREAMING-…-TRAILER`), else in the
-    /// `x-amz-checksum-<algorithm>` header, computed before sending. PUT and POST only (the methods with a body).
+    /// `x-amz-checksum-<algorithm>` header, computed before sending. PUT and POST only (the
+    /// methods with a body).
     #[serde(default)]
     #[schemars(title = "Checksum algorithm")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,

@@ -98,6 +98,7 @@ pub async fn call(
         confirm(ctx, name, &input).await?;
     }
 
+    let _slot = server.slot()?;
     let progress = Arc::new(McpProgress::default());
     let mut context = server.context().await?;
     let token = ctx.meta.get_progress_token();

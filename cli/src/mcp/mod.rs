@@ -23,6 +23,7 @@ use rmcp::service::{ElicitationMode, RequestContext};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Where each call's context (connection, local files) comes from.
 pub type ContextSource = Arc<dyn Fn() -> BoxFuture<'static, Result<Context>> + Send + Sync>;
@@ -33,6 +34,7 @@ pub struct McpServer {
     policy: Arc<McpPolicy>,
     contexts: ContextSource,
     timeout: Option<Duration>,
+    runs: Option<Arc<Semaphore>>,
 }
 
 const INSTRUCTIONS: &str = "Amazon S3 (and S3-compatible stores): list, read, upload, copy, \
@@ -48,7 +50,29 @@ impl McpServer {
             policy: Arc::new(policy),
             contexts,
             timeout: None,
+            runs: None,
         }
+    }
+
+    /// Runs a call only with a free slot of `runs` (held until it ends); with none free, the
+    /// call is refused as `throttled`, to be retried.
+    pub fn with_runs(mut self, runs: Arc<Semaphore>) -> McpServer {
+        self.runs = Some(runs);
+        self
+    }
+
+    /// A run slot, if runs are limited.
+    fn slot(&self) -> Result<Option<OwnedSemaphorePermit>> {
+        let Some(runs) = &self.runs else {
+            return Ok(None);
+        };
+        runs.clone().try_acquire_owned().map(Some).map_err(|_| {
+            Error::new(
+                ErrorKind::Throttled,
+                "the service is running as many calls as it may at once; retry shortly",
+            )
+            .with_retryable(true)
+        })
     }
 
     /// Ends every call that runs longer than `timeout` with a `timeout` error.

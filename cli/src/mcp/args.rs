@@ -45,12 +45,7 @@ impl McpArgs {
     pub fn policy(&self) -> McpPolicy {
         McpPolicy {
             read_only: self.read_only,
-            allowed_buckets: self
-                .allow_buckets
-                .iter()
-                .map(|b| b.trim().to_owned())
-                .filter(|b| !b.is_empty())
-                .collect(),
+            allowed_buckets: McpPolicy::bucket_names(&self.allow_buckets),
             confirm: !self.no_confirm,
             max_inline: self.max_inline_kib * 1024,
             link_expires: self.link_expires,

@@ -50,6 +50,15 @@ pub enum Confirmation {
 }
 
 impl McpPolicy {
+    /// The bucket names given on a command line (blank ones dropped).
+    pub fn bucket_names(given: &[String]) -> BTreeSet<String> {
+        given
+            .iter()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
+
     /// How destructive calls are confirmed for a client that can (or cannot) ask its user.
     pub fn confirmation(&self, client_elicits: bool) -> Confirmation {
         match (self.confirm, client_elicits) {

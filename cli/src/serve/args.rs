@@ -1,6 +1,7 @@
 //! The command line of `s3-connector serve`.
 
 use super::ServeConfig;
+use crate::mcp::policy::McpPolicy;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -96,16 +97,11 @@ impl ServeArgs {
         config.content_body_limit = self.max_content_mib.max(1) * 1024 * 1024;
         config.mcp = super::mcp::McpServiceConfig {
             connection: self.mcp_connection,
-            policy: crate::mcp::policy::McpPolicy {
+            policy: McpPolicy {
                 read_only: self.mcp_read_only,
-                allowed_buckets: self
-                    .mcp_allow_buckets
-                    .iter()
-                    .map(|b| b.trim().to_owned())
-                    .filter(|b| !b.is_empty())
-                    .collect(),
+                allowed_buckets: McpPolicy::bucket_names(&self.mcp_allow_buckets),
                 confirm: !self.mcp_no_confirm,
-                ..Default::default()
+                ..McpPolicy::default()
             },
             allowed_origins: self.allow_origins,
         };

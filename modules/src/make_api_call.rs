@@ -133,9 +133,19 @@ fn query_schema(schema: &mut schemars::Schema) {
     );
 }
 
-/// The body as text or as base64, not both.
+/// The body as text or as base64, not both; a `checksum_algorithm` only with a method that
+/// sends a body (PUT or POST), as [`payload_checksum`] says.
 fn one_body(schema: &mut schemars::Schema) {
-    validate::schema::add(schema, validate::schema::not_with("body", "body_base64"));
+    validate::schema::add(
+        schema,
+        serde_json::json!({"allOf": [
+            validate::schema::not_with("body", "body_base64"),
+            {
+                "if": validate::schema::given("checksum_algorithm"),
+                "then": {"properties": {"method": {"enum": ["PUT", "POST"]}}},
+            },
+        ]}),
+    );
 }
 
 /// S3's answer.

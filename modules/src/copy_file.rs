@@ -7,6 +7,7 @@ use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
 use connector_core::ops::copy::CopyObject;
 use connector_core::ops::multipart_copy::{self, CopyMethod, CopyOutcome, CopySettings};
+use connector_core::wire::checksum::ChecksumAlgorithm;
 use connector_core::wire::headers;
 use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -144,6 +145,14 @@ pub struct CopyFileInput {
     #[serde(default)]
     #[schemars(title = "ACL")]
     pub acl: Option<CannedAcl>,
+
+    /// A new checksum for the copy, computed by S3 from the copied bytes: `CRC32C` (fast),
+    /// `CRC32`, `CRC64NVME`, `SHA1` or `SHA256`. Empty: the copy keeps the source's checksum
+    /// (none if the source has none). Given, it is asked for even on a connection whose
+    /// `checksum_policy` is `when_required`, as upload_file's is.
+    #[serde(default)]
+    #[schemars(title = "Checksum algorithm")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 
     /// When and how a large file is copied in parts (all optional: by default files over
     /// 5 GiB, the most S3 copies in one request, are copied in parts of 256 MiB, 8 at a time).
@@ -330,6 +339,7 @@ impl CopyFileInput {
             storage_class: self.storage_class.map(StorageClass::as_str),
             acl: self.acl.map(CannedAcl::as_str),
             replace_metadata: None,
+            checksum_algorithm: self.checksum_algorithm,
         }
     }
 }

@@ -6,6 +6,7 @@ use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey};
 use connector_core::ops::copy::CopyObject;
 use connector_core::ops::multipart_copy::{self, CopySettings};
+use connector_core::wire::checksum::ChecksumAlgorithm;
 use connector_core::{
     Context, Error, Method, Module, ModuleKind, Result, Target, async_trait, register_module,
 };
@@ -43,6 +44,14 @@ pub struct MoveFileInput {
     #[serde(default)]
     #[schemars(title = "ACL")]
     pub acl: Option<CannedAcl>,
+
+    /// A new checksum for the moved file, computed by S3 from the copied bytes: `CRC32C`
+    /// (fast), `CRC32`, `CRC64NVME`, `SHA1` or `SHA256`. Empty: the file keeps its checksum
+    /// (none if it has none). Given, it is asked for even on a connection whose
+    /// `checksum_policy` is `when_required`, as upload_file's is.
+    #[serde(default)]
+    #[schemars(title = "Checksum algorithm")]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 
     /// When and how a large file is copied in parts (all optional: by default files over
     /// 5 GiB, the most S3 copies in one request, are copied in parts of 256 MiB, 8 at a time).
@@ -113,6 +122,7 @@ impl Module for MoveFile {
             key: &input.destination_key,
             storage_class: input.storage_class.map(StorageClass::as_str),
             acl: input.acl.map(CannedAcl::as_str),
+            checksum_algorithm: input.checksum_algorithm,
             ..CopyObject::default()
         };
         let options = input.transfer.unwrap_or_default().options();

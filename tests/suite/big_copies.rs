@@ -567,3 +567,110 @@ async fn a_copy_whose_checksum_is_not_the_sources_is_an_error() {
     assert_eq!(complete.header("x-amz-checksum-crc32c"), None);
     assert!(!String::from_utf8_lossy(&complete.body).contains("Checksum"));
 }
+
+/// What a store does with a copy's `checksum_algorithm`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AskedChecksum {
+    /// It ignores `x-amz-checksum-algorithm` on CopyObject and keeps the source's checksum
+    /// (s3s-fs 0.14.1 copies the file and its stored checksum as they are).
+    Ignored,
+    /// It computes the asked algorithm for the copy, in one request or in parts (moto).
+    Computed,
+}
+
+/// `checksum_algorithm` on copy_file and move_file: the source has a CRC32C; one CopyObject
+/// asks for SHA-256, a copy in parts for CRC64NVME, a move for CRC32. Where the store computes
+/// them, each copy answers (and keeps) a checksum of the asked algorithm, the value of the
+/// source's bytes; where it ignores the header, the output claims no checksum rather than the
+/// source's CRC32C under the asked name.
+async fn copies_get_the_checksum_asked_for(c: &Connection, store: AskedChecksum) {
+    ok(c, "create_bucket", json!({"bucket": "asked"})).await;
+    let bytes = data(11);
+    put(
+        c,
+        "asked",
+        "src.bin",
+        &bytes,
+        &[],
+        Some(ChecksumAlgorithm::Crc32c),
+    )
+    .await;
+    let crc32c = ChecksumAlgorithm::Crc32c.digest(&bytes).to_base64();
+
+    let single = ok(
+        c,
+        "copy_file",
+        json!({"source_bucket": "asked", "source_key": "src.bin",
+               "destination_key": "sha.bin", "checksum_algorithm": "SHA256"}),
+    )
+    .await;
+    assert_eq!(single["method"], "copy_object", "{single}");
+    let in_parts = ok(
+        c,
+        "copy_file",
+        json!({"source_bucket": "asked", "source_key": "src.bin",
+               "destination_key": "crc64.bin", "checksum_algorithm": "CRC64NVME",
+               "transfer": small_parts()}),
+    )
+    .await;
+    assert_eq!(in_parts["method"], "multipart_copy", "{in_parts}");
+    ok(
+        c,
+        "copy_file",
+        json!({"source_bucket": "asked", "source_key": "src.bin", "destination_key": "tmp.bin"}),
+    )
+    .await;
+    let moved = ok(
+        c,
+        "move_file",
+        json!({"source_bucket": "asked", "source_key": "tmp.bin",
+               "destination_key": "crc32.bin", "checksum_algorithm": "CRC32"}),
+    )
+    .await;
+    for key in ["sha.bin", "crc64.bin", "crc32.bin"] {
+        assert!(content(c, "asked", key).await == bytes, "{key}");
+    }
+
+    let asked = [
+        ("sha.bin", &single, ChecksumAlgorithm::Sha256),
+        ("crc64.bin", &in_parts, ChecksumAlgorithm::Crc64Nvme),
+        ("crc32.bin", &moved, ChecksumAlgorithm::Crc32),
+    ];
+    for (key, output, algorithm) in asked {
+        let stored = head(c, "asked", key).await.unwrap()["checksum"].clone();
+        match store {
+            AskedChecksum::Computed => {
+                let expected = algorithm.digest(&bytes).to_base64();
+                assert_eq!(
+                    output["checksum"],
+                    json!({"algorithm": algorithm.as_str(), "type": "FULL_OBJECT",
+                           "value": expected, "verified": false}),
+                    "{key}: {output}"
+                );
+                assert_eq!(stored["algorithm"], algorithm.as_str(), "{key}: {stored}");
+                assert_eq!(stored["value"], expected, "{key}: {stored}");
+            }
+            AskedChecksum::Ignored => {
+                assert_eq!(output.get("checksum"), None, "{key}: {output}");
+                // What the store kept: the source's CRC32C (the copy in parts, which s3s-fs
+                // gives no checksum, has none).
+                if key != "crc64.bin" {
+                    assert_eq!(stored["algorithm"], "CRC32C", "{key}: {stored}");
+                    assert_eq!(stored["value"], crc32c, "{key}: {stored}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn copies_get_the_checksum_asked_for_on_s3s_fs() {
+    let t = TestStore::start().await;
+    copies_get_the_checksum_asked_for(&t.connection(), AskedChecksum::Ignored).await;
+}
+
+#[tokio::test]
+async fn copies_get_the_checksum_asked_for_on_moto() {
+    let Some(moto) = Moto::start() else { return };
+    copies_get_the_checksum_asked_for(&moto.connection(), AskedChecksum::Computed).await;
+}

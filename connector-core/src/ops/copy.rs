@@ -43,6 +43,10 @@ pub struct CopyObject<'a> {
     /// `x-amz-meta-…`) instead of the source's (`x-amz-metadata-directive: REPLACE`); the ones
     /// left out are removed. `None`: the copy keeps the source's content type and metadata.
     pub replace_metadata: Option<Vec<(String, String)>>,
+    /// `Some`: the copy gets a new checksum of this algorithm, computed by the store
+    /// (`x-amz-checksum-algorithm` on CopyObject, or on the CreateMultipartUpload of a copy in
+    /// parts). `None`: the copy carries the source's checksum, if it has one.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
 /// What S3 says about a copy it made.
@@ -203,7 +207,11 @@ impl CopyObject<'_> {
                 copy_source(self.source_bucket, self.source_key, self.source_version_id),
             )
             .header_opt("x-amz-storage-class", self.storage_class)
-            .header_opt("x-amz-acl", self.acl);
+            .header_opt("x-amz-acl", self.acl)
+            .header_opt(
+                "x-amz-checksum-algorithm",
+                self.checksum_algorithm.map(ChecksumAlgorithm::as_str),
+            );
         if let Some(replaced) = &self.replace_metadata {
             request = request.header("x-amz-metadata-directive", "REPLACE");
             for (name, value) in replaced {
@@ -224,7 +232,8 @@ impl CopyObject<'_> {
         let body = response
             .bytes_capped(MAX_ANSWER_BYTES, "the copy answer")
             .await?;
-        read_copy_answer(status, &headers, &body).map_err(|err| self.explain(err))
+        read_copy_answer(status, &headers, &body, self.checksum_algorithm)
+            .map_err(|err| self.explain(err))
     }
 
     /// The HeadObject request for the source; `checksum_mode` asks for its checksum
@@ -283,16 +292,26 @@ impl CopyObject<'_> {
 
 /// Reads S3's answer to a copy: the `<CopyObjectResult>` and the version headers. An `<Error>`
 /// document is the error it describes even in a `200 OK`; anything else (an empty body, not
-/// XML, another document) is a `server` error saying the copy may not have been made.
-pub fn read_copy_answer(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<Copied> {
+/// XML, another document) is a `server` error saying the copy may not have been made. The
+/// copy's checksum is the one of the algorithm `asked` for (`None`: the first one answered).
+pub fn read_copy_answer(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    asked: Option<ChecksumAlgorithm>,
+) -> Result<Copied> {
     let result = read_copy_result(status, headers, body, "CopyObjectResult")?;
+    let checksum = match asked {
+        Some(algorithm) => result.checksum_for(algorithm),
+        None => result.checksum(),
+    };
     Ok(Copied {
         etag: result.etag.as_deref().map(unquote_etag),
         last_modified: result.last_modified.clone(),
         version_id: headers::text(headers, "x-amz-version-id").map(str::to_owned),
         source_version_id: headers::text(headers, "x-amz-copy-source-version-id")
             .map(str::to_owned),
-        checksum: result.checksum(),
+        checksum,
     })
 }
 
@@ -351,6 +370,7 @@ mod tests {
                 ("content-type".into(), "text/plain".into()),
                 ("x-amz-meta-owner".into(), "me".into()),
             ]),
+            checksum_algorithm: None,
         };
         let sent = copy.request();
         assert_eq!(sent.method(), Method::PUT);
@@ -378,6 +398,65 @@ mod tests {
         };
         let sent = keep.request();
         assert_eq!(sent.header_value("x-amz-metadata-directive"), None);
+        // No algorithm asked for: the copy carries the source's checksum, no header says so.
+        assert_eq!(sent.header_value("x-amz-checksum-algorithm"), None);
+    }
+
+    #[test]
+    fn an_asked_algorithm_is_sent_and_its_checksum_read_back() {
+        let copy = CopyObject {
+            source_bucket: "b",
+            source_key: "a.txt",
+            bucket: "b",
+            key: "c.txt",
+            checksum_algorithm: Some(ChecksumAlgorithm::Sha256),
+            ..CopyObject::default()
+        };
+        let sent = copy.request();
+        assert_eq!(
+            sent.header_value("x-amz-checksum-algorithm"),
+            Some("SHA256")
+        );
+        let crc64 = CopyObject {
+            checksum_algorithm: Some(ChecksumAlgorithm::Crc64Nvme),
+            ..copy.clone()
+        };
+        assert_eq!(
+            crc64.request().header_value("x-amz-checksum-algorithm"),
+            Some("CRC64NVME")
+        );
+        // An answer with the source's CRC32C and the asked SHA-256: the asked one is the copy's.
+        let body = br#"<CopyObjectResult><ETag>"abc"</ETag>
+<ChecksumCRC32C>4waSgw==</ChecksumCRC32C>
+<ChecksumSHA256>FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=</ChecksumSHA256></CopyObjectResult>"#;
+        let headers = HeaderMap::new();
+        let asked = read_copy_answer(
+            StatusCode::OK,
+            &headers,
+            body,
+            Some(ChecksumAlgorithm::Sha256),
+        )
+        .unwrap();
+        let checksum = asked.checksum.unwrap();
+        assert_eq!(checksum.algorithm(), ChecksumAlgorithm::Sha256);
+        assert_eq!(
+            checksum.to_string(),
+            "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU="
+        );
+        let first = read_copy_answer(StatusCode::OK, &headers, body, None).unwrap();
+        assert_eq!(
+            first.checksum.unwrap().algorithm(),
+            ChecksumAlgorithm::Crc32c
+        );
+        // A store that did not compute the asked algorithm: no checksum is claimed for it.
+        let other = read_copy_answer(
+            StatusCode::OK,
+            &headers,
+            body,
+            Some(ChecksumAlgorithm::Crc32),
+        )
+        .unwrap();
+        assert_eq!(other.checksum, None);
     }
 
     #[test]
@@ -386,7 +465,7 @@ mod tests {
         headers.insert("x-amz-version-id", "v2".parse().unwrap());
         let ok = br#"<?xml version="1.0" encoding="UTF-8"?>
 <CopyObjectResult><LastModified>2026-01-02T03:04:05.000Z</LastModified><ETag>"abc"</ETag></CopyObjectResult>"#;
-        let copied = read_copy_answer(StatusCode::OK, &headers, ok).unwrap();
+        let copied = read_copy_answer(StatusCode::OK, &headers, ok, None).unwrap();
         assert_eq!(
             copied,
             Copied {
@@ -401,11 +480,11 @@ mod tests {
         let failed =
             b"   \n  <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>\
             <Message>We encountered an internal error. Please try again.</Message></Error>";
-        let err = read_copy_answer(StatusCode::OK, &headers, failed).unwrap_err();
+        let err = read_copy_answer(StatusCode::OK, &headers, failed, None).unwrap_err();
         assert_eq!(err.code(), Some("InternalError"));
         assert!(err.is_retryable());
         for unreadable in [&b""[..], b"   ", b"<html>oops", b"<Other/>"] {
-            let err = read_copy_answer(StatusCode::OK, &headers, unreadable).unwrap_err();
+            let err = read_copy_answer(StatusCode::OK, &headers, unreadable, None).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Server);
             assert!(err.message().contains("may not have been made"));
         }

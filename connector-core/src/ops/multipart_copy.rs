@@ -6,7 +6,8 @@
 //! Every part names the source's ETag (`x-amz-copy-source-if-match`): a source replaced while it
 //! is copied fails the part with `412 PreconditionFailed` instead of making a copy of two
 //! different objects; any failure aborts the upload, so nothing half-copied stays behind. The
-//! source's checksum algorithm and type are carried; a full-object CRC is checked against the
+//! source's checksum algorithm and type are carried (or the copy gets the algorithm it asks
+//! for: [`CopyObject::checksum_algorithm`]); a full-object CRC is checked against the
 //! source's (combined from the parts' CRCs when S3 answers them, else as S3 answers it for the
 //! finished copy).
 
@@ -230,16 +231,21 @@ fn same_full_object(source: &SourceObject, answered: Option<&Checksum>) -> bool 
         if expected.kind() == ChecksumType::FullObject && expected == answered)
 }
 
-/// The checksum algorithm and type a multipart copy of `source` asks for: the source's
-/// algorithm, and its type where a multipart upload may have it (a single-part SHA-256 object
-/// is full-object, a multipart SHA-256 upload only composite; a full-object CRC32C source gets
-/// a composite copy on a store whose `settings` say it takes only those). `None` when the
-/// source has no checksum or the policy is `when_required` (stores that refuse
-/// `x-amz-checksum-*`).
+/// The checksum algorithm and type a multipart copy of `source` asks for. An algorithm `asked`
+/// for (the copy's `checksum_algorithm`) is used whatever the policy, as an upload's is, with
+/// the type a multipart upload of it gets on this store. Else the source's algorithm, and its
+/// type where a multipart upload may have it (a single-part SHA-256 object is full-object, a
+/// multipart SHA-256 upload only composite; a full-object CRC32C source gets a composite copy
+/// on a store whose `settings` say it takes only those); `None` when the source has no
+/// checksum or the policy is `when_required` (stores that refuse `x-amz-checksum-*`).
 pub fn carried_checksum(
     settings: &ChecksumSettings,
     source: &SourceObject,
+    asked: Option<ChecksumAlgorithm>,
 ) -> Option<(ChecksumAlgorithm, ChecksumType)> {
+    if let Some(algorithm) = asked {
+        return Some((algorithm, settings.multipart_type(algorithm)));
+    }
     if settings.policy == ChecksumPolicy::WhenRequired {
         return None;
     }
@@ -551,7 +557,7 @@ async fn multipart_copy(
         )
         .with_retryable(false));
     };
-    let checksum = carried_checksum(client.checksum_settings(), source);
+    let checksum = carried_checksum(client.checksum_settings(), source, copy.checksum_algorithm);
     let tagging = source_tagging(client, copy).await?;
     let started: InitiateMultipartUploadResult = client
         .send(create_request(copy, source, tagging.as_deref(), checksum))
@@ -679,6 +685,17 @@ impl Run<'_> {
                 }
                 verified = true;
             }
+        }
+        // A checksum asked for and not answered by Complete (moto answers none): read what the
+        // copy keeps, so that the output says it (only a checksum of that algorithm).
+        if checksum.is_none()
+            && expected.is_none()
+            && let Some(asked) = self.copy.checksum_algorithm
+        {
+            checksum = self
+                .head_copy_checksum(version_id.as_deref())
+                .await
+                .filter(|answered| answered.algorithm() == asked);
         }
         Ok(CopyOutcome {
             copied: Copied {
@@ -934,6 +951,7 @@ mod tests {
             storage_class: Some("STANDARD_IA"),
             acl: Some("bucket-owner-full-control"),
             replace_metadata: None,
+            checksum_algorithm: None,
         }
     }
 
@@ -1106,19 +1124,19 @@ mod tests {
         let settings = ChecksumSettings::default();
         let source = source();
         assert_eq!(
-            carried_checksum(&settings, &source),
+            carried_checksum(&settings, &source, None),
             Some((ChecksumAlgorithm::Crc64Nvme, ChecksumType::FullObject))
         );
         let when_required = ChecksumSettings {
             policy: ChecksumPolicy::WhenRequired,
             ..settings
         };
-        assert_eq!(carried_checksum(&when_required, &source), None);
+        assert_eq!(carried_checksum(&when_required, &source, None), None);
         let plain = SourceObject {
             checksum: None,
             ..source.clone()
         };
-        assert_eq!(carried_checksum(&settings, &plain), None);
+        assert_eq!(carried_checksum(&settings, &plain, None), None);
         let with = |algorithm, kind| SourceObject {
             checksum: Some(SourceChecksum {
                 algorithm,
@@ -1130,12 +1148,12 @@ mod tests {
         // A single-part SHA-256 object is full-object; a multipart upload of it only composite.
         let sha = with(ChecksumAlgorithm::Sha256, ChecksumType::FullObject);
         assert_eq!(
-            carried_checksum(&settings, &sha),
+            carried_checksum(&settings, &sha, None),
             Some((ChecksumAlgorithm::Sha256, ChecksumType::Composite))
         );
         let crc = with(ChecksumAlgorithm::Crc32c, ChecksumType::FullObject);
         assert_eq!(
-            carried_checksum(&settings, &crc),
+            carried_checksum(&settings, &crc, None),
             Some((ChecksumAlgorithm::Crc32c, ChecksumType::FullObject))
         );
         let composite_only = ChecksumSettings {
@@ -1143,13 +1161,27 @@ mod tests {
             ..settings
         };
         assert_eq!(
-            carried_checksum(&composite_only, &crc),
+            carried_checksum(&composite_only, &crc, None),
             Some((ChecksumAlgorithm::Crc32c, ChecksumType::Composite))
         );
         let composite = with(ChecksumAlgorithm::Crc32, ChecksumType::Composite);
         assert_eq!(
-            carried_checksum(&settings, &composite),
+            carried_checksum(&settings, &composite, None),
             Some((ChecksumAlgorithm::Crc32, ChecksumType::Composite))
+        );
+        // An algorithm asked for replaces the source's, with the type its multipart upload
+        // gets, even when the policy is when_required (as an upload's asked algorithm is).
+        assert_eq!(
+            carried_checksum(&settings, &source, Some(ChecksumAlgorithm::Sha1)),
+            Some((ChecksumAlgorithm::Sha1, ChecksumType::Composite))
+        );
+        assert_eq!(
+            carried_checksum(&composite_only, &plain, Some(ChecksumAlgorithm::Crc32c)),
+            Some((ChecksumAlgorithm::Crc32c, ChecksumType::Composite))
+        );
+        assert_eq!(
+            carried_checksum(&when_required, &source, Some(ChecksumAlgorithm::Crc32)),
+            Some((ChecksumAlgorithm::Crc32, ChecksumType::FullObject))
         );
     }
 

@@ -81,6 +81,8 @@ def dump(model: Any) -> Any:
 
 
 def describe(err: BaseException) -> dict[str, Any]:
+    while isinstance(err, BaseExceptionGroup) and len(err.exceptions) == 1:
+        err = err.exceptions[0]
     out: dict[str, Any] = {"type": type(err).__name__, "message": str(err)}
     if isinstance(err, MCPError):
         out["code"] = err.code
@@ -244,8 +246,6 @@ async def main() -> int:
         with anyio.fail_after(scenario.get("timeout", 60)):
             await driver.run()
     except BaseException as err:  # noqa: BLE001 - every failure is reported, then the exit code says it
-        if isinstance(err, BaseExceptionGroup):
-            err = err.exceptions[0] if len(err.exceptions) == 1 else err
         emit({"event": "fatal", "error": describe(err), "traceback": traceback.format_exc()[-4000:]})
         return 1
     emit({"event": "end"})

@@ -394,7 +394,10 @@ impl Session {
         let content = &result["structuredContent"];
         let error = &content["error"];
         for field in ["kind", "message"] {
-            assert!(error[field].is_string(), "step {n}: no error.{field}: {result}");
+            assert!(
+                error[field].is_string(),
+                "step {n}: no error.{field}: {result}"
+            );
         }
         assert!(
             error["retryable"].is_boolean(),
@@ -406,7 +409,9 @@ impl Session {
             "step {n}: no text block with the error's JSON"
         );
         assert!(
-            !result.to_string().contains(integration_tests::TEST_SECRET_KEY),
+            !result
+                .to_string()
+                .contains(integration_tests::TEST_SECRET_KEY),
             "a secret in a result"
         );
         error
@@ -467,7 +472,11 @@ fn check_catalog(tools: &[Value], confirm_input: bool) {
     let registry = connector_core::Registry::global();
     let expected: BTreeSet<String> = registry.modules().map(|m| m.name().to_owned()).collect();
     assert_eq!(tools.len(), registry.len(), "one tool per module");
-    assert_eq!(names(tools), expected, "the tools are the registry's modules");
+    assert_eq!(
+        names(tools),
+        expected,
+        "the tools are the registry's modules"
+    );
     for module in registry.modules() {
         assert!(
             pinned(module.name()).is_some(),
@@ -584,7 +593,10 @@ async fn calls_list_upload_get_over(kit: &Kit, transport: &Transport) {
                            "source": {"text": text}}),
                 ),
                 call("list_files", json!({"bucket": "docs", "recursive": true})),
-                call("get_file", json!({"bucket": "docs", "key": "notes/hello.txt"})),
+                call(
+                    "get_file",
+                    json!({"bucket": "docs", "key": "notes/hello.txt"}),
+                ),
                 call("no_such_tool", json!({})),
             ],
         },
@@ -819,7 +831,9 @@ async fn invalid_input_is_iserror_naming_the_field() {
             "{error}"
         );
         assert!(
-            error["field"].as_str().is_some_and(|f| f.starts_with(field)),
+            error["field"]
+                .as_str()
+                .is_some_and(|f| f.starts_with(field)),
             "the error names {field}: {error}"
         );
     }
@@ -1026,11 +1040,17 @@ async fn destructive_needs_confirmation() {
     let params = &asked[0]["params"];
     let message = params["message"].as_str().unwrap();
     for word in ["delete_file", "keep", "b.txt"] {
-        assert!(message.contains(word), "the question names {word}: {message}");
+        assert!(
+            message.contains(word),
+            "the question names {word}: {message}"
+        );
     }
     assert_eq!(params["mode"], "form", "{params}");
     let schema = &params["requestedSchema"];
-    assert_eq!(schema["properties"]["confirm"]["type"], "boolean", "{schema}");
+    assert_eq!(
+        schema["properties"]["confirm"]["type"], "boolean",
+        "{schema}"
+    );
     assert_eq!(
         schema["properties"].as_object().unwrap().len(),
         1,
@@ -1046,7 +1066,10 @@ async fn destructive_needs_confirmation() {
             transport: &unconfirmed,
             mode: "legacy",
             elicitation: Some("decline"),
-            steps: vec![call("delete_file", json!({"bucket": "keep", "key": "d.txt"}))],
+            steps: vec![call(
+                "delete_file",
+                json!({"bucket": "keep", "key": "d.txt"}),
+            )],
         },
     )
     .await;

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod exit_code;
 pub mod local_store;
 pub mod manifest;
+pub mod mcp;
 pub mod openapi;
 pub mod progress;
 pub mod serve;

@@ -1,6 +1,7 @@
 //! `s3-connector`: run the connector's modules from the command line.
 
 use clap::{Parser, Subcommand};
+use connector_core::framework::local_files::LocalFiles;
 use connector_core::framework::profile::AwsConfig;
 use connector_core::{Connection, Context, Error, ErrorKind, Registry};
 use s3_connector::local_store::{LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStore, LocalStoreConfig};
@@ -155,6 +156,14 @@ enum Command {
         /// The secret access key the store accepts.
         #[arg(long, default_value = LOCAL_SECRET_KEY)]
         secret_key: String,
+    },
+    /// Serve the modules as tools of a Model Context Protocol server on standard input and
+    /// output, for AI agents (see the README for a client's configuration).
+    Mcp {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        switches: s3_connector::mcp::McpArgs,
     },
     /// Serve the modules over HTTP (with OpenAPI) and the scenario-builder page, until Ctrl-C.
     Serve(serve::ServeArgs),
@@ -326,6 +335,24 @@ async fn execute(command: Command) -> Result<ExitCode, Error> {
             );
             tokio::signal::ctrl_c().await?;
             store.stop().await;
+        }
+        Command::Mcp {
+            connection,
+            switches,
+        } => {
+            // Missing credentials are reported now, not at the first call.
+            let client = connector_core::S3Client::new(load_connection(connection).await?)?;
+            let local_files = match &switches.files_dir {
+                Some(dir) => LocalFiles::Under(dir.clone()),
+                None => LocalFiles::Nowhere,
+            };
+            let contexts: s3_connector::mcp::ContextSource = std::sync::Arc::new(move || {
+                let context =
+                    Context::from_client(client.clone()).with_local_files(local_files.clone());
+                Box::pin(std::future::ready(Ok(context)))
+            });
+            let server = s3_connector::mcp::McpServer::new(switches.policy(), contexts);
+            s3_connector::mcp::serve_stdio(server).await?;
         }
         Command::Serve(args) => {
             let config = args.into_config();

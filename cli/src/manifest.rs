@@ -18,6 +18,7 @@ pub fn connector_manifest(registry: &Registry) -> Value {
                 "label": module.label(),
                 "kind": module.kind(),
                 "description": module.description(),
+                "effects": module.effects(),
                 "input": module.input_schema(),
                 "output": module.output_schema(),
             })

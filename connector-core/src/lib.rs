@@ -22,7 +22,7 @@ pub mod wire;
 pub use error::{Error, ErrorKind, Origin, Result};
 pub use framework::connection::Connection;
 pub use framework::context::Context;
-pub use framework::module::{DynModule, Module, ModuleKind};
+pub use framework::module::{DynModule, Effects, Module, ModuleKind};
 pub use framework::options::{OptionItem, OptionsProvider};
 pub use framework::registry::{Registration, Registry};
 pub use wire::body::Body;

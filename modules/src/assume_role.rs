@@ -1,6 +1,7 @@
 //! Assume Role: temporary credentials for an IAM role, from STS, shaped as a connection the
 //! next step can use.
 
+use connector_core::Effects;
 use connector_core::framework::validate;
 use connector_core::ops::sts::{self, AssumeRoleRequest};
 use connector_core::{Context, Error, Module, ModuleKind, Result, async_trait, register_module};
@@ -111,6 +112,13 @@ impl Module for AssumeRole {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Gets temporary credentials for an IAM role from STS \
         (AssumeRole), as a connection a later step can use.";
+    const EFFECTS: Effects = Effects {
+        // Hands out credentials: not read-only, whatever the role allows.
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    };
 
     fn validate(&self, input: &AssumeRoleInput) -> Result<()> {
         validate::role_arn("role_arn", &input.role_arn)?;

@@ -1,6 +1,7 @@
 //! Copy File: copy an object within a bucket or to another one, keeping or replacing its
 //! metadata: one CopyObject up to 5 GiB, else a multipart copy (parts S3 copies itself).
 
+use connector_core::Effects;
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
@@ -342,6 +343,7 @@ impl Module for CopyFile {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Copies a file of any size within a bucket or to another \
         bucket, keeping its metadata or replacing it; files over 5 GiB are copied in parts.";
+    const EFFECTS: Effects = Effects::WRITES;
 
     fn validate(&self, input: &CopyFileInput) -> Result<()> {
         let replace = input.metadata_directive == MetadataDirective::Replace;

@@ -1,5 +1,6 @@
 //! Create Bucket: a new bucket in a region.
 
+use connector_core::Effects;
 use connector_core::framework::types::{NewBucketName, Region};
 use connector_core::ops::buckets;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
@@ -44,6 +45,7 @@ impl Module for CreateBucket {
     const LABEL: &'static str = "Create Bucket";
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Creates a new bucket in the chosen region.";
+    const EFFECTS: Effects = Effects::CREATES;
 
     async fn run(&self, ctx: &Context, input: CreateBucketInput) -> Result<CreateBucketOutput> {
         let client = ctx.client();

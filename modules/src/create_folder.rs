@@ -1,5 +1,6 @@
 //! Create Folder: an empty folder, as S3 consoles make them (a zero-byte key ending in `/`).
 
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, Folder, rules};
 use connector_core::framework::validate;
 use connector_core::ops::keys;
@@ -62,6 +63,7 @@ impl Module for CreateFolder {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Creates an empty folder in a bucket, as the S3 console \
         does (folders also appear by themselves when files are stored under them).";
+    const EFFECTS: Effects = Effects::WRITES;
 
     fn validate(&self, input: &CreateFolderInput) -> Result<()> {
         if input.folder.trim_matches('/').is_empty() {

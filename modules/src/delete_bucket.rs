@@ -1,5 +1,6 @@
 //! Delete Bucket: a bucket, which must be empty — or, with `force`, is emptied first.
 
+use connector_core::Effects;
 use connector_core::framework::types::BucketName;
 use connector_core::ops::delete_objects::DeleteFailure;
 use connector_core::ops::emptying;
@@ -51,6 +52,7 @@ impl Module for DeleteBucket {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Deletes a bucket. A bucket with files is refused unless \
         force is set, which deletes all its files, versions and unfinished uploads first.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     async fn run(&self, ctx: &Context, input: DeleteBucketInput) -> Result<DeleteBucketOutput> {
         let client = ctx.client();

@@ -2,6 +2,7 @@
 
 use crate::delete_bucket_policy::BucketConfigDeleted;
 use crate::get_bucket_policy::BucketConfigInput;
+use connector_core::Effects;
 use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 
@@ -17,6 +18,7 @@ impl Module for DeleteBucketCors {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Deletes a bucket's CORS configuration: browsers on other \
         sites can then no longer read from or upload to it. Succeeds also when there was none.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
         cors::delete_bucket_cors(ctx.client(), &input.bucket).await?;

@@ -3,6 +3,7 @@
 //! Also the output Delete Bucket CORS shares.
 
 use crate::get_bucket_policy::BucketConfigInput;
+use connector_core::Effects;
 use connector_core::ops::policy;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -29,6 +30,7 @@ impl Module for DeleteBucketPolicy {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Deletes a bucket's policy, so that only the IAM policies \
         of users and roles grant access to it. Succeeds also when there was no policy.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<BucketConfigDeleted> {
         policy::delete_bucket_policy(ctx.client(), &input.bucket).await?;

@@ -1,5 +1,6 @@
 //! Delete File: remove one object (DeleteObject).
 
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::wire::headers;
 use connector_core::{
@@ -61,6 +62,7 @@ impl Module for DeleteFile {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Deletes a file (or one version of it) from a bucket. S3 \
         answers success even when the file did not exist.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     async fn run(&self, ctx: &Context, input: DeleteFileInput) -> Result<DeleteFileOutput> {
         let response = ctx

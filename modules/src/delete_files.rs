@@ -1,5 +1,6 @@
 //! Delete Files: remove many objects with few requests (DeleteObjects, 1,000 keys each).
 
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
 use connector_core::ops::delete_objects::{self, DeleteFailure, ObjectId};
@@ -116,6 +117,7 @@ impl Module for DeleteFiles {
     const DESCRIPTION: &'static str = "Deletes up to 100,000 files from a bucket in batches of \
         1,000. Files S3 refuses to delete are listed in the output (failed, failed_count) \
         rather than failing the module, unless fail_on_refusal is set.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     fn validate(&self, input: &DeleteFilesInput) -> Result<()> {
         let keys = input.keys.as_deref().unwrap_or_default();

@@ -1,5 +1,6 @@
 //! Delete Folder: every file under a folder, in batches, with a dry run to see what would go.
 
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, Prefix, rules};
 use connector_core::ops::delete_objects::DeleteFailure;
 use connector_core::ops::emptying;
@@ -68,6 +69,7 @@ impl Module for DeleteFolder {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Deletes a folder with every file in it and in its \
         subfolders (1,000 per request); a dry run shows what would be deleted.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     fn validate(&self, input: &DeleteFolderInput) -> Result<()> {
         if input.folder.trim_matches('/').is_empty() {

@@ -2,6 +2,7 @@
 
 use crate::get_bucket_policy::BucketConfigInput;
 use crate::put_bucket_cors::{CorsRule, from_stored};
+use connector_core::Effects;
 use connector_core::ops::cors;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
 use schemars::JsonSchema;
@@ -32,6 +33,7 @@ impl Module for GetBucketCors {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Reads a bucket's CORS rules; a bucket without a CORS \
         configuration gives exists = false.";
+    const EFFECTS: Effects = Effects::READS;
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketCorsOutput> {
         let rules = match cors::get_bucket_cors(ctx.client(), &input.bucket).await? {

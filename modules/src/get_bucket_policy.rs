@@ -2,6 +2,7 @@
 //!
 //! Also the input the other bucket-configuration modules (policy and CORS) share.
 
+use connector_core::Effects;
 use connector_core::framework::types::BucketName;
 use connector_core::ops::policy;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
@@ -47,6 +48,7 @@ impl Module for GetBucketPolicy {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Reads a bucket's policy as JSON; a bucket without a \
         policy gives exists = false.";
+    const EFFECTS: Effects = Effects::READS;
 
     async fn run(&self, ctx: &Context, input: BucketConfigInput) -> Result<GetBucketPolicyOutput> {
         let policy = policy::get_bucket_policy(ctx.client(), &input.bucket).await?;

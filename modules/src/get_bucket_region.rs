@@ -1,5 +1,6 @@
 //! Get Bucket Region: the AWS region a bucket lives in.
 
+use connector_core::Effects;
 use connector_core::framework::types::BucketName;
 use connector_core::ops::buckets;
 use connector_core::{Context, Module, ModuleKind, Result, async_trait, register_module};
@@ -36,6 +37,7 @@ impl Module for GetBucketRegion {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Finds the AWS region a bucket lives in, whatever the \
         connection's region.";
+    const EFFECTS: Effects = Effects::READS;
 
     async fn run(
         &self,

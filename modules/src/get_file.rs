@@ -1,6 +1,7 @@
 //! Get File: download an object, into the output or into a local file.
 
 use base64::Engine as _;
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::framework::validate;
 use connector_core::ops::download::{self, ObjectSource, Verified};
@@ -152,6 +153,7 @@ impl Module for GetFile {
     const DESCRIPTION: &'static str = "Downloads a file from a bucket: its content and \
         metadata, or saved to a local path; the bytes are checked against the checksum stored \
         with the file (or its MD5).";
+    const EFFECTS: Effects = Effects::READS;
 
     fn validate(&self, input: &GetFileInput) -> Result<()> {
         if let Some(range) = &input.range {

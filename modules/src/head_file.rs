@@ -1,5 +1,6 @@
 //! Get File Metadata: a file's size, type, dates and metadata, without its content (HeadObject).
 
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId};
 use connector_core::ops::download::{self, ObjectSource};
 use connector_core::wire::headers::ObjectInfo;
@@ -56,6 +57,7 @@ impl Module for HeadFile {
     const DESCRIPTION: &'static str = "Reads a file's size, content type, dates, storage class, \
         metadata and stored checksum without downloading it; a file that does not exist is a \
         not_found error.";
+    const EFFECTS: Effects = Effects::READS;
 
     async fn run(&self, ctx: &Context, input: HeadFileInput) -> Result<HeadFileOutput> {
         let source = ObjectSource {

@@ -66,4 +66,123 @@ mod tests {
         }
         assert_eq!(super::module_names(), files);
     }
+
+    /// Every module's effects, pinned: a new module (or a changed one) is classified on
+    /// purpose, since agents and `--read-only` servers act on them. Columns: read-only,
+    /// destructive, idempotent, talks to the store.
+    #[test]
+    fn every_module_declares_what_it_does() {
+        use connector_core::Registry;
+        const TABLE: &[(&str, bool, bool, bool, bool)] = &[
+            ("assume_role", false, false, false, true),
+            ("copy_file", false, false, true, true),
+            ("create_bucket", false, false, false, true),
+            ("create_folder", false, false, true, true),
+            ("delete_bucket", false, true, true, true),
+            ("delete_bucket_cors", false, true, true, true),
+            ("delete_bucket_policy", false, true, true, true),
+            ("delete_file", false, true, true, true),
+            ("delete_files", false, true, true, true),
+            ("delete_folder", false, true, true, true),
+            ("get_bucket_cors", true, false, true, true),
+            ("get_bucket_policy", true, false, true, true),
+            ("get_bucket_region", true, false, true, true),
+            ("get_file", true, false, true, true),
+            ("head_file", true, false, true, true),
+            ("list_buckets", true, false, true, true),
+            ("list_files", true, false, true, true),
+            ("list_folders", true, false, true, true),
+            ("make_api_call", false, true, false, true),
+            ("move_file", false, true, false, true),
+            ("presign_post", false, false, true, false),
+            ("presign_url", true, false, true, false),
+            ("put_bucket_cors", false, true, true, true),
+            ("put_bucket_policy", false, true, true, true),
+            ("search_files", true, false, true, true),
+            ("upload_file", false, false, true, true),
+        ];
+        let registry = Registry::global();
+        let mut pinned: Vec<&str> = TABLE.iter().map(|row| row.0).collect();
+        pinned.sort();
+        assert_eq!(pinned, super::module_names(), "one row per module");
+        for &(name, read_only, destructive, idempotent, open_world) in TABLE {
+            let effects = registry.get(name).unwrap().effects();
+            assert_eq!(
+                (
+                    effects.read_only,
+                    effects.destructive,
+                    effects.idempotent,
+                    effects.open_world
+                ),
+                (read_only, destructive, idempotent, open_world),
+                "{name}"
+            );
+        }
+    }
+
+    /// What an input names decides what an agent limited to some buckets may call.
+    #[test]
+    fn inputs_say_which_buckets_they_name_and_whether_they_write() {
+        use connector_core::Registry;
+        use serde_json::json;
+        let registry = Registry::global();
+        let named = |name: &str, input: serde_json::Value| {
+            let prepared = registry.prepare(name, input).unwrap();
+            prepared
+                .buckets()
+                .iter()
+                .map(|b| (b.field.clone(), b.bucket.clone()))
+                .collect::<Vec<_>>()
+        };
+        let pair = |field: &str, bucket: &str| (field.to_owned(), bucket.to_owned());
+        assert_eq!(
+            named("delete_file", json!({"bucket": "shop", "key": "a.txt"})),
+            [pair("bucket", "shop")]
+        );
+        assert_eq!(
+            named(
+                "copy_file",
+                json!({"source_bucket": "a", "source_key": "k", "destination_bucket": "b", "destination_key": "k"})
+            ),
+            [pair("source_bucket", "a"), pair("destination_bucket", "b")]
+        );
+        assert_eq!(
+            named(
+                "make_api_call",
+                json!({"method": "GET", "url": "/my-bucket?cors"})
+            ),
+            [pair("url", "my-bucket")]
+        );
+        assert_eq!(
+            named(
+                "make_api_call",
+                json!({"method": "PUT", "url": "my-bucket/a b.txt"})
+            ),
+            [pair("url", "my-bucket")]
+        );
+        assert_eq!(
+            named("make_api_call", json!({"method": "GET", "url": "/"})),
+            []
+        );
+        assert_eq!(named("list_buckets", json!({})), []);
+
+        let read_only = |method: &str| {
+            registry
+                .prepare(
+                    "presign_url",
+                    json!({"bucket": "b", "key": "k", "method": method}),
+                )
+                .unwrap()
+                .read_only()
+        };
+        assert!(read_only("GET") && read_only("HEAD"));
+        assert!(!read_only("PUT") && !read_only("DELETE"));
+        let upload = registry
+            .prepare(
+                "upload_file",
+                json!({"bucket": "b", "file_name": "a.txt", "source": {"text": "x"}}),
+            )
+            .unwrap();
+        assert!(!upload.read_only());
+    }
 }

@@ -1,5 +1,6 @@
 //! List Buckets: the buckets of the connection's account.
 
+use connector_core::Effects;
 use connector_core::framework::page::Page;
 use connector_core::framework::types::ContinuationToken;
 use connector_core::ops::buckets;
@@ -67,6 +68,7 @@ impl Module for ListBuckets {
     const KIND: ModuleKind = ModuleKind::Search;
     const DESCRIPTION: &'static str = "Lists the buckets of the connection's AWS account, with \
         their creation dates and, if asked, their regions.";
+    const EFFECTS: Effects = Effects::READS;
 
     async fn run(&self, ctx: &Context, input: ListBucketsInput) -> Result<ListBucketsOutput> {
         let client = ctx.client();

@@ -1,5 +1,6 @@
 //! List Files: the files in a folder of a bucket, or under it with `recursive`.
 
+use connector_core::Effects;
 use connector_core::framework::page::Page;
 use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::framework::validate;
@@ -127,6 +128,7 @@ impl Module for ListFiles {
     const KIND: ModuleKind = ModuleKind::Search;
     const DESCRIPTION: &'static str =
         "Lists the files in a folder of a bucket (and its subfolders with recursive).";
+    const EFFECTS: Effects = Effects::READS;
 
     fn validate(&self, input: &ListFilesInput) -> Result<()> {
         if let Some(seconds) = input.download_urls_expire_in {

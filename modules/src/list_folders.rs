@@ -1,5 +1,6 @@
 //! List Folders: the folders directly inside a folder of a bucket.
 
+use connector_core::Effects;
 use connector_core::framework::page::Page;
 use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::ops::keys;
@@ -63,6 +64,7 @@ impl Module for ListFolders {
     const KIND: ModuleKind = ModuleKind::Search;
     const DESCRIPTION: &'static str = "Lists the folders inside a folder of a bucket, including \
         folders that exist only because files are stored under them.";
+    const EFFECTS: Effects = Effects::READS;
 
     async fn run(&self, ctx: &Context, input: ListFoldersInput) -> Result<ListFoldersOutput> {
         let request = ListRequest {

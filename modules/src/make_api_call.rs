@@ -1,6 +1,7 @@
 //! Make an API Call: any S3 REST request, signed like every other, to the connection's endpoint.
 
 use base64::Engine as _;
+use connector_core::Effects;
 use connector_core::framework::types::{Base64Bytes, RequestHeaders};
 use connector_core::framework::validate;
 use connector_core::wire::checksum::ChecksumAlgorithm;
@@ -91,7 +92,8 @@ pub struct MakeApiCallInput {
 
     /// A checksum computed over the body and sent with it, for S3 to check: in the trailer of
     /// a streamed body (`X-Amz-Content-Sha256: STREAMING-…-TRAILER`), else in the
-    /// `x-amz-checksum-<algorithm>` header, computed before sending.
+    /// `x-amz-checksum-<algorithm>` header, computed before sending. PUT and POST only (the
+    /// methods with a body).
     #[serde(default)]
     #[schemars(title = "Checksum algorithm")]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
@@ -133,9 +135,17 @@ fn query_schema(schema: &mut schemars::Schema) {
     );
 }
 
-/// The body as text or as base64, not both.
+/// The body as text or as base64, not both; a checksum only with a body (PUT, POST).
 fn one_body(schema: &mut schemars::Schema) {
-    validate::schema::add(schema, validate::schema::not_with("body", "body_base64"));
+    let sends_body = serde_json::json!({"properties": {"method": {"enum": ["PUT", "POST"]}}});
+    validate::schema::add(
+        schema,
+        serde_json::json!({"allOf": [
+            validate::schema::not_with("body", "body_base64"),
+            // A checksum goes with a body (PUT, POST), as `payload_checksum` says.
+            {"if": {"not": sends_body}, "then": {"properties": {"checksum_algorithm": {"type": "null"}}}},
+        ]}),
+    );
 }
 
 /// S3's answer.
@@ -399,7 +409,19 @@ impl Module for MakeApiCall {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Performs any S3 REST API call against the connection's \
         endpoint, signed for you (see the Amazon S3 API Reference).";
+    const EFFECTS: Effects = Effects::UNKNOWN;
     const TAKES_CONTENT: bool = true;
+
+    /// The bucket is the first segment of the path (`/my-bucket/key?acl`); `/` names none.
+    fn named_buckets(&self, input: &MakeApiCallInput) -> Vec<(&'static str, String)> {
+        let Ok((path, _)) = split_url(&input.url) else {
+            return Vec::new();
+        };
+        match path.split('/').next() {
+            Some(bucket) if !bucket.is_empty() => vec![("url", bucket.to_owned())],
+            _ => Vec::new(),
+        }
+    }
 
     fn validate(&self, input: &MakeApiCallInput) -> Result<()> {
         split_url(&input.url)?;

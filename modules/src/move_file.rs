@@ -1,6 +1,7 @@
 //! Move File: copy an object to a new place, then delete the original.
 
 use crate::copy_file::{CopyFileOutput, StorageClass};
+use connector_core::Effects;
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey};
 use connector_core::ops::copy::CopyObject;
@@ -85,6 +86,11 @@ impl Module for MoveFile {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Moves (or renames) a file of any size: copies it with its \
         metadata (in parts over 5 GiB), then deletes the original only once the copy is made.";
+    const EFFECTS: Effects = Effects {
+        // Deletes the source: a second run finds none.
+        idempotent: false,
+        ..Effects::DELETES
+    };
 
     fn validate(&self, input: &MoveFileInput) -> Result<()> {
         if input.destination_bucket() == input.source_bucket.as_str()

@@ -1,6 +1,7 @@
 //! Presign POST: an HTML form (URL and fields) that lets a browser upload a file straight to S3
 //! for a limited time, within limits the policy sets (key, size, type).
 
+use connector_core::Effects;
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey, Prefix};
 use connector_core::framework::validate;
@@ -228,6 +229,7 @@ impl Module for PresignPost {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Makes an upload form (URL and fields) that lets a browser \
         upload a file straight to S3 for a limited time, within a key, size and type policy.";
+    const EFFECTS: Effects = Effects::WRITES.signs_locally();
 
     fn validate(&self, input: &PresignPostInput) -> Result<()> {
         presign::check_expires_in("expires_in", input.expires_in)?;

@@ -1,6 +1,7 @@
 //! Presign URL: a link that lets anyone download (or upload, check or delete) one file for a
 //! limited time, without keys.
 
+use connector_core::Effects;
 use connector_core::framework::acl::CannedAcl;
 use connector_core::framework::types::{BucketName, ObjectKey, VersionId, rules};
 use connector_core::framework::validate;
@@ -295,6 +296,12 @@ impl Module for PresignUrl {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Makes a link that lets anyone download (or upload, check \
         or delete) one file for a limited time, without AWS keys.";
+    const EFFECTS: Effects = Effects::READS.signs_locally();
+
+    /// A GET or HEAD link only reads; a PUT or DELETE link lets anyone holding it write.
+    fn read_only_for(&self, input: &PresignUrlInput) -> bool {
+        matches!(input.method, PresignMethod::Get | PresignMethod::Head)
+    }
 
     fn validate(&self, input: &PresignUrlInput) -> Result<()> {
         presign::check_expires_in("expires_in", input.expires_in)?;

@@ -3,6 +3,7 @@
 //!
 //! Also the typed rules and their XML, which Get Bucket CORS reads back.
 
+use connector_core::Effects;
 use connector_core::framework::types::BucketName;
 use connector_core::framework::validate;
 use connector_core::ops::cors;
@@ -394,6 +395,7 @@ impl Module for PutBucketCors {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str = "Replaces a bucket's CORS configuration: which other \
         sites' pages may read from or upload to the bucket from a browser.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     fn validate(&self, input: &PutBucketCorsInput) -> Result<()> {
         input.configuration().map(drop)

@@ -1,6 +1,7 @@
 //! Set Bucket Policy: replace a bucket's policy (PutBucketPolicy) with a JSON document that is
 //! checked before it is sent, or with a ready-made template written for the bucket.
 
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, Prefix, rules};
 use connector_core::framework::validate;
 use connector_core::ops::policy;
@@ -582,6 +583,7 @@ impl Module for PutBucketPolicy {
     const DESCRIPTION: &'static str = "Replaces a bucket's policy with a JSON policy document \
         (checked before it is sent) or a template: read-only for one user, role or account, \
         or public read.";
+    const EFFECTS: Effects = Effects::DELETES;
 
     fn validate(&self, input: &PutBucketPolicyInput) -> Result<()> {
         input.document("aws").map(drop)

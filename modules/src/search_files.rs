@@ -2,6 +2,7 @@
 //! window.
 
 use crate::list_files::FileEntry;
+use connector_core::Effects;
 use connector_core::framework::types::{BucketName, ContinuationToken, Prefix};
 use connector_core::ops::keys;
 use connector_core::ops::listing::{self, ListRequest, ListedObject, Pages};
@@ -216,6 +217,7 @@ impl Module for SearchFiles {
     const KIND: ModuleKind = ModuleKind::Search;
     const DESCRIPTION: &'static str = "Finds the files under a folder whose name matches a \
         pattern, within a size range or a time window.";
+    const EFFECTS: Effects = Effects::READS;
 
     fn validate(&self, input: &SearchFilesInput) -> Result<()> {
         Filter::new(input).map(drop)

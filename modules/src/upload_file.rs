@@ -1,5 +1,6 @@
 //! Upload File: put a file into a bucket, from a local path, text, or base64 content.
 
+use connector_core::Effects;
 use connector_core::framework::types::{Base64Bytes, BucketName, Folder, PutObjectHeaders};
 use connector_core::framework::validate;
 use connector_core::http::header::CONTENT_TYPE;
@@ -259,6 +260,7 @@ impl Module for UploadFile {
     const KIND: ModuleKind = ModuleKind::Action;
     const DESCRIPTION: &'static str =
         "Uploads a file to a bucket folder, from a local file, text or base64 content.";
+    const EFFECTS: Effects = Effects::WRITES;
     const TAKES_CONTENT: bool = true;
 
     fn validate(&self, input: &UploadFileInput) -> Result<()> {

@@ -166,6 +166,24 @@ impl AppState {
             (None, None) => Ok(None),
         }
     }
+
+    /// The connection stored (or, for `local`, kept) under `id`.
+    pub(super) async fn connection_by_id(&self, id: &str) -> Result<Connection, Error> {
+        let choice = ConnectionChoice {
+            connection: None,
+            connection_id: Some(id.to_owned()),
+        };
+        let connection = self.connection(choice).await?;
+        Ok(connection.expect("a connection id names a connection or is an error"))
+    }
+
+    /// A context for modules on `connection`, under the service's egress and file rules.
+    pub(super) fn context(&self, connection: Connection) -> Result<Context, Error> {
+        Ok(
+            Context::with_egress_policy(connection, self.egress.clone())?
+                .with_local_files(self.local_files.clone()),
+        )
+    }
 }
 
 /// A connection given in a request, checked against its schema (the one /openapi.json shows),
@@ -276,8 +294,7 @@ pub async fn run(
         )
         .with_field("connection_id")
     })?;
-    let ctx = Context::with_egress_policy(connection, state.egress.clone())?
-        .with_local_files(state.local_files.clone());
+    let ctx = state.context(connection)?;
     let invocation = prepared.run(&ctx);
     match tokio::time::timeout(state.request_timeout, invocation).await {
         Ok(output) => Ok(Json(output?)),

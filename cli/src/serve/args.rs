@@ -1,6 +1,7 @@
 //! The command line of `s3-connector serve`.
 
 use super::ServeConfig;
+use crate::mcp::policy::McpPolicy;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -56,6 +57,23 @@ pub struct ServeArgs {
     /// presigned URLs.
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     pub max_content_mib: usize,
+    /// The stored connection (id) every MCP call at /mcp runs on; agents never choose one.
+    /// Default with --local: `local`; otherwise MCP calls are refused until one is given.
+    #[arg(long, value_name = "ID", env = "S3C_MCP_CONNECTION")]
+    pub mcp_connection: Option<String>,
+    /// /mcp lists and allows only tools that change nothing (as `mcp --read-only`).
+    #[arg(long)]
+    pub mcp_read_only: bool,
+    /// /mcp allows calls on this bucket only (repeatable; as `mcp --allow-bucket`).
+    #[arg(long = "mcp-allow-bucket", value_name = "NAME", value_delimiter = ',')]
+    pub mcp_allow_buckets: Vec<String>,
+    /// /mcp runs destructive tools without the user's confirmation (as `mcp --no-confirm`).
+    #[arg(long)]
+    pub mcp_no_confirm: bool,
+    /// A web origin (scheme, host and port, e.g. https://agent.example.com) whose pages may
+    /// call /mcp. Repeatable. Default: none; a request with any other Origin is refused.
+    #[arg(long = "allow-origin", value_name = "URL", value_delimiter = ',')]
+    pub allow_origins: Vec<String>,
 }
 
 impl ServeArgs {
@@ -77,6 +95,16 @@ impl ServeArgs {
         config.header_timeout = Duration::from_secs(self.header_timeout.max(1));
         config.body_timeout = Duration::from_secs(self.body_timeout.max(1));
         config.content_body_limit = self.max_content_mib.max(1) * 1024 * 1024;
+        config.mcp = super::mcp::McpServiceConfig {
+            connection: self.mcp_connection,
+            policy: McpPolicy {
+                read_only: self.mcp_read_only,
+                allowed_buckets: McpPolicy::bucket_names(&self.mcp_allow_buckets),
+                confirm: !self.mcp_no_confirm,
+                ..McpPolicy::default()
+            },
+            allowed_origins: self.allow_origins,
+        };
         config
     }
 }

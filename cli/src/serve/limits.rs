@@ -48,8 +48,18 @@ impl Limits {
         }
     }
 
+    /// The slots of module runs, shared with the MCP endpoint (whose calls hold one each for
+    /// as long as they run, not only until their answer's headers go out).
+    pub(super) fn runs(&self) -> Arc<Semaphore> {
+        self.runs.clone()
+    }
+
     /// The body limit of a request for `path`.
     fn body_limit_for(&self, registry: &Registry, path: &str) -> usize {
+        if path == super::mcp::PATH {
+            // A tools/call may carry a file's content (within the MCP inline limit).
+            return self.content_body_limit;
+        }
         let module = path
             .strip_prefix("/v1/modules/")
             .and_then(|rest| rest.strip_suffix("/run"))

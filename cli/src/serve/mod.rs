@@ -6,6 +6,7 @@ mod args;
 mod guard;
 mod limits;
 mod listener;
+pub mod mcp;
 pub mod store;
 
 use crate::local_store::{LocalStore, LocalStoreConfig};
@@ -67,6 +68,8 @@ pub struct ServeConfig {
     /// The endpoints modules may send requests to besides Amazon S3 and STS (and, with
     /// `local`, the embedded store); requests anywhere else are refused before a byte is sent.
     pub allowed_endpoints: Vec<AllowedEndpoint>,
+    /// How `/mcp` answers agents (with `local` and no connection of its own, it uses `local`).
+    pub mcp: mcp::McpServiceConfig,
 }
 
 impl ServeConfig {
@@ -88,6 +91,7 @@ impl ServeConfig {
             local: false,
             files_dir: None,
             allowed_endpoints: Vec::new(),
+            mcp: mcp::McpServiceConfig::default(),
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct AppState {
 pub struct Server {
     addr: SocketAddr,
     stop: tokio::sync::watch::Sender<bool>,
+    /// Ends the MCP endpoint's open streams on shutdown.
+    mcp_shutdown: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<()>,
     _local: Option<LocalStore>,
 }
@@ -129,6 +135,7 @@ impl Server {
 
     /// Stops accepting requests, lets running ones finish, and waits.
     pub async fn shutdown(self) {
+        self.mcp_shutdown.cancel();
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
@@ -202,7 +209,19 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
         manifest: crate::manifest::connector_manifest(registry),
         openapi: crate::openapi::openapi(registry),
     });
-    let app = router(state);
+    let mut mcp_config = config.mcp.clone();
+    if config.local && mcp_config.connection.is_none() {
+        mcp_config.connection = Some(LOCAL_CONNECTION_ID.to_owned());
+    }
+    let mcp_shutdown = tokio_util::sync::CancellationToken::new();
+    let mcp = mcp::service(
+        &state,
+        &mcp_config,
+        config.token.is_some(),
+        config.content_body_limit.max(config.body_limit),
+        mcp_shutdown.clone(),
+    );
+    let app = router(state, mcp);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -216,6 +235,7 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
     Ok(Server {
         addr,
         stop,
+        mcp_shutdown,
         task,
         _local: local,
     })
@@ -223,8 +243,14 @@ pub async fn start(config: ServeConfig) -> Result<Server> {
 
 /// The routes, and the checks in front of them: the token (or loopback) check first, so that
 /// nothing of a stranger's request is read; then its body, within the limits; then, for what
-/// runs modules, a run slot.
-fn router(state: Arc<AppState>) -> Router {
+/// runs modules, a run slot (MCP calls take theirs for as long as they run).
+fn router(
+    state: Arc<AppState>,
+    mcp: rmcp::transport::streamable_http_server::StreamableHttpService<
+        crate::mcp::McpServer,
+        rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+    >,
+) -> Router {
     let runs = Router::new()
         .route("/v1/modules/{name}/run", post(api::run))
         .route("/v1/options/{provider}", post(api::options))
@@ -246,6 +272,7 @@ fn router(state: Arc<AppState>) -> Router {
             get(api::connection).delete(api::delete_connection),
         )
         .route("/openapi.json", get(api::openapi))
+        .route_service(mcp::PATH, mcp)
         .fallback(api::not_found)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -19,6 +19,68 @@ pub enum ModuleKind {
     Search,
 }
 
+/// What running a module does to the store, for a caller that decides before running it: an
+/// agent reading tool annotations, a server that only allows reads. The four facts are MCP's
+/// tool annotations; [`Effects::UNKNOWN`] (MCP's defaults: may destroy, not idempotent) is the
+/// default, so a new module is classified on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Effects {
+    /// Changes nothing in the store and hands out no credential or link that could.
+    pub read_only: bool,
+    /// May delete or replace what exists (a file, a bucket, a bucket's policy).
+    pub destructive: bool,
+    /// Running it twice with the same input does what running it once does.
+    pub idempotent: bool,
+    /// Talks to the store (false: it only signs, locally).
+    pub open_world: bool,
+}
+
+impl Effects {
+    /// Reads only: lists, gets, heads, presigned GET links.
+    pub const READS: Effects = Effects {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+    };
+    /// Makes something new that may already exist (a bucket): a second run fails.
+    pub const CREATES: Effects = Effects {
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+    };
+    /// Writes an object or a folder marker; the same write twice leaves the same store.
+    pub const WRITES: Effects = Effects {
+        read_only: false,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+    };
+    /// Deletes or replaces what exists; doing it again changes nothing more.
+    pub const DELETES: Effects = Effects {
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: true,
+    };
+    /// Anything at all (MCP's defaults).
+    pub const UNKNOWN: Effects = Effects {
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+        open_world: true,
+    };
+
+    /// The same effects for a module that only signs, locally, and sends nothing.
+    pub const fn signs_locally(self) -> Effects {
+        Effects {
+            open_world: false,
+            ..self
+        }
+    }
+}
+
 /// One module of the connector. Implement it on a unit struct and register it with
 /// [`register_module!`](crate::register_module).
 #[async_trait]
@@ -39,6 +101,21 @@ pub trait Module: Send + Sync + 'static {
     /// Whether its input may carry a file's content (text or base64), so that front ends
     /// accept larger requests for it than for the others.
     const TAKES_CONTENT: bool = false;
+    /// What running it does to the store.
+    const EFFECTS: Effects = Effects::UNKNOWN;
+
+    /// Whether this input only reads, when that depends on the input (a presigned link is
+    /// read-only for GET, not for PUT). Default: [`Effects::read_only`] of [`Module::EFFECTS`].
+    fn read_only_for(&self, _input: &Self::Input) -> bool {
+        Self::EFFECTS.read_only
+    }
+
+    /// The buckets this input names other than in its `bucket` and `*_bucket` fields (which
+    /// the registry reads itself), each with the field naming it: a call that addresses the
+    /// store another way (a raw API call's `url`) says here what it touches.
+    fn named_buckets(&self, _input: &Self::Input) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 
     /// Checks the input beyond what its schema and its value types say (rules across fields,
     /// such as a key made of a folder and a file name), before anything is sent. The error
@@ -70,6 +147,8 @@ pub trait DynModule: Send + Sync {
     fn description(&self) -> &'static str;
     /// Whether its input may carry a file's content.
     fn takes_content(&self) -> bool;
+    /// What running it does to the store.
+    fn effects(&self) -> Effects;
     /// The JSON Schema (2020-12) of its input.
     fn input_schema(&self) -> Value;
     /// The JSON Schema (2020-12) of its output.
@@ -86,6 +165,10 @@ pub trait Invocation: Send {
     /// The input field that makes the module read standard input, if this input does (see
     /// [`Module::reads_stdin`]).
     fn reads_stdin(&self) -> Option<&'static str>;
+    /// Whether this input only reads (see [`Module::read_only_for`]).
+    fn read_only(&self) -> bool;
+    /// The buckets named other than in `bucket` fields (see [`Module::named_buckets`]).
+    fn named_buckets(&self) -> Vec<(&'static str, String)>;
     /// Runs the module, returning its output as JSON.
     async fn run(self: Box<Self>, ctx: &Context) -> Result<Value>;
 }
@@ -167,6 +250,14 @@ impl<M: Module> Invocation for TypedInvocation<'_, M> {
         self.module.reads_stdin(&self.input)
     }
 
+    fn read_only(&self) -> bool {
+        self.module.read_only_for(&self.input)
+    }
+
+    fn named_buckets(&self) -> Vec<(&'static str, String)> {
+        self.module.named_buckets(&self.input)
+    }
+
     async fn run(self: Box<Self>, ctx: &Context) -> Result<Value> {
         let output = self.module.run(ctx, self.input).await?;
         serde_json::to_value(output).map_err(|err| {
@@ -193,6 +284,9 @@ impl<M: Module> DynModule for M {
     }
     fn takes_content(&self) -> bool {
         M::TAKES_CONTENT
+    }
+    fn effects(&self) -> Effects {
+        M::EFFECTS
     }
     fn input_schema(&self) -> Value {
         titled_schema_of::<M::Input>(M::LABEL.to_owned())

@@ -189,8 +189,21 @@ impl Registry {
         if let Some(err) = validator.iter_errors(&input).next() {
             return Err(schema_error(&err, &entry.module.input_schema()));
         }
+        let mut buckets = buckets_in_fields(&input);
+        let invocation = entry.module.read(input)?;
+        buckets.extend(
+            invocation
+                .named_buckets()
+                .into_iter()
+                .map(|(field, bucket)| NamedBucket {
+                    field: field.to_owned(),
+                    bucket,
+                }),
+        );
         Ok(Prepared {
-            invocation: entry.module.read(input)?,
+            module: entry.module,
+            invocation,
+            buckets,
         })
     }
 
@@ -214,10 +227,55 @@ impl Registry {
 
 /// A module with its input read and checked ([`Registry::prepare`]), ready to run.
 pub struct Prepared {
+    module: &'static dyn DynModule,
     invocation: Box<dyn Invocation>,
+    buckets: Vec<NamedBucket>,
+}
+
+/// A bucket an input names, and the input field naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedBucket {
+    /// The field: `bucket`, `destination_bucket`, or another (a raw call's `url`).
+    pub field: String,
+    /// The bucket's name.
+    pub bucket: String,
+}
+
+/// The buckets named by the top-level `bucket` and `*_bucket` string fields of an input.
+fn buckets_in_fields(input: &Value) -> Vec<NamedBucket> {
+    let Some(fields) = input.as_object() else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter(|(field, _)| *field == "bucket" || field.ends_with("_bucket"))
+        .filter_map(|(field, value)| {
+            Some(NamedBucket {
+                field: field.clone(),
+                bucket: value.as_str()?.to_owned(),
+            })
+        })
+        .collect()
 }
 
 impl Prepared {
+    /// The module this runs.
+    pub fn module(&self) -> &'static dyn DynModule {
+        self.module
+    }
+
+    /// Whether this input only reads: the module's [`Effects`](crate::framework::module::Effects),
+    /// or what it says of this input (a presigned PUT link is not read-only).
+    pub fn read_only(&self) -> bool {
+        self.invocation.read_only()
+    }
+
+    /// Every bucket the input names, with the field naming it: a front end that only allows
+    /// some buckets refuses the others before anything is sent.
+    pub fn buckets(&self) -> &[NamedBucket] {
+        &self.buckets
+    }
+
     /// The input field that makes the module read standard input, if this input does (a
     /// local path `-`): a front end whose standard input carries something else refuses it.
     pub fn reads_stdin(&self) -> Option<&'static str> {
@@ -366,6 +424,13 @@ fn schema_error(err: &jsonschema::ValidationError<'_>, schema: &Value) -> Error 
         }
         Kind::Not { .. } => {
             "has a value this field does not allow (see its description)".to_owned()
+        }
+        // Only `null` allowed: a rule across fields (`not_with`, a field that applies to some
+        // methods only) leaves this one no place here.
+        Kind::Type {
+            kind: jsonschema::error::TypeKind::Single(jsonschema::JsonType::Null),
+        } => {
+            "does not apply with the other fields given; remove it (see its description)".to_owned()
         }
         Kind::AdditionalProperties { unexpected } => {
             let first = unexpected.first().cloned().unwrap_or_default();

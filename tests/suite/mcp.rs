@@ -8,15 +8,20 @@
 //! them the tests are skipped with a note, unless `S3C_REQUIRE_SERVERS=1`.
 //!
 //! Every test runs over stdio; a transport is one [`Transport`] value, so the streamable HTTP
-//! `/mcp` endpoint is one more variant of the same tests.
+//! `/mcp` endpoint of `serve` is one more variant of the same test (the listing and the calls
+//! run over both).
 
 use integration_tests::TestStore;
+use s3_connector::serve::{self, ServeConfig, Server};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The bearer token of the HTTP service in these tests (made up).
+const HTTP_TOKEN: &str = "mcp-test-token-0123456789";
 
 /// The longest a driver session may take before the test kills it and fails.
 const SESSION_TIME: Duration = Duration::from_secs(120);
@@ -115,7 +120,6 @@ enum Transport {
         _dir: Arc<tempfile::TempDir>,
     },
     /// A streamable HTTP endpoint (`serve`'s `/mcp`), with a bearer token.
-    #[allow(dead_code)] // the HTTP tests come with `serve`'s /mcp
     Http { url: String, token: Option<String> },
 }
 
@@ -143,6 +147,20 @@ impl Transport {
             args,
             _dir: Arc::new(dir),
         }
+    }
+
+    /// `serve` in process with its embedded local store (the connection `/mcp` uses), answering
+    /// MCP at `/mcp` behind a token. Stop the server at the end of the test.
+    async fn http(state_dir: &std::path::Path) -> (Server, Transport) {
+        let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), state_dir.to_owned());
+        config.token = Some(HTTP_TOKEN.to_owned());
+        config.local = true;
+        let server = serve::start(config).await.expect("start the service");
+        let transport = Transport::Http {
+            url: format!("{}/mcp", server.url()),
+            token: Some(HTTP_TOKEN.to_owned()),
+        };
+        (server, transport)
     }
 
     fn to_json(&self) -> Value {
@@ -462,7 +480,9 @@ async fn seed(store: &TestStore, bucket: &str, files: &[(&str, &str)]) {
 
 /// The keys in `bucket`, read straight from the store.
 async fn keys(store: &TestStore, bucket: &str) -> Vec<String> {
-    let out = store.ok("list_files", json!({"bucket": bucket})).await;
+    let out = store
+        .ok("list_files", json!({"bucket": bucket, "recursive": true}))
+        .await;
     integration_tests::column(&out, "files", "key")
 }
 
@@ -542,6 +562,15 @@ async fn lists_every_module_as_a_tool() {
     lists_every_module_as_a_tool_over(&kit, &stdio).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_every_module_as_a_tool_over_http() {
+    let Some(kit) = kit() else { return };
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let (server, http) = Transport::http(state.path()).await;
+    lists_every_module_as_a_tool_over(&kit, &http).await;
+    server.shutdown().await;
+}
+
 async fn lists_every_module_as_a_tool_over(kit: &Kit, transport: &Transport) {
     // The SDK's initialize handshake, and its default "auto" (server/discover, then initialize
     // when the server shares no 2026 version): both end at the newest version the server has.
@@ -575,6 +604,15 @@ async fn calls_list_upload_get() {
     calls_list_upload_get_over(&kit, &stdio).await;
     // What the calls did is in the store.
     assert_eq!(keys(&store, "docs").await, ["notes/hello.txt"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_list_upload_get_over_http() {
+    let Some(kit) = kit() else { return };
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let (server, http) = Transport::http(state.path()).await;
+    calls_list_upload_get_over(&kit, &http).await;
+    server.shutdown().await;
 }
 
 async fn calls_list_upload_get_over(kit: &Kit, transport: &Transport) {
@@ -798,17 +836,17 @@ async fn invalid_input_is_iserror_naming_the_field() {
             mode: "legacy",
             elicitation: None,
             steps: vec![
-                call("get_file", json!({"bucket": "b", "key": "a/../x"})),
-                call("get_file", json!({"bucket": "b"})),
-                call("list_files", json!({"bucket": "b", "no_such_field": 1})),
+                call("get_file", json!({"bucket": "docs", "key": "a/../x"})),
+                call("get_file", json!({"bucket": "docs"})),
+                call("list_files", json!({"bucket": "docs", "no_such_field": 1})),
                 // Local files are off without --files-dir.
                 call(
                     "get_file",
-                    json!({"bucket": "b", "key": "x.txt", "save_to": "x.txt"}),
+                    json!({"bucket": "docs", "key": "x.txt", "save_to": "x.txt"}),
                 ),
                 call(
                     "upload_file",
-                    json!({"bucket": "b", "file_name": "x", "source": {"path": "x.txt"}}),
+                    json!({"bucket": "docs", "file_name": "x", "source": {"path": "x.txt"}}),
                 ),
             ],
         },
@@ -845,7 +883,7 @@ async fn invalid_input_is_iserror_naming_the_field() {
 async fn read_only_hides_and_refuses() {
     let Some(kit) = kit() else { return };
     let store = TestStore::start().await;
-    seed(&store, "ro", &[("keep.txt", "still here")]).await;
+    seed(&store, "read-only", &[("keep.txt", "still here")]).await;
     let stdio = Transport::stdio(&kit, &store, &["--read-only"]);
     let before = store.requests();
     let run = session(
@@ -856,17 +894,23 @@ async fn read_only_hides_and_refuses() {
             elicitation: None,
             steps: vec![
                 list_tools(),
-                call("delete_file", json!({"bucket": "ro", "key": "keep.txt"})),
+                call(
+                    "delete_file",
+                    json!({"bucket": "read-only", "key": "keep.txt"}),
+                ),
                 call(
                     "presign_url",
-                    json!({"bucket": "ro", "key": "new.txt", "method": "PUT"}),
+                    json!({"bucket": "read-only", "key": "new.txt", "method": "PUT"}),
                 ),
                 call(
                     "upload_file",
-                    json!({"bucket": "ro", "file_name": "new.txt", "source": {"text": "x"}}),
+                    json!({"bucket": "read-only", "file_name": "new.txt", "source": {"text": "x"}}),
                 ),
                 call("make_api_call", json!({"method": "DELETE", "url": "/ro"})),
-                call("presign_url", json!({"bucket": "ro", "key": "keep.txt"})),
+                call(
+                    "presign_url",
+                    json!({"bucket": "read-only", "key": "keep.txt"}),
+                ),
             ],
         },
     )
@@ -884,7 +928,7 @@ async fn read_only_hides_and_refuses() {
     // A GET link is read-only (and signed locally).
     assert!(run.ok(5)["url"].is_string());
     assert_eq!(store.requests(), before, "nothing reached the store");
-    assert_eq!(keys(&store, "ro").await, ["keep.txt"]);
+    assert_eq!(keys(&store, "read-only").await, ["keep.txt"]);
 }
 
 // 6.
@@ -892,9 +936,9 @@ async fn read_only_hides_and_refuses() {
 async fn allow_bucket_refuses_others_before_sending() {
     let Some(kit) = kit() else { return };
     let store = TestStore::start().await;
-    seed(&store, "ok", &[("a.txt", "a")]).await;
+    seed(&store, "okay", &[("a.txt", "a")]).await;
     seed(&store, "other", &[("b.txt", "b")]).await;
-    let stdio = Transport::stdio(&kit, &store, &["--allow-bucket", "ok"]);
+    let stdio = Transport::stdio(&kit, &store, &["--allow-bucket", "okay"]);
     let before = store.requests();
     let run = session(
         &kit,
@@ -906,13 +950,13 @@ async fn allow_bucket_refuses_others_before_sending() {
                 call("delete_bucket", json!({"bucket": "other", "confirm": true})),
                 call(
                     "copy_file",
-                    json!({"source_bucket": "ok", "source_key": "a.txt",
+                    json!({"source_bucket": "okay", "source_key": "a.txt",
                            "destination_bucket": "other", "destination_key": "a.txt"}),
                 ),
                 call(
                     "copy_file",
                     json!({"source_bucket": "other", "source_key": "b.txt",
-                           "destination_bucket": "ok", "destination_key": "b.txt"}),
+                           "destination_bucket": "okay", "destination_key": "b.txt"}),
                 ),
                 call("list_files", json!({"bucket": "other"})),
                 call("get_file", json!({"bucket": "other", "key": "b.txt"})),
@@ -943,13 +987,13 @@ async fn allow_bucket_refuses_others_before_sending() {
             elicitation: None,
             steps: vec![
                 call("list_buckets", json!({})),
-                call("list_files", json!({"bucket": "ok"})),
+                call("list_files", json!({"bucket": "okay"})),
             ],
         },
     )
     .await;
     let buckets = integration_tests::column(run.ok_json(0), "buckets", "name");
-    assert_eq!(buckets, ["ok"], "only the allowed bucket is listed");
+    assert_eq!(buckets, ["okay"], "only the allowed bucket is listed");
     assert_eq!(
         integration_tests::column(run.ok_json(1), "files", "key"),
         ["a.txt"]

@@ -1260,3 +1260,70 @@ fn the_pinned_annotations_cover_the_registry() {
     assert_eq!(read_only_tools().len(), 10);
     assert_eq!(destructive_tools().len(), 10);
 }
+
+// 9 (the guards; the run slot and header timeout cases are not written yet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_guards_apply_to_mcp() {
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let (server, _) = Transport::http(state.path()).await;
+    let url = format!("{}/mcp", server.url());
+    let http = reqwest::Client::new();
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "guards", "version": "0"}}});
+    let post = |headers: &[(&str, &str)]| {
+        let mut request = http
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        async move { request.send().await.expect("an answer").status().as_u16() }
+    };
+    let bearer = format!("Bearer {HTTP_TOKEN}");
+    assert_eq!(
+        post(&[("authorization", &bearer)]).await,
+        200,
+        "the token opens"
+    );
+    assert_eq!(post(&[]).await, 401, "no token");
+    assert_eq!(
+        post(&[("authorization", "Bearer not-the-token")]).await,
+        401,
+        "a wrong token"
+    );
+    assert_eq!(
+        post(&[
+            ("authorization", &bearer),
+            ("origin", "https://evil.example")
+        ])
+        .await,
+        403,
+        "a web page's origin that was not allowed"
+    );
+    server.shutdown().await;
+
+    // Without a token, only loopback Host names reach it.
+    let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), state.path().to_owned());
+    config.local = true;
+    let open = serve::start(config).await.expect("start the service");
+    let url = format!("{}/mcp", open.url());
+    let post = |host: Option<&str>| {
+        let mut request = http
+            .post(&url)
+            .header("accept", "application/json, text/event-stream")
+            .json(&initialize);
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        async move { request.send().await.expect("an answer").status().as_u16() }
+    };
+    assert_eq!(post(None).await, 200, "loopback without a token");
+    assert_eq!(
+        post(Some("attacker.example")).await,
+        401,
+        "a rebound DNS name"
+    );
+    open.shutdown().await;
+}

@@ -40,6 +40,7 @@ pub fn tools(registry: &Registry, policy: &McpPolicy, confirmation: Confirmation
 pub fn tool(module: &dyn DynModule, policy: &McpPolicy, confirmation: Confirmation) -> Tool {
     let effects = module.effects();
     let mut input = publishable(module.input_schema());
+    without_null_types(&mut input);
     let asks_confirm = effects.destructive && confirmation == Confirmation::Input;
     if asks_confirm {
         add_confirm_field(&mut input);
@@ -56,6 +57,7 @@ pub fn tool(module: &dyn DynModule, policy: &McpPolicy, confirmation: Confirmati
     }
     let mut output = module.output_schema();
     super::content::publish_output(module.name(), &mut output);
+    null_types_as_choices(&mut output);
     let annotations = ToolAnnotations::new()
         .read_only(effects.read_only)
         .destructive(effects.destructive)
@@ -83,6 +85,49 @@ pub fn publishable(mut schema: Value) -> Value {
         }
     }
     schema
+}
+
+/// `"type": [T, "null"]` as `"type": T`, everywhere in an input schema: a `null` input means
+/// the same as a field left out (the full schema still takes it), and clients that map schemas
+/// onto a one-type dialect (Gemini's function declarations) refuse type lists.
+fn without_null_types(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get("type") {
+                let kept: Vec<Value> = types
+                    .iter()
+                    .filter(|t| t.as_str() != Some("null"))
+                    .cloned()
+                    .collect();
+                if kept.len() == 1 && types.len() == 2 {
+                    map.insert("type".to_owned(), kept[0].clone());
+                }
+            }
+            map.values_mut().for_each(without_null_types);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_null_types),
+        _ => {}
+    }
+}
+
+/// `"type": [T, "null"]` as `"anyOf": [{"type": T}, {"type": "null"}]` (the same values) in an
+/// output schema, whose fields may be `null`: one type per schema, for one-type dialects.
+fn null_types_as_choices(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            map.values_mut().for_each(null_types_as_choices);
+            let Some(Value::Array(types)) = map.get("type") else {
+                return;
+            };
+            if types.len() == 2 && types.contains(&json!("null")) && !map.contains_key("anyOf") {
+                let choices: Vec<Value> = types.iter().map(|t| json!({"type": t})).collect();
+                map.remove("type");
+                map.insert("anyOf".to_owned(), Value::Array(choices));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(null_types_as_choices),
+        _ => {}
+    }
 }
 
 /// Adds the required `confirm: true` field to an input schema.
@@ -192,6 +237,41 @@ mod tests {
         // Nothing to drop: the schema stays as it is.
         let plain = json!({"type": "object", "properties": {}});
         assert_eq!(publishable(plain.clone()), plain);
+    }
+
+    #[test]
+    fn inputs_are_published_with_one_type_per_field() {
+        let mut schema = json!({"type": "object", "properties": {
+            "a": {"type": ["integer", "null"], "minimum": 1},
+            "b": {"type": ["string", "integer"]},
+            "c": {"items": [{"type": ["boolean", "null"]}]}
+        }});
+        without_null_types(&mut schema);
+        assert_eq!(
+            schema,
+            json!({"type": "object", "properties": {
+                "a": {"type": "integer", "minimum": 1},
+                "b": {"type": ["string", "integer"]},
+                "c": {"items": [{"type": "boolean"}]}
+            }})
+        );
+        let mut output = json!({"type": "object", "properties": {
+            "etag": {"type": ["string", "null"], "description": "d"}
+        }});
+        null_types_as_choices(&mut output);
+        assert_eq!(
+            output,
+            json!({"type": "object", "properties": {
+                "etag": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "d"}
+            }})
+        );
+        let registry = Registry::global();
+        for tool in tools(registry, &policy(), Confirmation::Input) {
+            for schema in [Some(&tool.input_schema), tool.output_schema.as_ref()] {
+                let text = Value::Object(schema.unwrap().as_ref().clone()).to_string();
+                assert!(!text.contains(r#""null"]"#), "{}: {text}", tool.name);
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod files;
 mod generated;
 mod hostile;
 mod local_files;
+mod mcp;
 mod modules;
 mod presign;
 mod service;

@@ -152,7 +152,16 @@ impl Transport {
     /// `serve` in process with its embedded local store (the connection `/mcp` uses), answering
     /// MCP at `/mcp` behind a token. Stop the server at the end of the test.
     async fn http(state_dir: &std::path::Path) -> (Server, Transport) {
+        Transport::http_with(state_dir, |_| {}).await
+    }
+
+    /// As [`Transport::http`], with the service's configuration changed by `configure`.
+    async fn http_with(
+        state_dir: &std::path::Path,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> (Server, Transport) {
         let mut config = ServeConfig::new("127.0.0.1:0".parse().unwrap(), state_dir.to_owned());
+        configure(&mut config);
         config.token = Some(HTTP_TOKEN.to_owned());
         config.local = true;
         let server = serve::start(config).await.expect("start the service");
@@ -1249,6 +1258,144 @@ fn slow_source(path: &std::path::Path, bytes: usize) -> std::sync::mpsc::Sender<
         let _ = held.recv();
     });
     release
+}
+
+// 9, the rest: run slots and a call longer than the header timeout, over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_calls_hold_a_run_slot_for_as_long_as_they_run() {
+    let Some(kit) = kit() else { return };
+    let state = tempfile::tempdir().expect("a temporary directory");
+    let files = tempfile::tempdir().expect("a temporary directory");
+    let release = slow_source(&files.path().join("source.fifo"), PART);
+    let files_dir = files.path().to_owned();
+    let (server, http) = Transport::http_with(state.path(), |config| {
+        config.max_concurrency = 1;
+        config.header_timeout = Duration::from_secs(1);
+        config.files_dir = Some(files_dir);
+        config.mcp.policy.confirm = false;
+    })
+    .await;
+    let transfer = json!({"multipart_threshold_mib": 5, "part_size_mib": 5, "concurrency": 1});
+    // One call holds the only run slot: an upload from a source that stalls after one part.
+    let mut slow = Driver::start(
+        &kit,
+        &Scenario {
+            transport: &http,
+            mode: "legacy",
+            elicitation: None,
+            steps: vec![
+                call("create_bucket", json!({"bucket": "slots"})),
+                json!({"op": "call_tool", "name": "upload_file", "progress": true,
+                       "arguments": {"bucket": "slots", "file_name": "slow.bin",
+                                     "source": {"path": "source.fifo"}, "transfer": transfer}}),
+            ],
+        },
+    );
+    loop {
+        let line = slow.next_line().await.expect("the upload reports progress");
+        let event: Value = serde_json::from_str(&line).unwrap_or_default();
+        if event["event"] == "progress" && event["progress"].as_f64() > Some(0.0) {
+            break;
+        }
+    }
+    // Another session's call finds no free slot: refused at once, to be retried.
+    let other = session(
+        &kit,
+        Scenario {
+            transport: &http,
+            mode: "legacy",
+            elicitation: None,
+            steps: vec![call("list_buckets", json!({}))],
+        },
+    )
+    .await;
+    let error = other.err(0);
+    assert_eq!(error["kind"], "throttled", "{error}");
+    assert_eq!(error["retryable"], true, "{error}");
+    // The upload runs on past the 1 s header timeout (its connection is busy, not idle), and
+    // its answer arrives once the source ends.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    drop(release);
+    let run = slow.finish().await;
+    let uploaded = run.ok_json(1);
+    assert_eq!(uploaded["size"], PART, "{uploaded}");
+    server.shutdown().await;
+}
+
+// 10. The MCP Inspector's CLI mode (its TypeScript SDK checks every tool schema).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inspector_lists_and_calls_the_tools() {
+    let Some(kit) = kit() else { return };
+    let Some(inspector) = inspector() else { return };
+    let store = TestStore::start().await;
+    let Transport::Stdio {
+        command,
+        args,
+        _dir,
+    } = Transport::stdio(&kit, &store, &["--no-confirm"])
+    else {
+        unreachable!("a stdio transport")
+    };
+    let run = |method: &[&str]| {
+        let output = Command::new(&inspector)
+            .arg("--cli")
+            .arg(&command)
+            .args(&args)
+            .args(method)
+            .output()
+            .expect("the inspector runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{method:?}: {stdout}\n{stderr}");
+        let answer: Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|err| panic!("{method:?} answered no JSON ({err}): {stdout}"));
+        (answer, stderr)
+    };
+    let (listed, notes) = run(&["--method", "tools/list"]);
+    let names: BTreeSet<&str> = listed["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|tool| tool["name"].as_str())
+        .collect();
+    let modules: BTreeSet<&str> = connector_core::Registry::global()
+        .modules()
+        .map(|m| m.name())
+        .collect();
+    assert_eq!(names, modules);
+    // Its portability check of the schemas finds no error (warnings: two outputs that are any
+    // JSON value).
+    assert!(
+        !notes.contains("Schema portability") || notes.contains(" 0 errors"),
+        "{notes}"
+    );
+    let (created, _) = run(&[
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "create_bucket",
+        "--tool-arg",
+        "bucket=inspected",
+    ]);
+    assert_eq!(created["isError"], false, "{created}");
+    assert_eq!(
+        created["structuredContent"]["bucket"], "inspected",
+        "{created}"
+    );
+}
+
+/// The MCP Inspector's command (`S3C_TEST_INSPECTOR`, from scripts/test), as [`kit`] does.
+fn inspector() -> Option<String> {
+    match std::env::var("S3C_TEST_INSPECTOR") {
+        Ok(path) => Some(path),
+        Err(_) if std::env::var("S3C_REQUIRE_SERVERS").is_ok_and(|v| v == "1") => {
+            panic!("S3C_TEST_INSPECTOR is not set: run the tests with scripts/test")
+        }
+        Err(_) => {
+            eprintln!("skipped: S3C_TEST_INSPECTOR is not set (scripts/test sets it up)");
+            None
+        }
+    }
 }
 
 #[test]

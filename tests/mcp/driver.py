@@ -23,6 +23,8 @@ standard input. Standard input stays open after it: a step that waits for `DONE`
          "cancel_after_progress": 1},       (cancel the call once that many notifications with
                                             progress > 0 arrived, print CANCELLED, then wait for
                                             a DONE line on standard input before going on)
+        {"op": "list_resources"},           (resources and resource templates)
+        {"op": "read_resource", "uri": "s3://..."},
         {"op": "download", "url": "..."}    (plain HTTP GET with urllib; without "url", every
                                             resource_link of the last call_tool result)
       ]
@@ -36,6 +38,8 @@ Output: one JSON object per line on standard output, flushed as it happens:
   {"step": N, "op": "call_tool", "result": {...}, "progress": [...], "elicitations": [...]}
   {"step": N, "op": "call_tool", "cancelled": true, "progress": [...]}, then the line CANCELLED
   {"step": N, "op": "download", "downloads": [{"url", "status", "size", "sha256"}]}
+  {"step": N, "op": "list_resources", "resources": [...], "templates": [...]}
+  {"step": N, "op": "read_resource", "contents": [...]}
   {"step": N, "op": ..., "error": {"type": ..., "message": ..., "code": ...}}   (a step that raised)
   {"event": "fatal", "error": {...}}    (the session itself failed; exit code 1)
   {"event": "end"}
@@ -227,6 +231,18 @@ class Driver:
             return {"waited": "DONE" if line.strip() == "DONE" else "eof"}
         self.last_result = dump(result)
         return {"result": self.last_result, "progress": progress, "elicitations": self.elicitations}
+
+    async def op_list_resources(self, client: Client, _step: dict[str, Any]) -> dict[str, Any]:
+        resources = await client.list_resources()
+        templates = await client.list_resource_templates()
+        return {
+            "resources": [dump(r) for r in resources.resources],
+            "templates": [dump(t) for t in templates.resource_templates],
+        }
+
+    async def op_read_resource(self, client: Client, step: dict[str, Any]) -> dict[str, Any]:
+        result = await client.read_resource(step["uri"])
+        return {"contents": [dump(c) for c in result.contents]}
 
     async def op_download(self, _client: Client, step: dict[str, Any]) -> dict[str, Any]:
         urls = [step["url"]] if step.get("url") else resource_links(self.last_result)

@@ -1322,6 +1322,98 @@ async fn http_calls_hold_a_run_slot_for_as_long_as_they_run() {
     server.shutdown().await;
 }
 
+// Resources: buckets, folders and small text files, under the same switches as the tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_browse_buckets_folders_and_small_text() {
+    let Some(kit) = kit() else { return };
+    let store = TestStore::start().await;
+    let big = "x".repeat(2048);
+    seed(
+        &store,
+        "shop",
+        &[("top.txt", "top"), ("big.txt", big.as_str())],
+    )
+    .await;
+    store
+        .ok(
+            "upload_file",
+            json!({"bucket": "shop", "folder": "docs", "file_name": "a.txt",
+                   "source": {"text": "hello"}}),
+        )
+        .await;
+    store.bucket("other").await;
+    let transport = Transport::stdio(
+        &kit,
+        &store,
+        &["--allow-bucket", "shop", "--max-inline-kib", "1"],
+    );
+    let run = session(
+        &kit,
+        Scenario {
+            transport: &transport,
+            mode: "legacy",
+            elicitation: None,
+            steps: vec![
+                json!({"op": "list_resources"}),
+                json!({"op": "read_resource", "uri": "s3://shop/"}),
+                json!({"op": "read_resource", "uri": "s3://shop/docs/a.txt"}),
+                json!({"op": "read_resource", "uri": "s3://shop/big.txt"}),
+                json!({"op": "read_resource", "uri": "s3://other/"}),
+            ],
+        },
+    )
+    .await;
+    // Only the allowed bucket is listed; the template covers files and folders.
+    let listed = run.step(0);
+    let uris: Vec<&str> = listed["resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .collect();
+    assert_eq!(uris, ["s3://shop/"], "{listed}");
+    assert_eq!(
+        listed["templates"][0]["uriTemplate"],
+        "s3://{bucket}/{+key}"
+    );
+    // A folder is its listing, as JSON.
+    let folder = &run.step(1)["contents"][0];
+    assert_eq!(folder["mimeType"], "application/json", "{folder}");
+    let listing: Value = serde_json::from_str(folder["text"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        integration_tests::column(&listing, "folders", "prefix"),
+        ["docs/"]
+    );
+    assert_eq!(
+        integration_tests::column(&listing, "files", "key"),
+        ["big.txt", "top.txt"]
+    );
+    // A small text file is its text; a larger one points to get_file.
+    assert_eq!(
+        run.step(2)["contents"][0]["text"],
+        "hello",
+        "{}",
+        run.step(2)
+    );
+    let too_big = &run.step(3)["error"];
+    assert!(
+        too_big["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("get_file"),
+        "{too_big}"
+    );
+    // Another bucket is refused, as for tools.
+    let refused = &run.step(4)["error"];
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("other"),
+        "{refused}"
+    );
+}
+
 // 10. The MCP Inspector's CLI mode (its TypeScript SDK checks every tool schema).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inspector_lists_and_calls_the_tools() {

@@ -349,6 +349,20 @@ async fn session(kit: &Kit, scenario: Scenario<'_>) -> Session {
     Driver::start(kit, &scenario).finish().await
 }
 
+/// Runs `steps` in the common scenario: the SDK's `legacy` handshake, no elicitation.
+async fn run_steps(kit: &Kit, transport: &Transport, steps: Vec<Value>) -> Session {
+    session(
+        kit,
+        Scenario {
+            transport,
+            mode: "legacy",
+            elicitation: None,
+            steps,
+        },
+    )
+    .await
+}
+
 /// What a finished session printed.
 struct Session {
     lines: Vec<Value>,
@@ -710,18 +724,14 @@ async fn large_get_file_is_a_link() {
         .await;
 
     let stdio = Transport::stdio(&kit, &store, &[]);
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call("get_file", json!({"bucket": "big", "key": "blob.bin"})),
-                json!({"op": "download"}),
-                call("get_file", json!({"bucket": "big", "key": "notes.txt"})),
-            ],
-        },
+        &stdio,
+        vec![
+            call("get_file", json!({"bucket": "big", "key": "blob.bin"})),
+            json!({"op": "download"}),
+            call("get_file", json!({"bucket": "big", "key": "notes.txt"})),
+        ],
     )
     .await;
     check_link(&run, 0, bytes.len());
@@ -740,26 +750,22 @@ async fn large_get_file_is_a_link() {
     // content than that is refused before sending, naming the field.
     let small = Transport::stdio(&kit, &store, &["--max-inline-kib", "1"]);
     let before = store.requests();
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &small,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call(
-                    "upload_file",
-                    json!({"bucket": "big", "file_name": "too-big.txt",
+        &small,
+        vec![
+            call(
+                "upload_file",
+                json!({"bucket": "big", "file_name": "too-big.txt",
                            "source": {"text": text}}),
-                ),
-                call(
-                    "upload_file",
-                    json!({"bucket": "big", "file_name": "too-big.bin",
+            ),
+            call(
+                "upload_file",
+                json!({"bucket": "big", "file_name": "too-big.bin",
                            "source": {"base64": base64::engine::general_purpose::STANDARD
                                .encode(text.as_bytes())}}),
-                ),
-            ],
-        },
+            ),
+        ],
     )
     .await;
     for (step, field) in [(0, "text"), (1, "base64")] {
@@ -773,17 +779,13 @@ async fn large_get_file_is_a_link() {
         );
     }
     assert_eq!(store.requests(), before, "a refused upload sent nothing");
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &small,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call("get_file", json!({"bucket": "big", "key": "notes.txt"})),
-                json!({"op": "download"}),
-            ],
-        },
+        &small,
+        vec![
+            call("get_file", json!({"bucket": "big", "key": "notes.txt"})),
+            json!({"op": "download"}),
+        ],
     )
     .await;
     check_link(&run, 0, text.len());
@@ -838,27 +840,23 @@ async fn invalid_input_is_iserror_naming_the_field() {
     let store = TestStore::start().await;
     let stdio = Transport::stdio(&kit, &store, &[]);
     let before = store.requests();
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call("get_file", json!({"bucket": "docs", "key": "a/../x"})),
-                call("get_file", json!({"bucket": "docs"})),
-                call("list_files", json!({"bucket": "docs", "no_such_field": 1})),
-                // Local files are off without --files-dir.
-                call(
-                    "get_file",
-                    json!({"bucket": "docs", "key": "x.txt", "save_to": "x.txt"}),
-                ),
-                call(
-                    "upload_file",
-                    json!({"bucket": "docs", "file_name": "x", "source": {"path": "x.txt"}}),
-                ),
-            ],
-        },
+        &stdio,
+        vec![
+            call("get_file", json!({"bucket": "docs", "key": "a/../x"})),
+            call("get_file", json!({"bucket": "docs"})),
+            call("list_files", json!({"bucket": "docs", "no_such_field": 1})),
+            // Local files are off without --files-dir.
+            call(
+                "get_file",
+                json!({"bucket": "docs", "key": "x.txt", "save_to": "x.txt"}),
+            ),
+            call(
+                "upload_file",
+                json!({"bucket": "docs", "file_name": "x", "source": {"path": "x.txt"}}),
+            ),
+        ],
     )
     .await;
     let error = run.err(0);
@@ -895,33 +893,29 @@ async fn read_only_hides_and_refuses() {
     seed(&store, "read-only", &[("keep.txt", "still here")]).await;
     let stdio = Transport::stdio(&kit, &store, &["--read-only"]);
     let before = store.requests();
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                list_tools(),
-                call(
-                    "delete_file",
-                    json!({"bucket": "read-only", "key": "keep.txt"}),
-                ),
-                call(
-                    "presign_url",
-                    json!({"bucket": "read-only", "key": "new.txt", "method": "PUT"}),
-                ),
-                call(
-                    "upload_file",
-                    json!({"bucket": "read-only", "file_name": "new.txt", "source": {"text": "x"}}),
-                ),
-                call("make_api_call", json!({"method": "DELETE", "url": "/ro"})),
-                call(
-                    "presign_url",
-                    json!({"bucket": "read-only", "key": "keep.txt"}),
-                ),
-            ],
-        },
+        &stdio,
+        vec![
+            list_tools(),
+            call(
+                "delete_file",
+                json!({"bucket": "read-only", "key": "keep.txt"}),
+            ),
+            call(
+                "presign_url",
+                json!({"bucket": "read-only", "key": "new.txt", "method": "PUT"}),
+            ),
+            call(
+                "upload_file",
+                json!({"bucket": "read-only", "file_name": "new.txt", "source": {"text": "x"}}),
+            ),
+            call("make_api_call", json!({"method": "DELETE", "url": "/ro"})),
+            call(
+                "presign_url",
+                json!({"bucket": "read-only", "key": "keep.txt"}),
+            ),
+        ],
     )
     .await;
     let listed = names(run.tools(0));
@@ -949,29 +943,25 @@ async fn allow_bucket_refuses_others_before_sending() {
     seed(&store, "other", &[("b.txt", "b")]).await;
     let stdio = Transport::stdio(&kit, &store, &["--allow-bucket", "okay"]);
     let before = store.requests();
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call("delete_bucket", json!({"bucket": "other", "confirm": true})),
-                call(
-                    "copy_file",
-                    json!({"source_bucket": "okay", "source_key": "a.txt",
+        &stdio,
+        vec![
+            call("delete_bucket", json!({"bucket": "other", "confirm": true})),
+            call(
+                "copy_file",
+                json!({"source_bucket": "okay", "source_key": "a.txt",
                            "destination_bucket": "other", "destination_key": "a.txt"}),
-                ),
-                call(
-                    "copy_file",
-                    json!({"source_bucket": "other", "source_key": "b.txt",
+            ),
+            call(
+                "copy_file",
+                json!({"source_bucket": "other", "source_key": "b.txt",
                            "destination_bucket": "okay", "destination_key": "b.txt"}),
-                ),
-                call("list_files", json!({"bucket": "other"})),
-                call("get_file", json!({"bucket": "other", "key": "b.txt"})),
-                call("presign_url", json!({"bucket": "other", "key": "b.txt"})),
-            ],
-        },
+            ),
+            call("list_files", json!({"bucket": "other"})),
+            call("get_file", json!({"bucket": "other", "key": "b.txt"})),
+            call("presign_url", json!({"bucket": "other", "key": "b.txt"})),
+        ],
     )
     .await;
     for (step, field) in [
@@ -988,17 +978,13 @@ async fn allow_bucket_refuses_others_before_sending() {
     }
     assert_eq!(store.requests(), before, "nothing reached the store");
 
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call("list_buckets", json!({})),
-                call("list_files", json!({"bucket": "okay"})),
-            ],
-        },
+        &stdio,
+        vec![
+            call("list_buckets", json!({})),
+            call("list_files", json!({"bucket": "okay"})),
+        ],
     )
     .await;
     let buckets = integration_tests::column(run.ok_json(0), "buckets", "name");
@@ -1025,20 +1011,16 @@ async fn destructive_needs_confirmation() {
     let stdio = Transport::stdio(&kit, &store, &[]);
 
     // A client without elicitation: the agent must set `confirm: true` itself.
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                call("delete_file", json!({"bucket": "keep", "key": "a.txt"})),
-                call(
-                    "delete_file",
-                    json!({"bucket": "keep", "key": "a.txt", "confirm": false}),
-                ),
-            ],
-        },
+        &stdio,
+        vec![
+            call("delete_file", json!({"bucket": "keep", "key": "a.txt"})),
+            call(
+                "delete_file",
+                json!({"bucket": "keep", "key": "a.txt", "confirm": false}),
+            ),
+        ],
     )
     .await;
     for step in [0, 1] {
@@ -1047,17 +1029,13 @@ async fn destructive_needs_confirmation() {
         assert_eq!(error["field"], "confirm", "{error}");
     }
     assert_eq!(keys(&store, "keep").await.len(), 4, "nothing deleted");
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &stdio,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![call(
-                "delete_file",
-                json!({"bucket": "keep", "key": "a.txt", "confirm": true}),
-            )],
-        },
+        &stdio,
+        vec![call(
+            "delete_file",
+            json!({"bucket": "keep", "key": "a.txt", "confirm": true}),
+        )],
     )
     .await;
     run.ok_json(0);
@@ -1299,16 +1277,7 @@ async fn http_calls_hold_a_run_slot_for_as_long_as_they_run() {
         }
     }
     // Another session's call finds no free slot: refused at once, to be retried.
-    let other = session(
-        &kit,
-        Scenario {
-            transport: &http,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![call("list_buckets", json!({}))],
-        },
-    )
-    .await;
+    let other = run_steps(&kit, &http, vec![call("list_buckets", json!({}))]).await;
     let error = other.err(0);
     assert_eq!(error["kind"], "throttled", "{error}");
     assert_eq!(error["retryable"], true, "{error}");
@@ -1347,20 +1316,16 @@ async fn resources_browse_buckets_folders_and_small_text() {
         &store,
         &["--allow-bucket", "shop", "--max-inline-kib", "1"],
     );
-    let run = session(
+    let run = run_steps(
         &kit,
-        Scenario {
-            transport: &transport,
-            mode: "legacy",
-            elicitation: None,
-            steps: vec![
-                json!({"op": "list_resources"}),
-                json!({"op": "read_resource", "uri": "s3://shop/"}),
-                json!({"op": "read_resource", "uri": "s3://shop/docs/a.txt"}),
-                json!({"op": "read_resource", "uri": "s3://shop/big.txt"}),
-                json!({"op": "read_resource", "uri": "s3://other/"}),
-            ],
-        },
+        &transport,
+        vec![
+            json!({"op": "list_resources"}),
+            json!({"op": "read_resource", "uri": "s3://shop/"}),
+            json!({"op": "read_resource", "uri": "s3://shop/docs/a.txt"}),
+            json!({"op": "read_resource", "uri": "s3://shop/big.txt"}),
+            json!({"op": "read_resource", "uri": "s3://other/"}),
+        ],
     )
     .await;
     // Only the allowed bucket is listed; the template covers files and folders.

@@ -17,7 +17,7 @@
 //! its MD5, when its ETag is one (a single-part object without SSE-KMS or SSE-C).
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::part_file::{io_error, put_in_place, temp_file_beside};
+use crate::ops::part_file::{FileWriter, WRITE_BATCH, io_error, put_in_place, temp_file_beside};
 use crate::ops::transfer::{MAX_OBJECT_SIZE, Progress, TransferOptions};
 use crate::wire::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, Digest};
 use crate::wire::client::S3Client;
@@ -28,12 +28,8 @@ use crate::wire::response::Response;
 use futures_util::{StreamExt, TryStreamExt};
 use http::{HeaderMap, Method};
 use md5::{Digest as _, Md5};
-use std::io::{Read, SeekFrom};
+use std::io::Read;
 use std::path::Path;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
-
-/// The write buffer of each range in flight.
-const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// How many times one range is resumed after breaking off.
 const RESUMES_PER_RANGE: u32 = 3;
@@ -519,7 +515,10 @@ async fn fetch_range(
 ) -> Result<(u64, Option<Digest>)> {
     let Span { start, end, total } = span;
     let mut hasher = algorithm.map(ChecksumAlgorithm::hasher);
-    let mut file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
+    let file = tokio::fs::OpenOptions::new().write(true).open(temp).await?;
+    // Written in large blocks (one write per network chunk costs a system call each), from
+    // the received buffers themselves.
+    let mut writer = FileWriter::new(file.into_std().await, start, WRITE_BATCH);
     let mut position = start;
     let mut response = response;
     let mut resumes = 0;
@@ -532,26 +531,24 @@ async fn fetch_range(
                 answer
             }
         };
-        file.seek(SeekFrom::Start(position)).await?;
-        // Written in large blocks: one write per network chunk costs a syscall each.
-        let mut writer = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, &mut file);
         let mut stream = std::pin::pin!(current.into_stream());
         let mut broke = None;
         while let Some(chunk) = stream.next().await {
             match chunk {
                 Ok(chunk) => {
                     let room = (end - position) as usize;
-                    let chunk = &chunk[..chunk.len().min(room)];
+                    let chunk = chunk.slice(..chunk.len().min(room));
                     if let Some(hasher) = &mut hasher {
-                        hasher.update(chunk);
+                        hasher.update(&chunk);
                     }
+                    let len = chunk.len() as u64;
                     writer
-                        .write_all(chunk)
+                        .write(chunk)
                         .await
                         .map_err(|err| io_error(err, "writing", temp))?;
-                    position += chunk.len() as u64;
+                    position += len;
                     if let Some(progress) = progress {
-                        progress.advance(chunk.len() as u64);
+                        progress.advance(len);
                     }
                 }
                 Err(err) => {
@@ -564,7 +561,6 @@ async fn fetch_range(
             .flush()
             .await
             .map_err(|err| io_error(err, "writing", temp))?;
-        drop(writer);
         if position >= end {
             break;
         }
@@ -584,7 +580,6 @@ async fn fetch_range(
         }
         tracing::debug!(position, error = %err, "resuming the download");
     }
-    file.flush().await?;
     Ok((start, hasher.map(|hasher| hasher.finish())))
 }
 

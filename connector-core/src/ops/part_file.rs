@@ -6,9 +6,10 @@
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use std::io::{IoSlice, Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
-use tokio::io::AsyncWriteExt;
+use std::sync::Arc;
 
 /// Where a download of `key` goes when the user asked for `save_to`, once that path has been
 /// resolved to `resolved` (by the framework's `LocalFiles`): a folder, written with a trailing
@@ -60,19 +61,16 @@ pub async fn save_atomically(
     dest: &Path,
 ) -> Result<u64> {
     let (file, temp_path) = temp_file_beside(dest)?;
-    let mut file = tokio::fs::File::from_std(file);
+    let mut file = FileWriter::new(file, 0, WRITE_BATCH);
     let mut written = 0u64;
     let mut body = std::pin::pin!(body);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|err| err.context("the download broke off"))?;
-        file.write_all(&chunk)
+        written += chunk.len() as u64;
+        file.write(chunk)
             .await
             .map_err(|err| io_error(err, "writing", dest))?;
-        written += chunk.len() as u64;
     }
-    file.flush()
-        .await
-        .map_err(|err| io_error(err, "writing", dest))?;
     file.sync_all()
         .await
         .map_err(|err| io_error(err, "writing", dest))?;
@@ -87,6 +85,97 @@ pub async fn save_atomically(
     }
     put_in_place(temp_path, dest)?;
     Ok(written)
+}
+
+/// How many received bytes a [`FileWriter`] gathers before it writes them.
+pub(crate) const WRITE_BATCH: usize = 1024 * 1024;
+
+/// Writes received bytes into a file from an offset on, without copying them in user space:
+/// the pieces (as they came off the network) are kept until `batch` bytes are gathered, then
+/// written at their place with vectored writes (one system call for most batches) on tokio's
+/// blocking threads. It owns its file handle, whose position it moves: writers of other ranges
+/// of the same file each open their own.
+#[derive(Debug)]
+pub(crate) struct FileWriter {
+    file: Arc<std::fs::File>,
+    /// Where the first pending byte goes.
+    position: u64,
+    pending: Vec<Bytes>,
+    pending_len: usize,
+    batch: usize,
+}
+
+impl FileWriter {
+    /// A writer of `file` from byte `position` on, writing `batch` bytes at a time.
+    pub(crate) fn new(file: std::fs::File, position: u64, batch: usize) -> Self {
+        FileWriter {
+            file: Arc::new(file),
+            position,
+            pending: Vec::new(),
+            pending_len: 0,
+            batch,
+        }
+    }
+
+    /// Takes `piece`, the next bytes; writes what is gathered once it makes a batch.
+    pub(crate) async fn write(&mut self, piece: Bytes) -> std::io::Result<()> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        self.pending_len += piece.len();
+        self.pending.push(piece);
+        if self.pending_len >= self.batch {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is gathered.
+    pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pieces = std::mem::take(&mut self.pending);
+        let (file, position) = (self.file.clone(), self.position);
+        blocking(move || write_all_at(&file, position, &pieces)).await?;
+        self.position += self.pending_len as u64;
+        self.pending_len = 0;
+        Ok(())
+    }
+
+    /// Writes what is gathered and waits for the file to be on disk (`fsync`).
+    pub(crate) async fn sync_all(&mut self) -> std::io::Result<()> {
+        self.flush().await?;
+        let file = self.file.clone();
+        blocking(move || file.sync_all()).await
+    }
+}
+
+/// Writes `pieces`, one after the other, into `file` from `offset` on.
+fn write_all_at(file: &std::fs::File, offset: u64, pieces: &[Bytes]) -> std::io::Result<()> {
+    let mut file = file;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut slices: Vec<IoSlice<'_>> = pieces.iter().map(|piece| IoSlice::new(piece)).collect();
+    let mut slices = &mut slices[..];
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// Runs the file operation `f` on tokio's blocking threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|err| std::io::Error::other(format!("a file task failed: {err}")))?
 }
 
 /// A download in progress: a temporary file beside its destination, removed when dropped
@@ -213,6 +302,41 @@ mod tests {
         assert!(err.message().contains("5 of 100"));
         assert_eq!(std::fs::read(&dest).unwrap(), b"old");
         assert_eq!(entries(dir.path()), vec!["out.bin"]);
+    }
+
+    /// Ranges written by writers of their own, in any order, in pieces of any size (gathered
+    /// into batches or written on flush), land at their offsets.
+    #[tokio::test]
+    async fn writers_put_ranges_at_their_offsets_in_any_order() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.bin");
+        std::fs::File::create(&path).unwrap();
+        let open = || std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // The last range first, a middle one in small pieces, the first in one piece.
+        let ranges = [
+            (200_000, 300_000, 7_777),
+            (50_000, 200_000, 1_000),
+            (0, 50_000, 50_000),
+        ];
+        for (start, end, piece) in ranges {
+            let mut writer = FileWriter::new(open(), start as u64, 16_384);
+            for chunk in data[start..end].chunks(piece) {
+                writer.write(Bytes::copy_from_slice(chunk)).await.unwrap();
+                writer.write(Bytes::new()).await.unwrap();
+            }
+            writer.flush().await.unwrap();
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+
+        // Bytes not yet flushed are not written; sync_all writes them.
+        let mut writer = FileWriter::new(open(), 300_000, 1 << 20);
+        writer.write(Bytes::from_static(b"tail")).await.unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 300_000);
+        writer.sync_all().await.unwrap();
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(written.len(), 300_004);
+        assert_eq!(&written[300_000..], b"tail");
     }
 
     #[test]

@@ -22,7 +22,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// The size of the buffer files are read with.
 const READ_CHUNK: usize = 256 * 1024;
@@ -302,12 +301,18 @@ impl Body {
                 offset,
                 version,
             } => {
-                let mut file = tokio::fs::File::open(path).await?;
-                version
-                    .check(path, FileVersion::of(&file.metadata().await?))
-                    .map_err(read_error)?;
-                file.seek(SeekFrom::Start(*offset)).await?;
+                let file = {
+                    let (path, version) = (path.clone(), *version);
+                    blocking(move || {
+                        let file = std::fs::File::open(&path)?;
+                        version.check(&path, FileVersion::of(&file.metadata()?))?;
+                        Ok(file)
+                    })
+                    .await
+                    .map_err(read_error)?
+                };
                 let (path, version) = (path.clone(), *version);
+                let shorter = path.clone();
                 let unchanged = futures_util::stream::once(async move {
                     let now = tokio::fs::metadata(&path).await;
                     now.and_then(|now| version.check(&path, FileVersion::of(&now)))
@@ -315,8 +320,19 @@ impl Body {
                         .map(Err)
                 })
                 .filter_map(std::future::ready);
-                let content =
-                    tokio_util::io::ReaderStream::with_capacity(file.take(self.len), READ_CHUNK);
+                let content = file_chunks(file, *offset, self.len, READ_CHUNK).map(move |piece| {
+                    piece.map_err(|err| match err.kind() {
+                        // The file ends before the range: it was cut while being read.
+                        std::io::ErrorKind::UnexpectedEof => std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "{} changed while being read: it became shorter",
+                                shorter.display()
+                            ),
+                        ),
+                        _ => err,
+                    })
+                });
                 Ok(Box::pin(content.chain(unchanged)))
             }
         }
@@ -334,6 +350,50 @@ impl Body {
         }
         Ok(hasher.finish())
     }
+}
+
+/// `len` bytes of `file` from `offset`, in pieces of `chunk` bytes (the last one shorter), each
+/// read off the async threads straight into the [`Bytes`] that is handed on: the only copy of
+/// a byte in user space is the kernel's, from the page cache into that buffer. One piece is
+/// read at a time, when the stream is polled. A file that ends early fails the stream
+/// (`UnexpectedEof`), and the stream ends after its first error.
+fn file_chunks(
+    file: std::fs::File,
+    offset: u64,
+    len: u64,
+    chunk: usize,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let file = Arc::new(file);
+    let end = offset.saturating_add(len);
+    futures_util::stream::try_unfold(offset, move |position| {
+        let file = file.clone();
+        async move {
+            if position >= end {
+                return Ok(None);
+            }
+            let n = usize::try_from(end - position).map_or(chunk, |left| left.min(chunk));
+            let piece = blocking(move || read_exact_at(&file, position, n)).await?;
+            Ok(Some((piece, position + n as u64)))
+        }
+    })
+}
+
+/// `n` bytes of `file` from `offset`, read into a new buffer with one positional read (more
+/// only when the system returns fewer bytes).
+fn read_exact_at(file: &std::fs::File, offset: u64, n: usize) -> std::io::Result<Bytes> {
+    use std::os::unix::fs::FileExt;
+    let mut buffer = vec![0u8; n];
+    file.read_exact_at(&mut buffer, offset)?;
+    Ok(Bytes::from(buffer))
+}
+
+/// Runs the file operation `f` on tokio's blocking threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|err| std::io::Error::other(format!("a file task failed: {err}")))?
 }
 
 /// The digests of `len` bytes of the file at `path` from `offset`, which must still be
@@ -449,6 +509,56 @@ mod tests {
         let bytes = Body::from_bytes("hello");
         assert!(!bytes.digests_known());
         assert_eq!(bytes.sha256_hex(), body.sha256_hex());
+    }
+
+    /// A range at an offset is read in pieces of the chunk size (the last one shorter), each
+    /// with the file's bytes at its place; an empty range gives no piece; a file shorter than
+    /// the range fails the stream.
+    #[tokio::test]
+    async fn file_chunks_read_a_range_at_its_offset() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &data).unwrap();
+        let open = || std::fs::File::open(file.path()).unwrap();
+        let pieces: Vec<Bytes> = file_chunks(open(), 12_345, 50_000, 16_384)
+            .map(|piece| piece.unwrap())
+            .collect()
+            .await;
+        let sizes: Vec<usize> = pieces.iter().map(Bytes::len).collect();
+        assert_eq!(sizes, [16_384, 16_384, 16_384, 848]);
+        assert_eq!(pieces.concat(), &data[12_345..62_345]);
+        assert_eq!(file_chunks(open(), 500, 0, 16_384).count().await, 0);
+
+        let past_end: Vec<std::io::Result<Bytes>> =
+            file_chunks(open(), 90_000, 20_000, 4096).collect().await;
+        let (last, read) = past_end.split_last().unwrap();
+        assert_eq!(read.len(), 2, "the whole pieces before the end");
+        assert!(read.iter().all(|piece| piece.is_ok()));
+        let err = last.as_ref().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+
+        // Through a body: a file cut while it is streamed fails as changed, first thing.
+        let body = Body::file_range(file.path(), 1000, Some(90_000))
+            .await
+            .unwrap();
+        assert_eq!(read_all(&body).await.unwrap(), &data[1000..91_000]);
+        let stream = body.stream().await.unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(file.path())
+            .unwrap()
+            .set_len(50_000)
+            .unwrap();
+        let first_error = stream
+            .filter_map(|piece| std::future::ready(piece.err()))
+            .next()
+            .await
+            .expect("a file cut while streamed ended well");
+        assert_eq!(first_error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(
+            first_error.to_string().contains("became shorter"),
+            "{first_error}"
+        );
     }
 
     /// Drains `body`'s stream: its bytes, or the first error (also one at the start).

@@ -281,3 +281,108 @@ impl S3Client {
         self.inner.transport.recorder()
     }
 }
+
+/// The client end to end over its transports: what a dry run keeps and what the egress policy
+/// refuses, checked by whether a loopback listener saw a connection.
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorKind;
+    use crate::wire::client::{ClientOptions, S3Client};
+    use crate::wire::credentials::Credentials;
+    use crate::wire::egress::EgressPolicy;
+    use crate::wire::egress::tests::counting_listener;
+    use crate::wire::endpoint::{Endpoint, Target};
+    use http::Method;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    fn client(port: u16, dry_run: bool) -> S3Client {
+        let endpoint = Endpoint::parse_custom(&format!("http://127.0.0.1:{port}")).unwrap();
+        let keys = Arc::new(Credentials::new("AK", "SK", None));
+        let options = ClientOptions {
+            max_attempts: 1,
+            ..Default::default()
+        };
+        if dry_run {
+            S3Client::dry_run_from_parts(endpoint, "us-east-1", keys, options).unwrap()
+        } else {
+            S3Client::from_parts(endpoint, "us-east-1", keys, options).unwrap()
+        }
+    }
+
+    /// A dry run keeps the signed request and opens no connection; the same request with the
+    /// HTTP transport does reach the listener (so the count would show a sent request).
+    #[tokio::test]
+    async fn a_dry_run_records_and_sends_nothing() {
+        let (port, connections) = counting_listener().await;
+        let dry = client(port, true);
+        let sent = dry
+            .request(Method::PUT, Target::object("b", "a b.txt"))
+            .header("content-type", "text/plain")
+            .body(crate::wire::body::Body::from_bytes("hi"))
+            .send();
+        let recorder = dry.recorder().expect("a dry run records");
+        let kept = tokio::select! {
+            kept = recorder.recorded() => kept,
+            answer = sent => panic!("a dry run answered: {answer:?}"),
+        };
+        assert_eq!(kept.method, Method::PUT);
+        assert_eq!(
+            kept.url.as_str(),
+            format!("http://127.0.0.1:{port}/b/a%20b.txt")
+        );
+        assert!(
+            kept.header("authorization")
+                .is_some_and(|a| a.contains("Signature="))
+        );
+        assert_eq!(kept.header("content-type"), Some("text/plain"));
+        // Only the first request is kept.
+        let second = dry.request(Method::GET, Target::bucket("other")).send();
+        tokio::select! {
+            biased;
+            answer = second => panic!("a dry run answered: {answer:?}"),
+            () = tokio::task::yield_now() => {}
+        }
+        assert_eq!(dry.dry_run_request().unwrap().url, kept.url);
+        assert_eq!(connections.load(Ordering::SeqCst), 0, "a dry run connected");
+
+        let real = client(port, false);
+        assert!(real.recorder().is_none());
+        let _refused = real.request(Method::GET, Target::bucket("b")).send().await;
+        assert!(connections.load(Ordering::SeqCst) > 0);
+    }
+
+    #[tokio::test]
+    async fn an_amazon_name_that_resolves_to_this_host_is_not_connected_to() {
+        let (port, connections) = counting_listener().await;
+        let policy = EgressPolicy::aws_only()
+            .with_lookup(move |_name| vec![SocketAddr::from(([127, 0, 0, 1], port))]);
+        let client = S3Client::from_parts(
+            Endpoint::aws("us-east-1"),
+            "us-east-1",
+            Arc::new(Credentials::new("AK", "SK", None)),
+            ClientOptions {
+                egress: policy,
+                max_attempts: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let err = client
+            .request(http::Method::GET, Target::bucket("my-bucket"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{}", err.message());
+        assert_eq!(err.field(), Some("connection.endpoint_url"));
+        assert!(!err.is_retryable());
+        assert!(
+            err.message()
+                .contains("my-bucket.s3.us-east-1.amazonaws.com resolves to 127.0.0.1"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+}

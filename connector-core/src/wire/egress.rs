@@ -850,37 +850,4 @@ pub(crate) mod tests {
         });
         (port, count)
     }
-
-    #[tokio::test]
-    async fn an_amazon_name_that_resolves_to_this_host_is_not_connected_to() {
-        let (port, connections) = counting_listener().await;
-        let policy = EgressPolicy::aws_only()
-            .with_lookup(move |_name| vec![SocketAddr::from(([127, 0, 0, 1], port))]);
-        let client = crate::wire::client::S3Client::from_parts(
-            Endpoint::aws("us-east-1"),
-            "us-east-1",
-            Arc::new(crate::wire::credentials::Credentials::new("AK", "SK", None)),
-            crate::wire::client::ClientOptions {
-                egress: policy,
-                max_attempts: 1,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let err = client
-            .request(http::Method::GET, Target::bucket("my-bucket"))
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AccessDenied, "{}", err.message());
-        assert_eq!(err.field(), Some(FIELD));
-        assert!(!err.is_retryable());
-        assert!(
-            err.message()
-                .contains("my-bucket.s3.us-east-1.amazonaws.com resolves to 127.0.0.1"),
-            "{}",
-            err.message()
-        );
-        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
-    }
 }
